@@ -1,0 +1,775 @@
+package io.syslet.ring;
+
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.AtomicBuffer;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+import static io.syslet.ring.EntryDescriptor.*;
+import static io.syslet.ring.RingDescriptor.*;
+
+/**
+ * A many-producer, many-consumer ring of variable-length records over a {@link RingRegion}.
+ *
+ * <h2>Producers (lock-free)</h2>
+ * {@link #tryReserve} claims space by one CAS on the tail word, {@link #commit} publishes the record
+ * with one release store of its commit word, {@link #abort} publishes it as padding that consumers
+ * step over. {@link #offer} is reserve + copy + commit and never loses an entry: when the ring has no
+ * room the entry goes to a FIFO overflow list and the OVERFLOW flag is set in the same word as the
+ * tail, so no reservation can slip in front of it. While the flag is set every new entry also goes
+ * to the list. {@link #flush()} moves the list into the ring as room allows and clears the flag once
+ * it is empty. The overflow path copies the entry to the heap and takes a lock; the ring path does
+ * neither.
+ *
+ * <h2>Consumers (lock-free)</h2>
+ * A consumer copies the record at head into its own buffer, then claims it by CAS on head. A failed
+ * CAS means another consumer took it; the copy is discarded. A successful CAS proves the copy is
+ * whole: producers only write behind head, and head had not moved. Consumed memory is never zeroed
+ * (that would race with a consumer still copying); each entry carries the position it was written for,
+ * so bytes left from an earlier lap never look committed. {@link #poll} waits for a producer that has
+ * reserved the record at head but not yet committed it, so it behaves as a linearizable FIFO queue;
+ * {@link #read} is the batch form and returns what is committed without waiting.
+ *
+ * <h2>Waiting</h2>
+ * {@link #stateToken()} returns the tail position; {@link #await} sleeps until the ring has moved past
+ * that token, a record is readable, the overflow list is pending, or the timeout passes. A sleeper sets
+ * the WAITERS flag in the tail word; the next producer to reserve clears it and wakes every sleeper
+ * after its commit, so no wakeup is lost and producers pay nothing while nobody sleeps.
+ *
+ * <p>Every reservation must be committed or aborted exactly once: a reservation left open stalls
+ * consumers at its position.
+ */
+public final class Ring
+{
+    /** {@link #tryReserve} result: not enough free space. */
+    public static final int INSUFFICIENT_CAPACITY = -2;
+    /** {@link #tryReserve} result: entries wait on the overflow list; a reservation now would jump them. */
+    public static final int OVERFLOW_PENDING = -3;
+
+    /** How long a sleeper waits between looks while a producer it cannot wake is mid-commit. */
+    private static final long IN_FLIGHT_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
+    /** Marks, in a reservation's check field, that its producer must wake sleepers after commit. */
+    private static final int WAKE_ON_COMMIT = 0x8000_0000;
+    private static final int SPINS_BEFORE_YIELD = 64;
+    private static final long POSITION_MASK = 0xFFFF_FFFFL;
+
+    private final AtomicBuffer buffer;
+    private final int capacity;
+    private final int mask;
+    private final int maxRecordLength;
+    private final ReentrantLock overflowLock = new ReentrantLock();
+    private final OverflowList overflow = new OverflowList();
+    private final Sleepers sleepers = new Sleepers();
+
+    /**
+     * A ring over a region.
+     *
+     * @param region a formatted region; the ring does not own it.
+     */
+    public Ring(final RingRegion region)
+    {
+        this(region.buffer());
+    }
+
+    /**
+     * A ring over memory that already holds a valid header.
+     *
+     * @param buffer the whole region: header then data area.
+     * @throws RingFormatException if the header is not valid.
+     */
+    public Ring(final AtomicBuffer buffer)
+    {
+        buffer.verifyAlignment();
+        this.capacity = RingRegion.validate(buffer, "ring region");
+        this.buffer = buffer;
+        this.mask = capacity - 1;
+        this.maxRecordLength = RingDescriptor.maxRecordLength(capacity);
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Producers
+    // ------------------------------------------------------------------------------------------------------------
+
+    /**
+     * Claims space for one record.
+     *
+     * @param type   record type, &gt;= 1.
+     * @param length payload bytes, at most {@link #maxPayloadLength()}.
+     * @return the buffer index at which to write the payload, or {@link #INSUFFICIENT_CAPACITY}, or
+     * {@link #OVERFLOW_PENDING}.
+     * @throws IllegalArgumentException if the type is not &gt;= 1 or the record would exceed the maximum.
+     */
+    public int tryReserve(final int type, final int length)
+    {
+        return reserve(checkType(type), checkedRecordLength(length), false);
+    }
+
+    /**
+     * Publishes a reserved record.
+     *
+     * @param index a value returned by {@link #tryReserve}, not yet committed or aborted.
+     * @throws IllegalStateException if the index is not an open reservation.
+     */
+    public void commit(final int index)
+    {
+        publish(checkOpenReservation(index), false);
+    }
+
+    /**
+     * Publishes a reserved record as padding: consumers step over it.
+     *
+     * @param index a value returned by {@link #tryReserve}, not yet committed or aborted.
+     * @throws IllegalStateException if the index is not an open reservation.
+     */
+    public void abort(final int index)
+    {
+        publish(checkOpenReservation(index), true);
+    }
+
+    /**
+     * Adds a record; never loses it. Zero allocation when it goes straight into the ring.
+     *
+     * @param type      record type, &gt;= 1.
+     * @param src       payload source.
+     * @param srcOffset payload offset in {@code src}.
+     * @param length    payload bytes, at most {@link #maxPayloadLength()}.
+     * @return true if the record went straight into the ring, false if it went through the overflow
+     * list (it is still delivered exactly once, in order).
+     * @throws IllegalArgumentException if the type is not &gt;= 1, the record would exceed the maximum or
+     * {@code src} is shorter than {@code srcOffset + length}.
+     */
+    public boolean offer(final int type, final DirectBuffer src, final int srcOffset, final int length)
+    {
+        checkType(type);
+        final int recordLength = checkedRecordLength(length);
+        if (srcOffset < 0 || srcOffset > src.capacity() - length)
+        {
+            throw new IllegalArgumentException("source of " + src.capacity() + " bytes cannot supply " + length +
+                " bytes at offset " + srcOffset);
+        }
+        final int index = reserve(type, recordLength, false);
+        if (index >= 0)
+        {
+            buffer.putBytes(index, src, srcOffset, length);
+            publish(index - RECORD_HEADER_LENGTH, false);
+            return true;
+        }
+        return offerSlow(type, recordLength, src, srcOffset, length);
+    }
+
+    /**
+     * Moves entries from the overflow list into the ring as room allows; clears OVERFLOW once the list
+     * is empty. Blocks only while another thread adds to or flushes the list.
+     *
+     * @return entries still on the overflow list.
+     */
+    public int flush()
+    {
+        overflowLock.lock();
+        try
+        {
+            drainOverflowLocked();
+            return overflow.size();
+        }
+        finally
+        {
+            overflowLock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Consumers
+    // ------------------------------------------------------------------------------------------------------------
+
+    /**
+     * Takes the record at head: copies it, header included, into {@code dst} and claims it. If a
+     * producer has reserved that record but not committed it, waits for the commit. If the ring is empty
+     * and the overflow list is not, flushes first.
+     *
+     * @param dst       destination.
+     * @param dstOffset where the record's header goes.
+     * @return the record length (header + payload), or 0 if the ring and the overflow list are empty.
+     * @throws IllegalArgumentException if the record at head does not fit in {@code dst}; it stays in
+     * the ring.
+     */
+    public int poll(final MutableDirectBuffer dst, final int dstOffset)
+    {
+        final AtomicBuffer buffer = this.buffer;
+        int idle = 0;
+        while (true)
+        {
+            final int head = buffer.getIntVolatile(HEAD_POSITION_OFFSET);
+            final int offset = dataOffset(head);
+            // Acquire: if the stamp matches, the header and payload written before the commit are visible.
+            final long commitWord = buffer.getLongVolatile(offset);
+            final int length = EntryDescriptor.length(commitWord);
+            if (stamp(commitWord) != head || length == 0)
+            {
+                // Volatile: read after the commit word, so "tail == head" means empty at this instant.
+                final long tailWord = buffer.getLongVolatile(TAIL_WORD_OFFSET);
+                if ((int)tailWord == head)
+                {
+                    if (!isOverflowFlagSet(tailWord))
+                    {
+                        return 0;
+                    }
+                    tryDrainOverflow();
+                }
+                idle = backOff(idle);
+                continue;
+            }
+
+            final int advance = entrySpan(head, offset, length);
+            if (advance == 0)
+            {
+                // Bytes changed under us: head moved on (a retry sees the new head) or the ring is damaged.
+                checkHeadMoved(head);
+                continue;
+            }
+            if (length > 0 && buffer.getInt(offset + TYPE_OFFSET) != PADDING_TYPE)
+            {
+                if (dst.capacity() - dstOffset < length || dstOffset < 0)
+                {
+                    checkHeadMoved(head);
+                    throw new IllegalArgumentException("record of " + length + " bytes at position " +
+                        Positions.unsigned(head) + " does not fit in " + (dst.capacity() - dstOffset) +
+                        " bytes of destination at offset " + dstOffset);
+                }
+                dst.putBytes(dstOffset, buffer, offset, length);
+                // The CAS validates the copy: head still at this record means no producer overwrote it.
+                if (buffer.compareAndSetInt(HEAD_POSITION_OFFSET, head, head + advance))
+                {
+                    return length;
+                }
+            }
+            else
+            {
+                buffer.compareAndSetInt(HEAD_POSITION_OFFSET, head, head + advance);
+            }
+        }
+    }
+
+    /**
+     * Takes a batch: copies whole committed records, headers included, each at an 8-byte-aligned offset,
+     * into {@code dst} until the next one would pass {@code maxBytes}, then claims them all with one CAS.
+     * Does not wait for producers that are mid-commit. If the ring is empty and the overflow list is not,
+     * flushes first.
+     *
+     * @param dst       destination.
+     * @param dstOffset where the first record goes.
+     * @param maxBytes  bytes available in {@code dst} from {@code dstOffset}.
+     * @return bytes written: the sum of the records' aligned lengths; 0 if nothing is committed.
+     * @throws IllegalArgumentException if {@code dst} is shorter than {@code dstOffset + maxBytes}, or the
+     * next record's aligned length is more than {@code maxBytes} (it stays in the ring).
+     */
+    public int read(final MutableDirectBuffer dst, final int dstOffset, final int maxBytes)
+    {
+        if (dstOffset < 0 || maxBytes < 0 || dst.capacity() - dstOffset < maxBytes)
+        {
+            throw new IllegalArgumentException("destination of " + dst.capacity() + " bytes cannot take " + maxBytes +
+                " bytes at offset " + dstOffset);
+        }
+        final AtomicBuffer buffer = this.buffer;
+        while (true)
+        {
+            final int head = buffer.getIntVolatile(HEAD_POSITION_OFFSET);
+            final int tail = buffer.getIntVolatile(TAIL_POSITION_OFFSET);
+            int position = head;
+            int written = 0;
+            while (position != tail)
+            {
+                final int offset = dataOffset(position);
+                final long commitWord = buffer.getLongVolatile(offset);
+                final int length = EntryDescriptor.length(commitWord);
+                if (stamp(commitWord) != position || length == 0)
+                {
+                    break;
+                }
+                final int advance = entrySpan(position, offset, length);
+                if (advance == 0)
+                {
+                    break;
+                }
+                if (length > 0 && buffer.getInt(offset + TYPE_OFFSET) != PADDING_TYPE)
+                {
+                    if (written + advance > maxBytes)
+                    {
+                        if (written == 0 && buffer.getIntVolatile(HEAD_POSITION_OFFSET) == head)
+                        {
+                            throw new IllegalArgumentException("record of " + length + " bytes at position " +
+                                Positions.unsigned(position) + " does not fit in a batch of " + maxBytes + " bytes");
+                        }
+                        break;
+                    }
+                    dst.putBytes(dstOffset + written, buffer, offset, length);
+                    written += advance;
+                }
+                position += advance;
+            }
+
+            if (position == head)
+            {
+                if (written == 0 && head == tail && isOverflowFlagSet(buffer.getLongVolatile(TAIL_WORD_OFFSET)))
+                {
+                    if (tryDrainOverflow())
+                    {
+                        continue;
+                    }
+                }
+                checkNotDamaged(head, tail);
+                return 0;
+            }
+            // One CAS claims the whole batch and validates every copy in it.
+            if (buffer.compareAndSetInt(HEAD_POSITION_OFFSET, head, position) && written > 0)
+            {
+                return written;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Waiting
+    // ------------------------------------------------------------------------------------------------------------
+
+    /**
+     * The ring state a consumer saw: pass it to {@link #await} after finding the ring empty.
+     *
+     * @return the tail position.
+     */
+    public int stateToken()
+    {
+        return buffer.getIntVolatile(TAIL_POSITION_OFFSET);
+    }
+
+    /**
+     * Sleeps until the ring has moved since {@code token} was read (a reservation since, a committed
+     * record at head, or entries on the overflow list) or the timeout passes. Returns at once if it
+     * already has. Any number of threads may wait; a commit wakes all of them.
+     *
+     * @param token   from {@link #stateToken()}.
+     * @param timeout how long to wait at most; 0 only checks.
+     * @param unit    unit of {@code timeout}.
+     * @return true if the ring moved, false on timeout.
+     * @throws InterruptedException if the thread is interrupted while it waits.
+     */
+    public boolean await(final int token, final long timeout, final TimeUnit unit) throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + unit.toNanos(timeout);
+        final int slot = sleepers.register(Thread.currentThread());
+        try
+        {
+            while (true)
+            {
+                // Order matters: register, then set WAITERS by CAS on the tail word, then look. A producer
+                // whose reservation CAS comes after ours sees the flag and wakes us after its commit; one
+                // that came before has already moved the tail away from the token.
+                if (!setWaitersFlag(token) || hasMoved(token))
+                {
+                    return true;
+                }
+                final long remaining = deadline - System.nanoTime();
+                if (remaining <= 0)
+                {
+                    return false;
+                }
+                if (Thread.interrupted())
+                {
+                    throw new InterruptedException();
+                }
+                // A producer that reserved before we set the flag will not wake us: look again soon.
+                final boolean inFlight = buffer.getIntVolatile(HEAD_POSITION_OFFSET) != token;
+                LockSupport.parkNanos(this, inFlight || slot < 0 ? Math.min(remaining, IN_FLIGHT_POLL_NANOS) : remaining);
+            }
+        }
+        finally
+        {
+            sleepers.deregister(slot);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // State
+    // ------------------------------------------------------------------------------------------------------------
+
+    /**
+     * @return data area bytes.
+     */
+    public int capacity()
+    {
+        return capacity;
+    }
+
+    /**
+     * @return the largest record, header included: capacity / 8.
+     */
+    public int maxRecordLength()
+    {
+        return maxRecordLength;
+    }
+
+    /**
+     * @return the largest payload: {@link #maxRecordLength()} - 16.
+     */
+    public int maxPayloadLength()
+    {
+        return maxRecordLength - RECORD_HEADER_LENGTH;
+    }
+
+    /**
+     * @return the u32 head position.
+     */
+    public int headPosition()
+    {
+        return buffer.getIntVolatile(HEAD_POSITION_OFFSET);
+    }
+
+    /**
+     * @return the u32 tail position (end of the last reservation).
+     */
+    public int tailPosition()
+    {
+        return buffer.getIntVolatile(TAIL_POSITION_OFFSET);
+    }
+
+    /**
+     * @return bytes between head and tail, reserved or committed.
+     */
+    public int occupancy()
+    {
+        final int head = buffer.getIntVolatile(HEAD_POSITION_OFFSET);
+        final int tail = buffer.getIntVolatile(TAIL_POSITION_OFFSET);
+        return Positions.distance(head, tail);
+    }
+
+    /**
+     * @return true while the OVERFLOW flag is set.
+     */
+    public boolean isOverflowPending()
+    {
+        return isOverflowFlagSet(buffer.getLongVolatile(TAIL_WORD_OFFSET));
+    }
+
+    /**
+     * @return entries on the overflow list now.
+     */
+    public int overflowSize()
+    {
+        overflowLock.lock();
+        try
+        {
+            return overflow.size();
+        }
+        finally
+        {
+            overflowLock.unlock();
+        }
+    }
+
+    /**
+     * @return the region this ring runs over.
+     */
+    public AtomicBuffer buffer()
+    {
+        return buffer;
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Internals
+    // ------------------------------------------------------------------------------------------------------------
+
+    private int reserve(final int type, final int recordLength, final boolean flushing)
+    {
+        final AtomicBuffer buffer = this.buffer;
+        final int required = align(recordLength);
+        long tailWord;
+        int tail;
+        int padding;
+        do
+        {
+            // Volatile: the CAS below needs the current word, flags included.
+            tailWord = buffer.getLongVolatile(TAIL_WORD_OFFSET);
+            tail = (int)tailWord;
+            if (!flushing && isOverflowFlagSet(tailWord))
+            {
+                return OVERFLOW_PENDING;
+            }
+            final int toEnd = capacity - (tail & mask);
+            padding = required > toEnd ? toEnd : 0;
+            final int total = required + padding;
+            int head = buffer.getIntVolatile(HEAD_CACHE_OFFSET);
+            if (total > capacity - Positions.distance(head, tail))
+            {
+                head = buffer.getIntVolatile(HEAD_POSITION_OFFSET);
+                if (total > capacity - Positions.distance(head, tail))
+                {
+                    return INSUFFICIENT_CAPACITY;
+                }
+                // A stale cache is harmless: it is only ever behind head, so it can only under-report room.
+                buffer.putIntRelease(HEAD_CACHE_OFFSET, head);
+            }
+        }
+        while (!buffer.compareAndSetLong(TAIL_WORD_OFFSET, tailWord,
+            (tailWord & ((long)~FLAG_WAITERS << 32)) | ((tail + required + padding) & POSITION_MASK)));
+
+        int position = tail;
+        if (padding != 0)
+        {
+            // Release: the skip is complete as soon as it is visible.
+            buffer.putLongRelease(dataOffset(tail), commitWord(tail, -padding));
+            position = tail + padding;
+        }
+        final int recordOffset = dataOffset(position);
+        // Stamp with length 0 = reserved, not committed. Until this lands a reader may see stale bytes,
+        // which the stamp and check reject.
+        buffer.putLong(recordOffset, commitWord(position, 0));
+        buffer.putInt(recordOffset + TYPE_OFFSET, type);
+        final boolean wake = (tailWord & ((long)FLAG_WAITERS << 32)) != 0;
+        buffer.putInt(recordOffset + CHECK_OFFSET, wake ? recordLength | WAKE_ON_COMMIT : recordLength);
+        return recordOffset + RECORD_HEADER_LENGTH;
+    }
+
+    private void publish(final int recordOffset, final boolean abort)
+    {
+        final AtomicBuffer buffer = this.buffer;
+        final int stamp = buffer.getInt(recordOffset + STAMP_OFFSET);
+        final int pending = buffer.getInt(recordOffset + CHECK_OFFSET);
+        final int length = pending & ~WAKE_ON_COMMIT;
+        final int type;
+        if (abort)
+        {
+            type = PADDING_TYPE;
+            buffer.putInt(recordOffset + TYPE_OFFSET, PADDING_TYPE);
+        }
+        else
+        {
+            type = buffer.getInt(recordOffset + TYPE_OFFSET);
+        }
+        buffer.putInt(recordOffset + CHECK_OFFSET, check(stamp, length, type));
+        // Release: payload, type and check are visible to anyone who sees this commit word.
+        buffer.putLongRelease(recordOffset + COMMIT_WORD_OFFSET, commitWord(stamp, length));
+        if (pending < 0)
+        {
+            sleepers.wakeAll();
+        }
+    }
+
+    private boolean offerSlow(
+        final int type, final int recordLength, final DirectBuffer src, final int srcOffset, final int length)
+    {
+        overflowLock.lock();
+        try
+        {
+            // Only holders of this lock set or clear OVERFLOW, so the flag cannot change under us.
+            if (!isOverflowPending())
+            {
+                final int index = reserve(type, recordLength, false);
+                if (index >= 0)
+                {
+                    buffer.putBytes(index, src, srcOffset, length);
+                    publish(index - RECORD_HEADER_LENGTH, false);
+                    return true;
+                }
+            }
+            overflow.add(type, src, srcOffset, length);
+            changeFlag(FLAG_OVERFLOW, true);
+            drainOverflowLocked();
+            return false;
+        }
+        finally
+        {
+            overflowLock.unlock();
+        }
+    }
+
+    private boolean tryDrainOverflow()
+    {
+        if (overflowLock.tryLock())
+        {
+            try
+            {
+                drainOverflowLocked();
+                return true;
+            }
+            finally
+            {
+                overflowLock.unlock();
+            }
+        }
+        return false;
+    }
+
+    private void drainOverflowLocked()
+    {
+        OverflowList.Entry entry;
+        while ((entry = overflow.peek()) != null)
+        {
+            final byte[] payload = entry.payload();
+            final int index = reserve(entry.type(), RECORD_HEADER_LENGTH + payload.length, true);
+            if (index < 0)
+            {
+                return;
+            }
+            buffer.putBytes(index, payload);
+            publish(index - RECORD_HEADER_LENGTH, false);
+            overflow.remove();
+        }
+        if (isOverflowPending())
+        {
+            // The list is empty and every entry from it is committed in the ring before the flag clears,
+            // so a producer that sees the flag clear and reserves lands behind all of them.
+            changeFlag(FLAG_OVERFLOW, false);
+        }
+    }
+
+    private void changeFlag(final int flag, final boolean set)
+    {
+        final long bits = (long)flag << 32;
+        long word;
+        do
+        {
+            word = buffer.getLongVolatile(TAIL_WORD_OFFSET);
+        }
+        while (!buffer.compareAndSetLong(TAIL_WORD_OFFSET, word, set ? word | bits : word & ~bits));
+    }
+
+    /**
+     * Sets WAITERS if the tail still equals the token.
+     *
+     * @return false if the tail has moved from the token.
+     */
+    private boolean setWaitersFlag(final int token)
+    {
+        final long bit = (long)FLAG_WAITERS << 32;
+        while (true)
+        {
+            final long word = buffer.getLongVolatile(TAIL_WORD_OFFSET);
+            if ((int)word != token)
+            {
+                return false;
+            }
+            if ((word & bit) != 0 || buffer.compareAndSetLong(TAIL_WORD_OFFSET, word, word | bit))
+            {
+                return true;
+            }
+        }
+    }
+
+    private boolean hasMoved(final int token)
+    {
+        final long tailWord = buffer.getLongVolatile(TAIL_WORD_OFFSET);
+        if ((int)tailWord != token || isOverflowFlagSet(tailWord))
+        {
+            return true;
+        }
+        final int head = buffer.getIntVolatile(HEAD_POSITION_OFFSET);
+        final long commitWord = buffer.getLongVolatile(dataOffset(head));
+        return stamp(commitWord) == head && EntryDescriptor.length(commitWord) != 0;
+    }
+
+    /**
+     * Validates a committed-looking entry at {@code position}.
+     *
+     * @return bytes the entry spans in the data area, or 0 if its fields do not agree (stale bytes).
+     */
+    private int entrySpan(final int position, final int offset, final int length)
+    {
+        if (length < 0)
+        {
+            return -length == capacity - (position & mask) ? -length : 0;
+        }
+        if (length < RECORD_HEADER_LENGTH || length > maxRecordLength)
+        {
+            return 0;
+        }
+        final int type = buffer.getInt(offset + TYPE_OFFSET);
+        final int check = buffer.getInt(offset + CHECK_OFFSET);
+        return check == EntryDescriptor.check(position, length, type) ? align(length) : 0;
+    }
+
+    private void checkHeadMoved(final int head)
+    {
+        if (buffer.getIntVolatile(HEAD_POSITION_OFFSET) == head)
+        {
+            throw new IllegalStateException("ring damaged: the entry at position " + Positions.unsigned(head) +
+                " carries its stamp but its length, type and check do not agree");
+        }
+    }
+
+    private void checkNotDamaged(final int head, final int tail)
+    {
+        if (head != tail)
+        {
+            final long commitWord = buffer.getLongVolatile(dataOffset(head));
+            if (stamp(commitWord) == head && EntryDescriptor.length(commitWord) != 0 &&
+                entrySpan(head, dataOffset(head), EntryDescriptor.length(commitWord)) == 0)
+            {
+                checkHeadMoved(head);
+            }
+        }
+    }
+
+    private int checkOpenReservation(final int index)
+    {
+        final int recordOffset = index - RECORD_HEADER_LENGTH;
+        if (recordOffset < RingDescriptor.HEADER_LENGTH || recordOffset >= RingDescriptor.HEADER_LENGTH + capacity ||
+            (recordOffset & (ALIGNMENT - 1)) != 0)
+        {
+            throw new IllegalStateException("index " + index + " is not a reservation in this ring");
+        }
+        final long commitWord = buffer.getLongVolatile(recordOffset);
+        final int length = buffer.getInt(recordOffset + CHECK_OFFSET) & ~WAKE_ON_COMMIT;
+        if (EntryDescriptor.length(commitWord) != 0 || dataOffset(stamp(commitWord)) != recordOffset ||
+            length < RECORD_HEADER_LENGTH || length > maxRecordLength)
+        {
+            throw new IllegalStateException("index " + index + " is not an open reservation: already committed, " +
+                "aborted, or never reserved");
+        }
+        return recordOffset;
+    }
+
+    private int checkedRecordLength(final int length)
+    {
+        if (length < 0 || length > maxRecordLength - RECORD_HEADER_LENGTH)
+        {
+            throw new IllegalArgumentException("payload of " + length + " bytes exceeds the maximum of " +
+                (maxRecordLength - RECORD_HEADER_LENGTH) + " bytes for this ring (capacity " + capacity +
+                ", max record " + maxRecordLength + " bytes including the " + RECORD_HEADER_LENGTH + "-byte header)");
+        }
+        return RECORD_HEADER_LENGTH + length;
+    }
+
+    private static int checkType(final int type)
+    {
+        if (type < 1)
+        {
+            throw new IllegalArgumentException("record type " + type + " is reserved: user types are >= 1");
+        }
+        return type;
+    }
+
+    private int dataOffset(final int position)
+    {
+        return RingDescriptor.HEADER_LENGTH + (position & mask);
+    }
+
+    private static boolean isOverflowFlagSet(final long tailWord)
+    {
+        return (tailWord & ((long)FLAG_OVERFLOW << 32)) != 0;
+    }
+
+    private static int backOff(final int idle)
+    {
+        if (idle < SPINS_BEFORE_YIELD)
+        {
+            Thread.onSpinWait();
+        }
+        else
+        {
+            Thread.yield();
+        }
+        return idle + 1;
+    }
+}

@@ -1,0 +1,307 @@
+package io.syslet.ring;
+
+import org.agrona.BufferUtil;
+import org.agrona.IoUtil;
+import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+import static io.syslet.ring.RingDescriptor.*;
+
+/**
+ * The memory a ring lives in: a header and a data area, in a direct buffer or in a file mapped with
+ * {@link MappedByteBuffer} so that another process can read it.
+ *
+ * <p>Creating a region formats its header; opening or wrapping an existing one validates it and refuses
+ * a mismatch with a {@link RingFormatException}. {@link #close()} frees or unmaps the memory; the
+ * region must not be used afterwards.
+ */
+public final class RingRegion implements AutoCloseable
+{
+    /** The JVM flag every process that uses syslet needs (Agrona 2.x). */
+    public static final String JVM_FLAG = "--add-opens java.base/jdk.internal.misc=ALL-UNNAMED";
+
+    private final AtomicBuffer buffer;
+    private final ByteBuffer memory;
+    private final boolean mapped;
+    private boolean closed;
+
+    private RingRegion(final ByteBuffer memory, final boolean mapped)
+    {
+        this.memory = memory;
+        this.mapped = mapped;
+        this.buffer = newBuffer(memory);
+    }
+
+    /**
+     * Allocates a direct region and formats it with positions starting at 0.
+     *
+     * @param capacity data area bytes, a power of two.
+     * @return a formatted region.
+     */
+    public static RingRegion allocate(final int capacity)
+    {
+        return allocate(capacity, 0);
+    }
+
+    /**
+     * Allocates a direct region and formats it.
+     *
+     * @param capacity        data area bytes, a power of two.
+     * @param initialPosition u32 position of head and tail; tests start just below 2^32 to cross the wrap.
+     * @return a formatted region.
+     */
+    public static RingRegion allocate(final int capacity, final int initialPosition)
+    {
+        checkCapacity(capacity);
+        checkAgronaAccess();
+        // allocateDirect memory is malloc-aligned (16 bytes): enough for the 8-byte atomics, and freeable.
+        final RingRegion region = new RingRegion(ByteBuffer.allocateDirect(regionLength(capacity)), false);
+        format(region.buffer, capacity, initialPosition);
+        return region;
+    }
+
+    /**
+     * Creates (or truncates) a file, maps it and formats it, so another process can map and read it.
+     *
+     * @param file            the ring file.
+     * @param capacity        data area bytes, a power of two.
+     * @param initialPosition u32 position of head and tail.
+     * @return a formatted, mapped region.
+     */
+    public static RingRegion createFile(final Path file, final int capacity, final int initialPosition)
+    {
+        checkCapacity(capacity);
+        final int length = regionLength(capacity);
+        checkAgronaAccess();
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+            StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING))
+        {
+            final RingRegion region = new RingRegion(channel.map(FileChannel.MapMode.READ_WRITE, 0, length), true);
+            format(region.buffer, capacity, initialPosition);
+            return region;
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot create ring file " + file + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * Maps an existing ring file read-write and validates its header.
+     *
+     * @param file the ring file.
+     * @return the mapped region.
+     * @throws RingFormatException if the file is not a ring this version can use.
+     */
+    public static RingRegion openFile(final Path file)
+    {
+        checkAgronaAccess();
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE))
+        {
+            final long size = channel.size();
+            if (size < HEADER_LENGTH || size > regionLength(MAX_CAPACITY))
+            {
+                throw new RingFormatException("ring file " + file + ": size " + size + " bytes is not a ring " +
+                    "(header " + HEADER_LENGTH + " bytes plus a data area of " + MIN_CAPACITY + ".." + MAX_CAPACITY + ")");
+            }
+            final RingRegion region = new RingRegion(channel.map(FileChannel.MapMode.READ_WRITE, 0, size), true);
+            try
+            {
+                validate(region.buffer, "ring file " + file);
+            }
+            catch (final RuntimeException ex)
+            {
+                region.close();
+                throw ex;
+            }
+            return region;
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot open ring file " + file + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * Formats a header in memory the caller owns.
+     *
+     * @param buffer          at least {@link RingDescriptor#regionLength(int)} bytes, 8-byte aligned.
+     * @param capacity        data area bytes.
+     * @param initialPosition u32 position of head and tail.
+     */
+    public static void format(final AtomicBuffer buffer, final int capacity, final int initialPosition)
+    {
+        checkCapacity(capacity);
+        if ((initialPosition & (EntryDescriptor.ALIGNMENT - 1)) != 0)
+        {
+            throw new IllegalArgumentException("initial position " + Positions.unsigned(initialPosition) +
+                " must be a multiple of " + EntryDescriptor.ALIGNMENT);
+        }
+        if (buffer.capacity() < regionLength(capacity))
+        {
+            throw new IllegalArgumentException("region of " + buffer.capacity() + " bytes is too small for a ring of " +
+                capacity + " bytes: it needs " + regionLength(capacity));
+        }
+        buffer.verifyAlignment();
+        buffer.setMemory(0, regionLength(capacity), (byte)0);
+        buffer.putInt(VERSION_OFFSET, ABI_VERSION);
+        buffer.putInt(HEADER_LENGTH_OFFSET, HEADER_LENGTH);
+        buffer.putInt(CAPACITY_OFFSET, capacity);
+        buffer.putInt(MAX_RECORD_LENGTH_OFFSET, maxRecordLength(capacity));
+        buffer.putInt(COMPAT_FEATURES_OFFSET, COMPAT_FEATURES);
+        buffer.putInt(INCOMPAT_FEATURES_OFFSET, INCOMPAT_FEATURES);
+        buffer.putInt(INITIAL_POSITION_OFFSET, initialPosition);
+        buffer.putInt(TAIL_POSITION_OFFSET, initialPosition);
+        buffer.putInt(HEAD_CACHE_OFFSET, initialPosition);
+        buffer.putInt(HEAD_POSITION_OFFSET, initialPosition);
+        // Release: a process that maps the file and sees the magic also sees every field written above.
+        buffer.putIntRelease(MAGIC_OFFSET, MAGIC);
+    }
+
+    /**
+     * Checks that a buffer holds a ring this version can use.
+     *
+     * @param buffer the region.
+     * @param what   names the region in error messages.
+     * @return the data area capacity.
+     * @throws RingFormatException naming the first field that does not match.
+     */
+    public static int validate(final AtomicBuffer buffer, final String what)
+    {
+        if (buffer.capacity() < HEADER_LENGTH)
+        {
+            throw new RingFormatException(what + ": " + buffer.capacity() + " bytes cannot hold the " +
+                HEADER_LENGTH + "-byte header");
+        }
+        final int magic = buffer.getIntAcquire(MAGIC_OFFSET);
+        if (magic != MAGIC)
+        {
+            throw new RingFormatException(what + ": magic 0x" + Integer.toHexString(magic) + " is not 0x" +
+                Integer.toHexString(MAGIC) + " (\"SYRG\")");
+        }
+        expect(buffer, what, "ABI version", VERSION_OFFSET, ABI_VERSION);
+        expect(buffer, what, "header length", HEADER_LENGTH_OFFSET, HEADER_LENGTH);
+        final int capacity = buffer.getInt(CAPACITY_OFFSET);
+        if (capacity < MIN_CAPACITY || capacity > MAX_CAPACITY || Integer.bitCount(capacity) != 1)
+        {
+            throw new RingFormatException(what + ": capacity " + capacity + " is not a power of two in [" +
+                MIN_CAPACITY + ", " + MAX_CAPACITY + "]");
+        }
+        if (buffer.capacity() != regionLength(capacity))
+        {
+            throw new RingFormatException(what + ": region is " + buffer.capacity() + " bytes but the header's " +
+                "capacity " + capacity + " needs " + regionLength(capacity));
+        }
+        expect(buffer, what, "max record length", MAX_RECORD_LENGTH_OFFSET, maxRecordLength(capacity));
+        final int incompat = buffer.getInt(INCOMPAT_FEATURES_OFFSET);
+        if ((incompat & ~SUPPORTED_INCOMPAT_FEATURES) != 0)
+        {
+            throw new RingFormatException(what + ": incompat features 0x" + Integer.toHexString(incompat) +
+                " include bits this version does not know (it knows 0x" +
+                Integer.toHexString(SUPPORTED_INCOMPAT_FEATURES) + ")");
+        }
+        return capacity;
+    }
+
+    private static void expect(
+        final AtomicBuffer buffer, final String what, final String field, final int offset, final int expected)
+    {
+        final int found = buffer.getInt(offset);
+        if (found != expected)
+        {
+            throw new RingFormatException(what + ": " + field + " is " + found + ", expected " + expected);
+        }
+    }
+
+    /**
+     * @return the whole region: header then data area.
+     */
+    public AtomicBuffer buffer()
+    {
+        return buffer;
+    }
+
+    /**
+     * @return true if the region is a mapped file.
+     */
+    public boolean isMapped()
+    {
+        return mapped;
+    }
+
+    /**
+     * Flushes a mapped region to its file (msync); a no-op for direct memory.
+     */
+    public void force()
+    {
+        if (mapped)
+        {
+            ((MappedByteBuffer)memory).force();
+        }
+    }
+
+    /**
+     * Frees or unmaps the memory. Idempotent. Any ring over this region must no longer be used.
+     */
+    @Override
+    public void close()
+    {
+        if (!closed)
+        {
+            closed = true;
+            buffer.wrap(new byte[0]);
+            if (mapped)
+            {
+                IoUtil.unmap(memory);
+            }
+            else
+            {
+                BufferUtil.free(memory);
+            }
+        }
+    }
+
+    private static AtomicBuffer newBuffer(final ByteBuffer memory)
+    {
+        checkAgronaAccess();
+        return new UnsafeBuffer(memory);
+    }
+
+    /**
+     * Agrona 2.x reaches {@code jdk.internal.misc.Unsafe}; without the flag the first touch fails with a bare
+     * IllegalAccessError deep inside Agrona. Fail here instead, naming the flag.
+     *
+     * @throws IllegalStateException naming the JVM flag to add.
+     * @throws UnsupportedOperationException on a big-endian platform: the ABI is little-endian.
+     */
+    public static void checkAgronaAccess()
+    {
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN)
+        {
+            throw new UnsupportedOperationException("the ring ABI is little-endian; this platform is " +
+                ByteOrder.nativeOrder());
+        }
+        try
+        {
+            Class.forName("org.agrona.UnsafeApi", true, RingRegion.class.getClassLoader());
+        }
+        catch (final ClassNotFoundException ex)
+        {
+            throw new IllegalStateException("Agrona is not on the class path", ex);
+        }
+        catch (final LinkageError ex)
+        {
+            throw new IllegalStateException("syslet needs the JVM flag " + JVM_FLAG + " (Agrona 2.x reaches " +
+                "jdk.internal.misc.Unsafe); add it to the java command line or to JDK_JAVA_OPTIONS", ex);
+        }
+    }
+}
