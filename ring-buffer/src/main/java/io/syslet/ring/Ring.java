@@ -627,12 +627,24 @@ public final class Ring
     private void changeFlag(final int flag, final boolean set)
     {
         final long bits = (long)flag << 32;
+        final long waiters = (long)FLAG_WAITERS << 32;
         long word;
+        long next;
         do
         {
             word = buffer.getLongVolatile(TAIL_WORD_OFFSET);
+            next = set ? word | bits : word & ~bits;
+            // Setting OVERFLOW is news for sleepers ("the ring moved"): take the WAITERS flag and wake them.
+            if (set)
+            {
+                next &= ~waiters;
+            }
         }
-        while (!buffer.compareAndSetLong(TAIL_WORD_OFFSET, word, set ? word | bits : word & ~bits));
+        while (!buffer.compareAndSetLong(TAIL_WORD_OFFSET, word, next));
+        if (set && (word & waiters) != 0)
+        {
+            sleepers.wakeAll();
+        }
     }
 
     /**

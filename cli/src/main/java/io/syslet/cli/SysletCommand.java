@@ -1,0 +1,52 @@
+package io.syslet.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * Entry point of the {@code syslet} command.
+ */
+@Command(
+    name = "syslet",
+    mixinStandardHelpOptions = true,
+    version = "syslet 0.1.0",
+    description = "Asynchronous blocking syscalls with completions in a lock-free variable-length ring.",
+    subcommands = { RingDemoCommand.class })
+public final class SysletCommand implements Runnable
+{
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    /**
+     * Runs the command line and exits with its code: 0 success, 1 failure, 2 bad usage.
+     *
+     * @param args command line.
+     */
+    public static void main(final String[] args)
+    {
+        System.exit(execute(args));
+    }
+
+    /**
+     * Runs the command line without exiting, for tests.
+     *
+     * @param args command line.
+     * @return exit code.
+     */
+    public static int execute(final String... args)
+    {
+        final CommandLine commandLine = new CommandLine(new SysletCommand());
+        commandLine.setExecutionExceptionHandler((ex, cl, parseResult) ->
+        {
+            cl.getErr().println("syslet: " + ex.getMessage());
+            return 1;
+        });
+        return commandLine.execute(args.length == 0 ? new String[] { "ring-demo" } : args);
+    }
+
+    @Override
+    public void run()
+    {
+        spec.commandLine().usage(System.out);
+    }
+}
