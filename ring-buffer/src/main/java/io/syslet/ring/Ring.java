@@ -202,22 +202,26 @@ public final class Ring
         while (true)
         {
             final int head = buffer.getIntVolatile(HEAD_POSITION_OFFSET);
+            // Tail first: bytes at head are only looked at once a reservation covers them, so leftovers
+            // from an earlier lap can never pass for a record in an empty ring.
+            final long tailWord = buffer.getLongVolatile(TAIL_WORD_OFFSET);
+            if ((int)tailWord == head)
+            {
+                if (!isOverflowFlagSet(tailWord))
+                {
+                    return 0;
+                }
+                tryDrainOverflow();
+                idle = backOff(idle);
+                continue;
+            }
             final int offset = dataOffset(head);
             // Acquire: if the stamp matches, the header and payload written before the commit are visible.
             final long commitWord = buffer.getLongVolatile(offset);
             final int length = EntryDescriptor.length(commitWord);
             if (stamp(commitWord) != head || length == 0)
             {
-                // Volatile: read after the commit word, so "tail == head" means empty at this instant.
-                final long tailWord = buffer.getLongVolatile(TAIL_WORD_OFFSET);
-                if ((int)tailWord == head)
-                {
-                    if (!isOverflowFlagSet(tailWord))
-                    {
-                        return 0;
-                    }
-                    tryDrainOverflow();
-                }
+                // Reserved at head but not committed yet: wait for that producer (keeps poll linearizable).
                 idle = backOff(idle);
                 continue;
             }
@@ -233,7 +237,10 @@ public final class Ring
             {
                 if (dst.capacity() - dstOffset < length || dstOffset < 0)
                 {
-                    checkHeadMoved(head);
+                    if (buffer.getIntVolatile(HEAD_POSITION_OFFSET) != head)
+                    {
+                        continue;
+                    }
                     throw new IllegalArgumentException("record of " + length + " bytes at position " +
                         Positions.unsigned(head) + " does not fit in " + (dst.capacity() - dstOffset) +
                         " bytes of destination at offset " + dstOffset);
@@ -677,6 +684,10 @@ public final class Ring
             return true;
         }
         final int head = buffer.getIntVolatile(HEAD_POSITION_OFFSET);
+        if (head == token)
+        {
+            return false;
+        }
         final long commitWord = buffer.getLongVolatile(dataOffset(head));
         return stamp(commitWord) == head && EntryDescriptor.length(commitWord) != 0;
     }
@@ -726,7 +737,8 @@ public final class Ring
     private int checkOpenReservation(final int index)
     {
         final int recordOffset = index - RECORD_HEADER_LENGTH;
-        if (recordOffset < RingDescriptor.HEADER_LENGTH || recordOffset >= RingDescriptor.HEADER_LENGTH + capacity ||
+        if (recordOffset < RingDescriptor.HEADER_LENGTH ||
+            recordOffset > RingDescriptor.HEADER_LENGTH + capacity - RECORD_HEADER_LENGTH ||
             (recordOffset & (ALIGNMENT - 1)) != 0)
         {
             throw new IllegalStateException("index " + index + " is not a reservation in this ring");
