@@ -756,7 +756,11 @@ public final class Ring
 
     private int checkedRecordLength(final int length)
     {
-        if (length < 0 || length > maxRecordLength - RECORD_HEADER_LENGTH)
+        if (length < 0)
+        {
+            throw new IllegalArgumentException("payload length " + length + " is negative");
+        }
+        if (length > maxRecordLength - RECORD_HEADER_LENGTH)
         {
             throw new IllegalArgumentException("payload of " + length + " bytes exceeds the maximum of " +
                 (maxRecordLength - RECORD_HEADER_LENGTH) + " bytes for this ring (capacity " + capacity +

@@ -1,0 +1,293 @@
+package io.syslet.ring;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+import static io.syslet.ring.RingTestSupport.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Creating, opening, validating and closing regions.
+ */
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+final class RingRegionTest
+{
+    private static final int CAPACITY = 1024;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void capacityMustBeAPowerOfTwoInRange()
+    {
+        for (final int bad : new int[]{ 1000, 768, 255, 128, 0, -256, Integer.MIN_VALUE, Integer.MAX_VALUE,
+            (1 << 30) + 1, (1 << 30) | (1 << 29) })
+        {
+            final IllegalArgumentException ex =
+                assertThrows(IllegalArgumentException.class, () -> RingRegion.allocate(bad), "capacity " + bad);
+            assertMessageNames(ex, "capacity " + bad, "power of two", "256", String.valueOf(1 << 30));
+            assertThrows(IllegalArgumentException.class, () -> RingRegion.allocate(bad, 0));
+            assertThrows(IllegalArgumentException.class, () -> RingDescriptor.checkCapacity(bad));
+            assertThrows(IllegalArgumentException.class,
+                () -> RingRegion.createFile(dir.resolve("bad-" + bad), bad, 0));
+            assertFalse(Files.exists(dir.resolve("bad-" + bad)), "nothing created for capacity " + bad);
+        }
+        RingDescriptor.checkCapacity(256);
+        RingDescriptor.checkCapacity(1 << 30);
+        try (RingRegion smallest = RingRegion.allocate(256))
+        {
+            assertEquals(256, new Ring(smallest).capacity());
+        }
+    }
+
+    @Test
+    void initialPositionMustBeAMultipleOfEight()
+    {
+        for (final int bad : new int[]{ 4, 1, 7, -4, 0x7FFF_FFFF, 12 })
+        {
+            final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                () -> RingRegion.allocate(CAPACITY, bad), "initial position " + bad);
+            assertMessageNames(ex, "initial position " + Integer.toUnsignedLong(bad), "multiple of 8");
+        }
+        final IllegalArgumentException file = assertThrows(IllegalArgumentException.class,
+            () -> RingRegion.createFile(dir.resolve("misaligned"), CAPACITY, 4));
+        assertMessageNames(file, "initial position 4");
+        try (RingRegion region = RingRegion.allocate(CAPACITY, -8))
+        {
+            assertEquals(-8, new Ring(region).headPosition());
+        }
+    }
+
+    @Test
+    void formatRefusesATooSmallBuffer()
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(512 + CAPACITY - 8));
+        assertMessageNames(assertThrows(IllegalArgumentException.class, () -> RingRegion.format(buffer, CAPACITY, 0)),
+            String.valueOf(512 + CAPACITY - 8), String.valueOf(512 + CAPACITY));
+    }
+
+    @Test
+    void ringOverUnformattedMemoryIsRefused()
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(512 + CAPACITY));
+        assertMessageNames(assertThrows(RingFormatException.class, () -> new Ring(buffer)), "magic 0x0");
+        final UnsafeBuffer tiny = new UnsafeBuffer(ByteBuffer.allocateDirect(64));
+        assertMessageNames(assertThrows(RingFormatException.class, () -> new Ring(tiny)), "64", "512");
+    }
+
+    @Test
+    void openFileRefusesAFileTooShortForTheHeader() throws IOException
+    {
+        final Path empty = Files.write(dir.resolve("empty"), new byte[0]);
+        assertMessageNames(assertThrows(RingFormatException.class, () -> RingRegion.openFile(empty)), "size 0");
+        final Path shortFile = Files.write(dir.resolve("short"), new byte[100]);
+        assertMessageNames(assertThrows(RingFormatException.class, () -> RingRegion.openFile(shortFile)),
+            "size 100", "512");
+    }
+
+    @Test
+    void openFileRefusesAWrongMagic() throws IOException
+    {
+        final Path file = createClosed("magic");
+        patchInt(file, 0, 0x1234_5678);
+        assertRefusedUnchanged(file, "magic 0x12345678", "0x47525953");
+
+        final Path zeros = Files.write(dir.resolve("zeros"), new byte[512 + CAPACITY]);
+        assertRefusedUnchanged(zeros, "magic 0x0");
+    }
+
+    @Test
+    void openFileRefusesAWrongVersion() throws IOException
+    {
+        final Path file = createClosed("version");
+        patchInt(file, 4, 2);
+        assertRefusedUnchanged(file, "ABI version", "is 2", "expected 1");
+    }
+
+    @Test
+    void openFileRefusesAHeaderLengthMismatch() throws IOException
+    {
+        final Path file = createClosed("header-length");
+        patchInt(file, 8, 256);
+        assertRefusedUnchanged(file, "header length", "is 256", "expected 512");
+    }
+
+    @Test
+    void openFileRefusesACapacityThatDoesNotMatchTheFileSize() throws IOException
+    {
+        final Path bigger = createClosed("capacity-bigger");
+        patchInt(bigger, 12, 2048);
+        assertRefusedUnchanged(bigger, "capacity 2048", String.valueOf(512 + CAPACITY), String.valueOf(512 + 2048));
+
+        final Path truncated = createClosed("truncated");
+        try (FileChannel channel = FileChannel.open(truncated, StandardOpenOption.WRITE))
+        {
+            channel.truncate(1000);
+        }
+        assertRefusedUnchanged(truncated, "capacity " + CAPACITY, "1000", String.valueOf(512 + CAPACITY));
+
+        final Path notPowerOfTwo = createClosed("capacity-odd");
+        patchInt(notPowerOfTwo, 12, 1000);
+        assertRefusedUnchanged(notPowerOfTwo, "capacity 1000", "power of two");
+    }
+
+    @Test
+    void openFileRefusesAWrongMaxRecordLength() throws IOException
+    {
+        final Path file = createClosed("max-record");
+        patchInt(file, 16, 256);
+        assertRefusedUnchanged(file, "max record length", "is 256", "expected 128");
+    }
+
+    @Test
+    void openFileRefusesAnUnknownIncompatFeature() throws IOException
+    {
+        final Path file = createClosed("incompat");
+        patchInt(file, 24, 4);
+        assertRefusedUnchanged(file, "incompat features 0x4");
+    }
+
+    @Test
+    void openFileAcceptsUnknownCompatFeaturesAndOwnerFlags() throws IOException
+    {
+        final Path file = createClosed("compat");
+        patchInt(file, 20, 0x10);
+        patchInt(file, 28, 0xABCD);
+        try (RingRegion region = RingRegion.openFile(file))
+        {
+            assertEquals(CAPACITY, new Ring(region).capacity());
+            assertEquals(0xABCD, region.buffer().getInt(28));
+        }
+    }
+
+    @Test
+    void createFileWritesTheSameHeaderAsAllocate() throws IOException
+    {
+        final Path file = dir.resolve("header");
+        try (RingRegion region = RingRegion.createFile(file, CAPACITY, -1024))
+        {
+            assertTrue(region.isMapped());
+            final Ring ring = new Ring(region);
+            assertTrue(ring.offer(4, payload(9, 4), 0, 9));
+            region.force();
+        }
+        final ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(512 + CAPACITY, bytes.capacity());
+        assertEquals(0x4752_5953, bytes.getInt(0));
+        assertEquals(1, bytes.getInt(4));
+        assertEquals(512, bytes.getInt(8));
+        assertEquals(CAPACITY, bytes.getInt(12));
+        assertEquals(CAPACITY / 8, bytes.getInt(16));
+        assertEquals(-1024, bytes.getInt(32));
+        assertEquals(-1024 + 32, bytes.getInt(128), "tail after one 25-byte record");
+        assertEquals(-1024, bytes.getInt(384), "head");
+        assertEquals(-1024, bytes.getInt(512), "record stamp at data offset 0");
+        assertEquals(25, bytes.getInt(516));
+        assertEquals(4, bytes.getInt(520));
+        assertEquals(expectedCheck(-1024, 25, 4), bytes.getInt(524));
+    }
+
+    @Test
+    void createThenOpenInTheSameJvmSharesTheRecords()
+    {
+        final Path file = dir.resolve("shared");
+        try (RingRegion created = RingRegion.createFile(file, CAPACITY, -64);
+            RingRegion opened = RingRegion.openFile(file))
+        {
+            assertTrue(opened.isMapped());
+            final Ring producer = new Ring(created);
+            final Ring consumer = new Ring(opened);
+            assertEquals(-64, consumer.headPosition());
+
+            final UnsafeBuffer dst = heap(64);
+            int position = -64;
+            for (int batch = 0; batch < 4; batch++)
+            {
+                for (int i = batch * 10; i < batch * 10 + 10; i++)
+                {
+                    assertTrue(producer.offer(1 + i, payload(i, i), 0, i), "record " + i);
+                }
+                assertEquals(producer.tailPosition(), consumer.tailPosition());
+                for (int i = batch * 10; i < batch * 10 + 10; i++)
+                {
+                    final int recordLength = 16 + i;
+                    final int toEnd = CAPACITY - (position & (CAPACITY - 1));
+                    if (align8(recordLength) > toEnd)
+                    {
+                        position += toEnd;
+                    }
+                    assertEquals(recordLength, consumer.poll(dst, 0), "record " + i);
+                    assertRecord(dst, 0, position, 1 + i, i, i);
+                    position += align8(recordLength);
+                    assertEquals(position, producer.headPosition(), "the producer's mapping sees the consumer's head");
+                }
+            }
+            assertTrue(Positions.isBefore(-64, position) && Integer.toUnsignedLong(position) < 4096,
+                "positions crossed 2^32");
+            assertEquals(0, consumer.poll(dst, 0));
+            assertEquals(0, producer.poll(dst, 0));
+        }
+    }
+
+    @Test
+    void closeTwiceIsFine()
+    {
+        final RingRegion direct = RingRegion.allocate(CAPACITY);
+        direct.close();
+        direct.close();
+        assertEquals(0, direct.buffer().capacity(), "a closed region exposes no memory");
+
+        final RingRegion mapped = RingRegion.createFile(dir.resolve("close-twice"), CAPACITY, 0);
+        mapped.close();
+        mapped.close();
+        assertEquals(0, mapped.buffer().capacity());
+    }
+
+    @Test
+    void forceIsANoOpForDirectMemory()
+    {
+        try (RingRegion region = RingRegion.allocate(CAPACITY))
+        {
+            region.force();
+            assertEquals(0x4752_5953, region.buffer().getInt(0));
+        }
+    }
+
+    private Path createClosed(final String name)
+    {
+        final Path file = dir.resolve(name);
+        try (RingRegion region = RingRegion.createFile(file, CAPACITY, 0))
+        {
+            assertTrue(new Ring(region).offer(1, payload(8, 1), 0, 8));
+        }
+        return file;
+    }
+
+    private static void patchInt(final Path file, final int offset, final int value) throws IOException
+    {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE))
+        {
+            final ByteBuffer bytes = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, value);
+            assertEquals(4, channel.write(bytes, offset));
+        }
+    }
+
+    private static void assertRefusedUnchanged(final Path file, final String... parts) throws IOException
+    {
+        final byte[] before = Files.readAllBytes(file);
+        final RingFormatException ex = assertThrows(RingFormatException.class, () -> RingRegion.openFile(file));
+        assertMessageNames(ex, parts);
+        assertMessageNames(ex, file.toString());
+        assertArrayEquals(before, Files.readAllBytes(file), "a refused open changes nothing");
+    }
+}
