@@ -63,6 +63,8 @@ public final class Ring
     private final ReentrantLock overflowLock = new ReentrantLock();
     private final OverflowList overflow = new OverflowList();
     private final Sleepers sleepers = new Sleepers();
+    /** Process-local mirror of OVERFLOW for consumers; written under the overflow lock with the flag. */
+    private volatile boolean overflowPending;
 
     /**
      * A ring over a region.
@@ -202,26 +204,23 @@ public final class Ring
         while (true)
         {
             final int head = buffer.getIntVolatile(HEAD_POSITION_OFFSET);
-            // Tail first: bytes at head are only looked at once a reservation covers them, so leftovers
-            // from an earlier lap can never pass for a record in an empty ring.
-            final long tailWord = buffer.getLongVolatile(TAIL_WORD_OFFSET);
-            if ((int)tailWord == head)
-            {
-                if (!isOverflowFlagSet(tailWord))
-                {
-                    return 0;
-                }
-                tryDrainOverflow();
-                idle = backOff(idle);
-                continue;
-            }
             final int offset = dataOffset(head);
             // Acquire: if the stamp matches, the header and payload written before the commit are visible.
             final long commitWord = buffer.getLongVolatile(offset);
             final int length = EntryDescriptor.length(commitWord);
-            if (stamp(commitWord) != head || length == 0)
+            if (stamp(commitWord) != head || length == 0 || !isReserved(head))
             {
-                // Reserved at head but not committed yet: wait for that producer (keeps poll linearizable).
+                // Volatile: read after the commit word, so "tail == head" means empty at this instant.
+                final long tailWord = buffer.getLongVolatile(TAIL_WORD_OFFSET);
+                if ((int)tailWord == head)
+                {
+                    if (!isOverflowFlagSet(tailWord))
+                    {
+                        return 0;
+                    }
+                    tryDrainOverflow();
+                }
+                // Otherwise a producer reserved head and has not committed: wait for it (keeps poll linearizable).
                 idle = backOff(idle);
                 continue;
             }
@@ -283,15 +282,14 @@ public final class Ring
         while (true)
         {
             final int head = buffer.getIntVolatile(HEAD_POSITION_OFFSET);
-            final int tail = buffer.getIntVolatile(TAIL_POSITION_OFFSET);
             int position = head;
             int written = 0;
-            while (position != tail)
+            while (true)
             {
                 final int offset = dataOffset(position);
                 final long commitWord = buffer.getLongVolatile(offset);
                 final int length = EntryDescriptor.length(commitWord);
-                if (stamp(commitWord) != position || length == 0)
+                if (stamp(commitWord) != position || length == 0 || !isReserved(position))
                 {
                     break;
                 }
@@ -319,14 +317,13 @@ public final class Ring
 
             if (position == head)
             {
-                if (written == 0 && head == tail && isOverflowFlagSet(buffer.getLongVolatile(TAIL_WORD_OFFSET)))
+                // The mirror, not the tail word: a consumer spinning on an empty ring must not keep pulling
+                // the line that every producer CASes.
+                if (overflowPending && buffer.getIntVolatile(TAIL_POSITION_OFFSET) == head && tryDrainOverflow())
                 {
-                    if (tryDrainOverflow())
-                    {
-                        continue;
-                    }
+                    continue;
                 }
-                checkNotDamaged(head, tail);
+                checkNotDamaged(head);
                 return 0;
             }
             // One CAS claims the whole batch and validates every copy in it.
@@ -581,6 +578,7 @@ public final class Ring
                 }
             }
             overflow.add(type, src, srcOffset, length);
+            overflowPending = true;
             changeFlag(FLAG_OVERFLOW, true);
             drainOverflowLocked();
             return false;
@@ -591,14 +589,16 @@ public final class Ring
         }
     }
 
+    /**
+     * @return true if this call moved at least one entry from the overflow list into the ring.
+     */
     private boolean tryDrainOverflow()
     {
         if (overflowLock.tryLock())
         {
             try
             {
-                drainOverflowLocked();
-                return true;
+                return drainOverflowLocked() > 0;
             }
             finally
             {
@@ -608,8 +608,9 @@ public final class Ring
         return false;
     }
 
-    private void drainOverflowLocked()
+    private int drainOverflowLocked()
     {
+        int moved = 0;
         OverflowList.Entry entry;
         while ((entry = overflow.peek()) != null)
         {
@@ -617,18 +618,21 @@ public final class Ring
             final int index = reserve(entry.type(), RECORD_HEADER_LENGTH + payload.length, true);
             if (index < 0)
             {
-                return;
+                return moved;
             }
             buffer.putBytes(index, payload);
             publish(index - RECORD_HEADER_LENGTH, false);
             overflow.remove();
+            moved++;
         }
         if (isOverflowPending())
         {
             // The list is empty and every entry from it is committed in the ring before the flag clears,
             // so a producer that sees the flag clear and reserves lands behind all of them.
             changeFlag(FLAG_OVERFLOW, false);
+            overflowPending = false;
         }
+        return moved;
     }
 
     private void changeFlag(final int flag, final boolean set)
@@ -721,17 +725,33 @@ public final class Ring
         }
     }
 
-    private void checkNotDamaged(final int head, final int tail)
+    private void checkNotDamaged(final int head)
     {
-        if (head != tail)
+        final long commitWord = buffer.getLongVolatile(dataOffset(head));
+        if (stamp(commitWord) == head && EntryDescriptor.length(commitWord) != 0 && isReserved(head) &&
+            entrySpan(head, dataOffset(head), EntryDescriptor.length(commitWord)) == 0)
         {
-            final long commitWord = buffer.getLongVolatile(dataOffset(head));
-            if (stamp(commitWord) == head && EntryDescriptor.length(commitWord) != 0 &&
-                entrySpan(head, dataOffset(head), EntryDescriptor.length(commitWord)) == 0)
-            {
-                checkHeadMoved(head);
-            }
+            checkHeadMoved(head);
         }
+    }
+
+    /**
+     * Whether a reservation covers {@code position}, i.e. it is before tail. Bytes at a position no
+     * reservation covers are leftovers of an earlier lap and must never be taken for a record, however
+     * they look. Answers from the consumers' tail cache while it can, so that consumers do not pull the
+     * tail word's cache line, which every producer CASes, once per record.
+     */
+    private boolean isReserved(final int position)
+    {
+        if (Positions.isBefore(position, buffer.getIntVolatile(TAIL_CACHE_OFFSET)))
+        {
+            return true;
+        }
+        final int tail = buffer.getIntVolatile(TAIL_POSITION_OFFSET);
+        // Racing consumers may store older values: any tail ever read is at or behind the real one, which
+        // is all the cache promises.
+        buffer.putIntRelease(TAIL_CACHE_OFFSET, tail);
+        return Positions.isBefore(position, tail);
     }
 
     private int checkOpenReservation(final int index)

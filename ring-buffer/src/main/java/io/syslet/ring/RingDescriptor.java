@@ -28,7 +28,8 @@ import static org.agrona.BitUtil.CACHE_LINE_LENGTH;
  *  |                     zero ...                                  | 260..383
  *  +---------------------------------------------------------------+
  *  |                     head position (u32)                       | 384
- *  |                     zero ...                                  | 388..511
+ *  |                     tail cache (hint for consumers)           | 388
+ *  |                     zero ...                                  | 392..511
  *  +---------------------------------------------------------------+
  *  |                     data area: capacity bytes of entries      | 512
  *  |                     (see EntryDescriptor)                     |
@@ -70,6 +71,8 @@ public final class RingDescriptor
     public static final int PRODUCER_FLAGS_OFFSET = TAIL_WORD_OFFSET + 4;
     public static final int HEAD_CACHE_OFFSET = 4 * CACHE_LINE_LENGTH;
     public static final int HEAD_POSITION_OFFSET = 6 * CACHE_LINE_LENGTH;
+    /** A tail consumers saw, never ahead of tail; lives on the consumers' line. */
+    public static final int TAIL_CACHE_OFFSET = HEAD_POSITION_OFFSET + 4;
 
     /** Length of the header; the data area starts here. */
     public static final int HEADER_LENGTH = 8 * CACHE_LINE_LENGTH;

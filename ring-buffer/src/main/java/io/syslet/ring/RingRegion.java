@@ -163,6 +163,7 @@ public final class RingRegion implements AutoCloseable
         buffer.putInt(TAIL_POSITION_OFFSET, initialPosition);
         buffer.putInt(HEAD_CACHE_OFFSET, initialPosition);
         buffer.putInt(HEAD_POSITION_OFFSET, initialPosition);
+        buffer.putInt(TAIL_CACHE_OFFSET, initialPosition);
         // Release: a process that maps the file and sees the magic also sees every field written above.
         buffer.putIntRelease(MAGIC_OFFSET, MAGIC);
     }

@@ -84,10 +84,11 @@ final class RingLayoutTest
             assertEquals(0, buffer.getInt(132), "producer flags");
             assertEquals(initial, buffer.getInt(256), "head cache");
             assertEquals(initial, buffer.getInt(384), "head");
+            assertEquals(initial, buffer.getInt(388), "tail cache");
 
             for (int i = 36; i < 512; i++)
             {
-                if (i >= 128 && i < 136 || i >= 256 && i < 260 || i >= 384 && i < 388)
+                if (i >= 128 && i < 136 || i >= 256 && i < 260 || i >= 384 && i < 392)
                 {
                     continue;
                 }
