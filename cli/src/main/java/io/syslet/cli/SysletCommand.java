@@ -18,7 +18,7 @@ public final class SysletCommand implements Runnable
     private CommandLine.Model.CommandSpec spec;
 
     /**
-     * Runs the command line and exits with its code: 0 success, 1 failure, 2 bad usage.
+     * Runs the command line and exits with its code: 0 success, 1 failure, 2 bad usage or a bad option value.
      *
      * @param args command line.
      */
@@ -36,10 +36,11 @@ public final class SysletCommand implements Runnable
     public static int execute(final String... args)
     {
         final CommandLine commandLine = new CommandLine(new SysletCommand());
+        // Bad input (an option value the ring refuses) is a usage error: 2, like picocli's own; anything else is 1.
         commandLine.setExecutionExceptionHandler((ex, cl, parseResult) ->
         {
             cl.getErr().println("syslet: " + ex.getMessage());
-            return 1;
+            return ex instanceof IllegalArgumentException ? 2 : 1;
         });
         return commandLine.execute(args.length == 0 ? new String[] { "ring-demo" } : args);
     }
