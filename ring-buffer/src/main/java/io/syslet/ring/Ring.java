@@ -152,14 +152,8 @@ public final class Ring
             throw new IllegalArgumentException("source of " + src.capacity() + " bytes cannot supply " + length +
                 " bytes at offset " + srcOffset);
         }
-        final int index = reserve(type, recordLength, false);
-        if (index >= 0)
-        {
-            buffer.putBytes(index, src, srcOffset, length);
-            publish(index - RECORD_HEADER_LENGTH, false);
-            return true;
-        }
-        return offerSlow(type, recordLength, src, srcOffset, length);
+        return writeIfRoom(type, recordLength, src, srcOffset, length) ||
+            offerSlow(type, recordLength, src, srcOffset, length);
     }
 
     /**
@@ -296,6 +290,10 @@ public final class Ring
                 final int advance = entrySpan(position, offset, length);
                 if (advance == 0)
                 {
+                    if (position == head)
+                    {
+                        checkHeadMoved(head);
+                    }
                     break;
                 }
                 if (length > 0 && buffer.getInt(offset + TYPE_OFFSET) != PADDING_TYPE)
@@ -323,7 +321,6 @@ public final class Ring
                 {
                     continue;
                 }
-                checkNotDamaged(head);
                 return 0;
             }
             // One CAS claims the whole batch and validates every copy in it.
@@ -560,6 +557,19 @@ public final class Ring
         }
     }
 
+    private boolean writeIfRoom(
+        final int type, final int recordLength, final DirectBuffer src, final int srcOffset, final int length)
+    {
+        final int index = reserve(type, recordLength, false);
+        if (index < 0)
+        {
+            return false;
+        }
+        buffer.putBytes(index, src, srcOffset, length);
+        publish(index - RECORD_HEADER_LENGTH, false);
+        return true;
+    }
+
     private boolean offerSlow(
         final int type, final int recordLength, final DirectBuffer src, final int srcOffset, final int length)
     {
@@ -567,15 +577,9 @@ public final class Ring
         try
         {
             // Only holders of this lock set or clear OVERFLOW, so the flag cannot change under us.
-            if (!isOverflowPending())
+            if (!isOverflowPending() && writeIfRoom(type, recordLength, src, srcOffset, length))
             {
-                final int index = reserve(type, recordLength, false);
-                if (index >= 0)
-                {
-                    buffer.putBytes(index, src, srcOffset, length);
-                    publish(index - RECORD_HEADER_LENGTH, false);
-                    return true;
-                }
+                return true;
             }
             overflow.add(type, src, srcOffset, length);
             overflowPending = true;
@@ -722,16 +726,6 @@ public final class Ring
         {
             throw new IllegalStateException("ring damaged: the entry at position " + Positions.unsigned(head) +
                 " carries its stamp but its length, type and check do not agree");
-        }
-    }
-
-    private void checkNotDamaged(final int head)
-    {
-        final long commitWord = buffer.getLongVolatile(dataOffset(head));
-        if (stamp(commitWord) == head && EntryDescriptor.length(commitWord) != 0 && isReserved(head) &&
-            entrySpan(head, dataOffset(head), EntryDescriptor.length(commitWord)) == 0)
-        {
-            checkHeadMoved(head);
         }
     }
 

@@ -38,7 +38,8 @@ public final class RingRegion implements AutoCloseable
     {
         this.memory = memory;
         this.mapped = mapped;
-        this.buffer = newBuffer(memory);
+        // Every factory has run checkAgronaAccess() before it gets here.
+        this.buffer = new UnsafeBuffer(memory);
     }
 
     /**
@@ -269,12 +270,6 @@ public final class RingRegion implements AutoCloseable
                 BufferUtil.free(memory);
             }
         }
-    }
-
-    private static AtomicBuffer newBuffer(final ByteBuffer memory)
-    {
-        checkAgronaAccess();
-        return new UnsafeBuffer(memory);
     }
 
     /**
