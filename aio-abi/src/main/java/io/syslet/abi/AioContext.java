@@ -1,0 +1,150 @@
+package io.syslet.abi;
+
+import io.syslet.ring.Ring;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.AtomicBuffer;
+
+import java.util.concurrent.Callable;
+
+/**
+ * An AIO context: ops go in as iocbs, run on a worker pool, and come back as events in a ring. Every
+ * method is safe to call from any thread. After {@link #close()} every method throws an
+ * {@link AioException} with EBADF.
+ */
+public interface AioContext extends AutoCloseable
+{
+    /** {@link #cancel} result: the op was found and will complete with -ECANCELED. */
+    int CANCELED = 0;
+    /** {@link #cancel} result: the op is running and may not terminate early (a disk read, say). */
+    int RUNNING_MAY_NOT_TERMINATE = -Errno.EALREADY;
+    /** {@link #cancel} result: no op in flight has this cookie. */
+    int NOT_FOUND = -Errno.ENOENT;
+
+    /**
+     * Registers off-heap memory that iocbs may then name with {@link BufferRef}s.
+     *
+     * @param buffer direct or mapped memory; the context keeps a reference and never frees it.
+     * @return the buffer's index.
+     * @throws AioException EINVAL if the buffer is on the heap; ENOMEM if the table is full.
+     */
+    int registerBuffer(AtomicBuffer buffer);
+
+    /**
+     * Submits packed iocbs (see {@link IocbDescriptor}), like io_submit(2).
+     *
+     * @param iocbs  buffer holding them.
+     * @param offset where the first starts.
+     * @param length bytes of iocbs.
+     * @return how many iocbs were accepted: a prefix. It stops at the first malformed iocb, or when
+     * the in-flight limit is reached.
+     * @throws AioException EINVAL, naming the fault, if the first iocb is malformed; EAGAIN if the
+     * in-flight limit lets none in. Nothing is submitted in either case.
+     */
+    int submit(DirectBuffer iocbs, int offset, int length);
+
+    /**
+     * Submits blocking Java code as an op. Its event's res is the value returned; -ECANCELED if it was
+     * cancelled (interrupted); -EIO if it threw.
+     *
+     * @param cookie returned unchanged in the event.
+     * @param op     code to run on a worker of the unbounded class.
+     * @throws AioException EAGAIN at the in-flight limit.
+     */
+    void submitCallable(long cookie, Callable<Long> op);
+
+    /**
+     * Copies whole events, as ring records (record header first, 8-byte aligned; walk them with
+     * {@link EventCursor}), into {@code dst}, like io_getevents(2) in byte units. Flushes the overflow
+     * list into the ring as room allows.
+     *
+     * @param dst          destination.
+     * @param offset       where the first record goes.
+     * @param maxBytes     room from {@code offset}.
+     * @param minEvents    return once at least this many were copied.
+     * @param timeoutNanos longest wait for {@code minEvents}; 0 does not wait.
+     * @return bytes copied; fewer than {@code minEvents} events only at the timeout, when {@code dst}
+     * is full, or if the calling thread is interrupted (its flag stays set).
+     * @throws AioException EINVAL if {@code dst} cannot hold the next event.
+     */
+    int getEvents(MutableDirectBuffer dst, int offset, int maxBytes, int minEvents, long timeoutNanos);
+
+    /**
+     * {@link #getEvents(MutableDirectBuffer, int, int, int, long)} that does not wait at all if the ring
+     * has moved since the caller read {@code seenState} from {@link #stateToken()}: no wakeup between
+     * the caller's look and this call is lost.
+     */
+    int getEvents(MutableDirectBuffer dst, int offset, int maxBytes, int minEvents, long timeoutNanos, int seenState);
+
+    /**
+     * @return the ring's state now, for {@link #getEvents(MutableDirectBuffer, int, int, int, long, int)}.
+     */
+    int stateToken();
+
+    /**
+     * Cancels the op in flight with this cookie (the oldest, if several share it), like io_uring's
+     * async cancel.
+     *
+     * @param cookie user cookie of the op.
+     * @return {@link #CANCELED}, {@link #RUNNING_MAY_NOT_TERMINATE} or {@link #NOT_FOUND}.
+     */
+    int cancel(long cookie);
+
+    /**
+     * Runs one iocb on the calling thread and writes its event into {@code dst}, not into the ring.
+     *
+     * @param iocb      buffer holding one iocb.
+     * @param offset    where it starts.
+     * @param dst       where the event goes.
+     * @param dstOffset where in {@code dst}.
+     * @return bytes of the event.
+     * @throws AioException EINVAL if the iocb is malformed or {@code dst} is too short.
+     */
+    int run(DirectBuffer iocb, int offset, MutableDirectBuffer dst, int dstOffset);
+
+    /**
+     * @return what this context supports.
+     */
+    Probe probe();
+
+    /**
+     * @return the context's eventfd, readable when events were published since it was last read;
+     * -1 if the context was set up with {@link SetupParams#FLAG_NO_EVENTFD}.
+     */
+    int eventFd();
+
+    /**
+     * Turns eventfd notification off or on by flipping {@link OwnerFlags#NOTIFY_DISABLED} in the ring
+     * header; a process that maps the ring can do the same.
+     */
+    void notifications(boolean enabled);
+
+    /**
+     * The completion ring, for reaping without a call: a reaper that finds it empty with
+     * {@link Ring#isOverflowPending()} set must call {@link #getEvents} (or {@link Ring#flush()}).
+     *
+     * @return the ring.
+     */
+    Ring ring();
+
+    /**
+     * @return ops accepted whose events have not reached the ring yet.
+     */
+    int inFlight();
+
+    /**
+     * Destroys the context: cancels what is queued, interrupts what can be interrupted, waits up to
+     * {@code timeoutNanos} for the rest, stops the workers, closes the eventfd and frees the ring.
+     * Events already in the ring are lost with it. Idempotent.
+     *
+     * @return true if everything was freed; false if some op was still running at the timeout, in
+     * which case its worker and the ring's memory are left to it (never freed under it).
+     */
+    boolean destroy(long timeoutNanos);
+
+    /**
+     * {@link #destroy(long)} with a 5 s timeout.
+     */
+    @Override
+    void close();
+}

@@ -1,0 +1,69 @@
+package io.syslet.abi;
+
+import io.syslet.ring.EntryDescriptor;
+import org.agrona.DirectBuffer;
+
+/**
+ * Walks the events that getevents (or {@code Ring.read}) copied into a buffer: whole ring records,
+ * each with its 16-byte record header, 8-byte aligned, back to back. Allocates nothing.
+ *
+ * <pre>{@code
+ * cursor.wrap(dst, 0, bytes);
+ * while (cursor.next()) { Event e = cursor.event(); ... }
+ * }</pre>
+ */
+public final class EventCursor
+{
+    private final Event event = new Event();
+    private DirectBuffer buffer;
+    private int position;
+    private int limit;
+
+    /**
+     * @param buffer the destination a read filled.
+     * @param offset where the first record starts.
+     * @param length bytes the read returned.
+     * @return this.
+     */
+    public EventCursor wrap(final DirectBuffer buffer, final int offset, final int length)
+    {
+        this.buffer = buffer;
+        this.position = offset;
+        this.limit = offset + length;
+        return this;
+    }
+
+    /**
+     * Moves to the next event record, stepping over records of other types.
+     *
+     * @return false when no event is left.
+     */
+    public boolean next()
+    {
+        while (limit - position >= EntryDescriptor.RECORD_HEADER_LENGTH)
+        {
+            final int recordOffset = position;
+            final int length = buffer.getInt(recordOffset + EntryDescriptor.LENGTH_OFFSET);
+            if (length < EntryDescriptor.RECORD_HEADER_LENGTH || length > limit - recordOffset)
+            {
+                throw new IllegalStateException("record at byte " + recordOffset + " has length " + length +
+                    ", which does not fit the " + (limit - recordOffset) + " bytes left");
+            }
+            position = recordOffset + EntryDescriptor.align(length);
+            if (buffer.getInt(recordOffset + EntryDescriptor.TYPE_OFFSET) == EventDescriptor.RECORD_TYPE)
+            {
+                event.wrap(buffer, recordOffset + EntryDescriptor.RECORD_HEADER_LENGTH);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * @return the current event; valid until the next call to {@link #next()}.
+     */
+    public Event event()
+    {
+        return event;
+    }
+}

@@ -1,0 +1,75 @@
+package io.syslet.abi;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * What a context supports here: the ops it implements and whether it can interrupt a running op.
+ * Immutable.
+ */
+public final class Probe
+{
+    private final boolean[] supported;
+    private final boolean canInterrupt;
+    private final String interruptDetail;
+
+    /**
+     * @param supported       indexed by opcode; true where the op is implemented.
+     * @param canInterrupt    whether a running op that sleeps interruptibly can be cancelled.
+     * @param interruptDetail how (or why not), for people.
+     */
+    public Probe(final boolean[] supported, final boolean canInterrupt, final String interruptDetail)
+    {
+        this.supported = supported.clone();
+        this.canInterrupt = canInterrupt;
+        this.interruptDetail = interruptDetail;
+    }
+
+    /**
+     * @param opcode any value.
+     * @return true if ops with this code run; others complete with -ENOSYS.
+     */
+    public boolean isSupported(final int opcode)
+    {
+        return opcode >= 0 && opcode < supported.length && supported[opcode];
+    }
+
+    /**
+     * @return names of the supported ops, in opcode order.
+     */
+    public List<String> supportedOps()
+    {
+        final List<String> names = new ArrayList<>();
+        for (int i = 0; i < supported.length; i++)
+        {
+            if (supported[i])
+            {
+                names.add(Opcode.name(i));
+            }
+        }
+        return Collections.unmodifiableList(names);
+    }
+
+    /**
+     * @return true if cancel can interrupt a running op that sleeps interruptibly.
+     */
+    public boolean canInterruptRunningOps()
+    {
+        return canInterrupt;
+    }
+
+    /**
+     * @return how running ops are interrupted, or why they cannot be.
+     */
+    public String interruptDetail()
+    {
+        return interruptDetail;
+    }
+
+    @Override
+    public String toString()
+    {
+        return "Probe{ops=" + supportedOps() + ", interrupt=" + interruptDetail + "}";
+    }
+}

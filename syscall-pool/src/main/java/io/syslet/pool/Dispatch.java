@@ -1,0 +1,417 @@
+package io.syslet.pool;
+
+import io.syslet.abi.AddrInfoDescriptor;
+import io.syslet.abi.BufferRef;
+import io.syslet.abi.Errno;
+import io.syslet.abi.IovDescriptor;
+import io.syslet.abi.Opcode;
+import io.syslet.pool.natives.Natives;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import static io.syslet.pool.natives.Natives.LIBC;
+import static io.syslet.pool.natives.Natives.result;
+
+/**
+ * Runs one op: turns a slot's arguments into a native call, after checking every buffer/count pair
+ * through {@link RegisteredBuffers}. Also the op table: which worker class runs each op and whether a
+ * running one can be interrupted. Results follow io_event: &gt;= 0, or a negated errno.
+ */
+final class Dispatch
+{
+    /** Ops that finish on their own: regular-file IO. */
+    static final int BOUNDED = 0;
+    /** Ops that may block indefinitely: pipes, sockets, sleeps, waits, locks, DNS, Java code. */
+    static final int UNBOUNDED = 1;
+
+    private static final int STATX_LENGTH = 256;
+    private static final int SOCKADDR_STORAGE_LENGTH = 128;
+    private static final int SIGINFO_LENGTH = 128;
+    private static final int POLLFD_LENGTH = 8;
+    private static final int MAX_POLL_FDS = 1 << 16;
+    private static final long NANOS_PER_SECOND = 1_000_000_000L;
+
+    private static final int[] WORKER_CLASS = new int[Opcode.COUNT];
+    private static final boolean[] INTERRUPTIBLE = new boolean[Opcode.COUNT];
+    private static final boolean[] RESTART_ON_EINTR = new boolean[Opcode.COUNT];
+
+    static
+    {
+        for (final int op : new int[]{Opcode.RAW, Opcode.READ, Opcode.WRITE, Opcode.ACCEPT, Opcode.CONNECT, Opcode.RECV,
+            Opcode.SEND, Opcode.POLL, Opcode.NANOSLEEP, Opcode.WAITID, Opcode.FLOCK, Opcode.GETADDRINFO, Opcode.CALLABLE})
+        {
+            WORKER_CLASS[op] = UNBOUNDED;
+        }
+        // getaddrinfo retries EINTR inside glibc, so a signal does not end it.
+        for (final int op : new int[]{Opcode.RAW, Opcode.READ, Opcode.WRITE, Opcode.ACCEPT, Opcode.CONNECT, Opcode.RECV,
+            Opcode.SEND, Opcode.POLL, Opcode.NANOSLEEP, Opcode.WAITID, Opcode.FLOCK, Opcode.CALLABLE})
+        {
+            INTERRUPTIBLE[op] = true;
+        }
+        // An EINTR nobody asked for (a cancel signal that arrived after its op ended) must not fail the
+        // next op on that worker: these are safe to issue again. CONNECT is not (the first attempt goes
+        // on in the kernel), nor RAW (unknown), nor NANOSLEEP (it restarts with the time left itself).
+        for (final int op : new int[]{Opcode.READ, Opcode.WRITE, Opcode.ACCEPT, Opcode.RECV, Opcode.SEND, Opcode.POLL,
+            Opcode.WAITID, Opcode.FLOCK, Opcode.PREAD, Opcode.PWRITE, Opcode.PREADV, Opcode.PWRITEV, Opcode.OPENAT})
+        {
+            RESTART_ON_EINTR[op] = true;
+        }
+    }
+
+    private Dispatch()
+    {
+    }
+
+    static boolean isSupported(final int opcode)
+    {
+        return opcode >= 0 && opcode < Opcode.COUNT;
+    }
+
+    static int workerClass(final int opcode)
+    {
+        return WORKER_CLASS[opcode];
+    }
+
+    static boolean isInterruptible(final int opcode)
+    {
+        return INTERRUPTIBLE[opcode];
+    }
+
+    /**
+     * Runs the slot's op on this thread; sets {@code slot.res2} where the op has one.
+     *
+     * @return res.
+     */
+    static long execute(final Slot slot, final Scratch scratch, final RegisteredBuffers buffers)
+    {
+        while (true)
+        {
+            final long res = executeOnce(slot, scratch, buffers);
+            if (res != -Errno.EINTR || !RESTART_ON_EINTR[slot.opcode] || isCancelRequested(slot))
+            {
+                return res;
+            }
+        }
+    }
+
+    private static long executeOnce(final Slot s, final Scratch scratch, final RegisteredBuffers buffers)
+    {
+        switch (s.opcode)
+        {
+            case Opcode.NOP:
+                return 0;
+            case Opcode.RAW:
+                return result(LIBC.syscall(s.aux, s.a0, s.a1, s.a2, s.a3, s.a4, s.a5));
+            case Opcode.PREAD:
+            {
+                final long buf = buffers.resolve(s.a1, s.a2);
+                return buf < 0 ? buf : !isFd(s.a0) ? -Errno.EBADF : result(LIBC.pread((int)s.a0, buf, s.a2, s.a3));
+            }
+            case Opcode.PWRITE:
+            {
+                final long buf = buffers.resolve(s.a1, s.a2);
+                return buf < 0 ? buf : !isFd(s.a0) ? -Errno.EBADF : result(LIBC.pwrite((int)s.a0, buf, s.a2, s.a3));
+            }
+            case Opcode.PREADV:
+            case Opcode.PWRITEV:
+            {
+                final long iov = nativeIovec(s.a1, s.a2, scratch, buffers);
+                if (iov < 0)
+                {
+                    return iov;
+                }
+                if (!isFd(s.a0))
+                {
+                    return -Errno.EBADF;
+                }
+                return result(s.opcode == Opcode.PREADV ?
+                    LIBC.preadv((int)s.a0, iov, (int)s.a2, s.a3) : LIBC.pwritev((int)s.a0, iov, (int)s.a2, s.a3));
+            }
+            case Opcode.READ:
+            {
+                final long buf = buffers.resolve(s.a1, s.a2);
+                return buf < 0 ? buf : !isFd(s.a0) ? -Errno.EBADF : result(LIBC.read((int)s.a0, buf, s.a2));
+            }
+            case Opcode.WRITE:
+            {
+                final long buf = buffers.resolve(s.a1, s.a2);
+                return buf < 0 ? buf : !isFd(s.a0) ? -Errno.EBADF : result(LIBC.write((int)s.a0, buf, s.a2));
+            }
+            case Opcode.FSYNC:
+                return !isFd(s.a0) ? -Errno.EBADF : result(LIBC.fsync((int)s.a0));
+            case Opcode.FDATASYNC:
+                return !isFd(s.a0) ? -Errno.EBADF : result(LIBC.fdatasync((int)s.a0));
+            case Opcode.OPENAT:
+            {
+                final long path = buffers.resolveString(s.a1);
+                return path < 0 ? path : result(LIBC.openat((int)s.a0, path, (int)s.a2, (int)s.a3));
+            }
+            case Opcode.CLOSE:
+                return !isFd(s.a0) ? -Errno.EBADF : result(LIBC.close((int)s.a0));
+            case Opcode.STATX:
+            {
+                final long path = buffers.resolveString(s.a1);
+                if (path < 0)
+                {
+                    return path;
+                }
+                final long out = buffers.resolve(s.a4, STATX_LENGTH);
+                return out < 0 ? out : result(LIBC.statx((int)s.a0, path, (int)s.a2, (int)s.a3, out));
+            }
+            case Opcode.FALLOCATE:
+                return !isFd(s.a0) ? -Errno.EBADF : result(LIBC.fallocate((int)s.a0, (int)s.a1, s.a2, s.a3));
+            case Opcode.SYNC_FILE_RANGE:
+                return !isFd(s.a0) ? -Errno.EBADF : result(LIBC.sync_file_range((int)s.a0, s.a1, s.a2, (int)s.a3));
+            case Opcode.ACCEPT:
+                return accept(s, scratch, buffers);
+            case Opcode.CONNECT:
+            {
+                final long addr = buffers.resolve(s.a1, s.a2);
+                return addr < 0 ? addr : !isFd(s.a0) ? -Errno.EBADF : result(LIBC.connect((int)s.a0, addr, (int)s.a2));
+            }
+            case Opcode.RECV:
+            {
+                final long buf = buffers.resolve(s.a1, s.a2);
+                return buf < 0 ? buf : !isFd(s.a0) ? -Errno.EBADF : result(LIBC.recv((int)s.a0, buf, s.a2, (int)s.a3));
+            }
+            case Opcode.SEND:
+            {
+                final long buf = buffers.resolve(s.a1, s.a2);
+                return buf < 0 ? buf : !isFd(s.a0) ? -Errno.EBADF : result(LIBC.send((int)s.a0, buf, s.a2, (int)s.a3));
+            }
+            case Opcode.POLL:
+            {
+                if (s.a1 < 0 || s.a1 > MAX_POLL_FDS)
+                {
+                    return -Errno.EINVAL;
+                }
+                final long fds = s.a1 == 0 ? 0 : buffers.resolve(s.a0, s.a1 * POLLFD_LENGTH);
+                return fds < 0 ? fds : result(LIBC.poll(fds, s.a1, (int)s.a2));
+            }
+            case Opcode.NANOSLEEP:
+                return nanosleep(s, scratch);
+            case Opcode.WAITID:
+            {
+                final long info = buffers.resolve(s.a2, SIGINFO_LENGTH);
+                return info < 0 ? info : result(LIBC.waitid((int)s.a0, (int)s.a1, info, (int)s.a3));
+            }
+            case Opcode.FLOCK:
+                return !isFd(s.a0) ? -Errno.EBADF : result(LIBC.flock((int)s.a0, (int)s.a1));
+            case Opcode.GETADDRINFO:
+                return getaddrinfo(s, scratch, buffers);
+            case Opcode.CALLABLE:
+                return callable(s);
+            default:
+                return -Errno.ENOSYS;
+        }
+    }
+
+    private static boolean isFd(final long fd)
+    {
+        return fd >= 0 && fd <= Integer.MAX_VALUE;
+    }
+
+    /**
+     * Builds a native iovec from the op's {@link IovDescriptor} array, checking every element.
+     */
+    private static long nativeIovec(final long iovRef, final long count, final Scratch scratch,
+        final RegisteredBuffers buffers)
+    {
+        if (count < 0 || count > IovDescriptor.MAX_COUNT)
+        {
+            return -Errno.EINVAL;
+        }
+        final long array = buffers.resolve(iovRef, count * IovDescriptor.LENGTH);
+        if (array < 0)
+        {
+            return array;
+        }
+        final UnsafeBuffer foreign = scratch.foreign;
+        foreign.wrap(array, (int)(count * IovDescriptor.LENGTH));
+        final UnsafeBuffer out = scratch.buffer;
+        for (int i = 0; i < count; i++)
+        {
+            final long ref = foreign.getLong(i * IovDescriptor.LENGTH + IovDescriptor.BUFFER_OFFSET);
+            final long length = foreign.getLong(i * IovDescriptor.LENGTH + IovDescriptor.LENGTH_OFFSET);
+            final long address = buffers.resolve(ref, length);
+            if (address < 0)
+            {
+                return address;
+            }
+            out.putLong(Scratch.IOV_OFFSET + i * 16, address);
+            out.putLong(Scratch.IOV_OFFSET + i * 16 + 8, length);
+        }
+        return scratch.address + Scratch.IOV_OFFSET;
+    }
+
+    private static long accept(final Slot s, final Scratch scratch, final RegisteredBuffers buffers)
+    {
+        if (!isFd(s.a0))
+        {
+            return -Errno.EBADF;
+        }
+        if (s.a1 == BufferRef.NO_BUFFER)
+        {
+            return result(LIBC.accept4((int)s.a0, 0, 0, (int)s.a2));
+        }
+        final long addr = buffers.resolve(s.a1, SOCKADDR_STORAGE_LENGTH);
+        if (addr < 0)
+        {
+            return addr;
+        }
+        scratch.buffer.putInt(Scratch.SOCKLEN_OFFSET, SOCKADDR_STORAGE_LENGTH);
+        final long fd = result(LIBC.accept4((int)s.a0, addr, scratch.address + Scratch.SOCKLEN_OFFSET, (int)s.a2));
+        if (fd >= 0)
+        {
+            s.res2 = scratch.buffer.getInt(Scratch.SOCKLEN_OFFSET);
+        }
+        return fd;
+    }
+
+    /**
+     * Sleeps for a0 ns on CLOCK_MONOTONIC's time, restarting with the time left after an EINTR that no
+     * cancel asked for; a cancelled sleep returns -EINTR, which the caller turns into -ECANCELED.
+     */
+    private static long nanosleep(final Slot s, final Scratch scratch)
+    {
+        if (s.a0 < 0)
+        {
+            return -Errno.EINVAL;
+        }
+        final long deadline = System.nanoTime() + s.a0;
+        long left = s.a0;
+        final UnsafeBuffer buffer = scratch.buffer;
+        final long timespec = scratch.address + Scratch.TIMESPEC_OFFSET;
+        while (true)
+        {
+            buffer.putLong(Scratch.TIMESPEC_OFFSET, left / NANOS_PER_SECOND);
+            buffer.putLong(Scratch.TIMESPEC_OFFSET + 8, left % NANOS_PER_SECOND);
+            final long res = result(LIBC.nanosleep(timespec, 0));
+            if (res != -Errno.EINTR || isCancelRequested(s))
+            {
+                return res;
+            }
+            left = deadline - System.nanoTime();
+            if (left <= 0)
+            {
+                return 0;
+            }
+        }
+    }
+
+    private static boolean isCancelRequested(final Slot s)
+    {
+        return Slot.state(s.control()) == Slot.CANCEL_REQUESTED;
+    }
+
+    private static long getaddrinfo(final Slot s, final Scratch scratch, final RegisteredBuffers buffers)
+    {
+        final long node = buffers.resolveString(s.a0);
+        if (node < 0)
+        {
+            return node;
+        }
+        final long service = s.a1 == BufferRef.NO_BUFFER ? 0 : buffers.resolveString(s.a1);
+        if (service < 0)
+        {
+            return service;
+        }
+        final long out = buffers.resolve(s.a2, s.a3);
+        if (out < 0)
+        {
+            return out;
+        }
+        final UnsafeBuffer buffer = scratch.buffer;
+        buffer.setMemory(Scratch.HINTS_OFFSET, Scratch.HINTS_LENGTH, (byte)0);
+        buffer.putInt(Scratch.HINTS_OFFSET + 4, (int)s.a4);
+        buffer.putInt(Scratch.HINTS_OFFSET + 8, (int)s.a5);
+        buffer.putLong(Scratch.ADDRINFO_RESULT_OFFSET, 0);
+        final int rc = LIBC.getaddrinfo(node, service, scratch.address + Scratch.HINTS_OFFSET,
+            scratch.address + Scratch.ADDRINFO_RESULT_OFFSET);
+        if (rc != 0)
+        {
+            s.res2 = rc;
+            return eaiToErrno(rc, Natives.lastError());
+        }
+        final long list = buffer.getLong(Scratch.ADDRINFO_RESULT_OFFSET);
+        final UnsafeBuffer foreign = scratch.foreign;
+        final UnsafeBuffer outBuffer = new UnsafeBuffer(0, 0);
+        outBuffer.wrap(out, (int)Math.min(s.a3, Integer.MAX_VALUE));
+        final long room = s.a3 / AddrInfoDescriptor.LENGTH;
+        long found = 0;
+        long written = 0;
+        try
+        {
+            for (long ai = list; ai != 0; )
+            {
+                foreign.wrap(ai, 48);
+                if (written < room)
+                {
+                    final int at = (int)(written * AddrInfoDescriptor.LENGTH);
+                    final int addrLength = Math.min(foreign.getInt(16), AddrInfoDescriptor.ADDRESS_CAPACITY);
+                    final long addr = foreign.getLong(24);
+                    outBuffer.putInt(at + AddrInfoDescriptor.FAMILY_OFFSET, foreign.getInt(4));
+                    outBuffer.putInt(at + AddrInfoDescriptor.SOCKTYPE_OFFSET, foreign.getInt(8));
+                    outBuffer.putInt(at + AddrInfoDescriptor.PROTOCOL_OFFSET, foreign.getInt(12));
+                    outBuffer.putInt(at + AddrInfoDescriptor.ADDRESS_LENGTH_OFFSET, addrLength);
+                    outBuffer.setMemory(at + AddrInfoDescriptor.ADDRESS_OFFSET, AddrInfoDescriptor.ADDRESS_CAPACITY, (byte)0);
+                    final UnsafeBuffer sockaddr = new UnsafeBuffer(addr, addrLength);
+                    outBuffer.putBytes(at + AddrInfoDescriptor.ADDRESS_OFFSET, sockaddr, 0, addrLength);
+                    written++;
+                }
+                found++;
+                ai = foreign.getLong(40);
+            }
+        }
+        finally
+        {
+            LIBC.freeaddrinfo(list);
+        }
+        s.res2 = found;
+        return written;
+    }
+
+    private static long eaiToErrno(final int eai, final int negatedErrno)
+    {
+        switch (eai)
+        {
+            case -2: // EAI_NONAME
+            case -5: // EAI_NODATA
+            case -9: // EAI_ADDRFAMILY
+                return -Errno.ENOENT;
+            case -3: // EAI_AGAIN
+                return -Errno.EAGAIN;
+            case -10: // EAI_MEMORY
+                return -Errno.ENOMEM;
+            case -11: // EAI_SYSTEM
+                return negatedErrno < 0 ? negatedErrno : -Errno.EIO;
+            case -1: // EAI_BADFLAGS
+            case -6: // EAI_FAMILY
+            case -7: // EAI_SOCKTYPE
+            case -8: // EAI_SERVICE
+                return -Errno.EINVAL;
+            default:
+                return -Errno.EIO;
+        }
+    }
+
+    private static long callable(final Slot s)
+    {
+        if (s.callable == null)
+        {
+            return -Errno.EINVAL; // a CALLABLE iocb from bytes: only submitCallable carries the code
+        }
+        try
+        {
+            final Long value = s.callable.call();
+            return value == null ? 0 : value;
+        }
+        catch (final InterruptedException e)
+        {
+            return -Errno.EINTR;
+        }
+        catch (final Exception e)
+        {
+            return isCancelRequested(s) ? -Errno.EINTR : -Errno.EIO;
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package io.syslet.pool;
+
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * Native memory that one thread uses to build what a call needs besides the caller's buffers: the
+ * event before it goes into the ring, a native iovec array, a timespec, the eventfd's 8-byte counter.
+ * One per worker (and one per thread that completes ops inline), made once.
+ */
+final class Scratch
+{
+    static final int EVENT_OFFSET = 0;
+    static final int EVENT_CAPACITY = 4096;
+    static final int IOV_OFFSET = EVENT_OFFSET + EVENT_CAPACITY;
+    static final int IOV_CAPACITY = 1024 * 16;
+    static final int TIMESPEC_OFFSET = IOV_OFFSET + IOV_CAPACITY;
+    static final int ONE_OFFSET = TIMESPEC_OFFSET + 16;
+    static final int SOCKLEN_OFFSET = ONE_OFFSET + 8;
+    static final int ADDRINFO_RESULT_OFFSET = SOCKLEN_OFFSET + 8;
+    static final int HINTS_OFFSET = ADDRINFO_RESULT_OFFSET + 8;
+    static final int HINTS_LENGTH = 48;
+    static final int LENGTH = HINTS_OFFSET + HINTS_LENGTH;
+
+    final UnsafeBuffer buffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(LENGTH, 64));
+    /** A flyweight for reading native structs that libc allocated (getaddrinfo's list). */
+    final UnsafeBuffer foreign = new UnsafeBuffer(0, 0);
+    final long address = buffer.addressOffset();
+    /** The native thread id of the thread that owns this scratch. */
+    final int tid;
+
+    Scratch(final int tid)
+    {
+        this.tid = tid;
+        buffer.putLong(ONE_OFFSET, 1L);
+    }
+}

@@ -1,0 +1,175 @@
+package io.syslet.pool;
+
+import io.syslet.abi.IocbDescriptor;
+import org.agrona.DirectBuffer;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.Callable;
+
+import static io.syslet.abi.IocbDescriptor.*;
+
+/**
+ * One op in flight: a pooled request slot that holds the decoded iocb from submit until its event is
+ * published. There are exactly {@code maxInFlight} of them, made at setup, so submit allocates nothing.
+ *
+ * <p>{@link #control} packs the slot's generation (high 32 bits) with its state (low 32) so that every
+ * transition is one CAS that also proves the slot was not reused in between: a canceller holding an old
+ * generation can never cancel the next op that lands in the same slot.
+ *
+ * <pre>
+ *   FREE --submit--&gt; QUEUED --worker--&gt; RUNNING --done--&gt; DONE --published--&gt; FREE (generation + 1 on reuse)
+ *                      |                   |
+ *                      cancel              cancel
+ *                      v                   v
+ *                QUEUE_CANCELED     CANCEL_REQUESTED --done--&gt; DONE
+ * </pre>
+ */
+final class Slot
+{
+    static final int FREE = 0;
+    static final int QUEUED = 1;
+    static final int RUNNING = 2;
+    static final int CANCEL_REQUESTED = 3;
+    static final int DONE = 4;
+    /** Cancelled while queued: the canceller published -ECANCELED; the worker that dequeues it frees it. */
+    static final int QUEUE_CANCELED = 5;
+
+    private static final VarHandle CONTROL;
+    private static final VarHandle CANCELED_GENERATION;
+
+    static
+    {
+        try
+        {
+            final MethodHandles.Lookup lookup = MethodHandles.lookup();
+            CONTROL = lookup.findVarHandle(Slot.class, "control", long.class);
+            CANCELED_GENERATION = lookup.findVarHandle(Slot.class, "canceledGeneration", int.class);
+        }
+        catch (final ReflectiveOperationException e)
+        {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final int index;
+    @SuppressWarnings("unused")
+    private volatile long control;
+    /** The generation whose op ended as cancelled; read by a canceller after the slot moved on. */
+    @SuppressWarnings("unused")
+    private volatile int canceledGeneration = -1;
+
+    // The op. Written by the submitter before the release store of QUEUED; read by the worker after its
+    // CAS from QUEUED (acquire), so plain fields suffice.
+    int opcode;
+    int flags;
+    long cookie;
+    int aux;
+    long a0, a1, a2, a3, a4, a5;
+    int attributeCount;
+    final short[] attributeIds = new short[IocbDescriptor.MAX_ATTRIBUTES];
+    Callable<Long> callable;
+    long submitNanos;
+
+    // Set by the worker that runs the op, before its CAS to RUNNING, so a canceller that sees RUNNING
+    // also sees who to interrupt.
+    volatile Thread workerThread;
+    volatile int workerTid;
+
+    // The result, written by whoever completes the op.
+    long res;
+    long res2;
+    int eventFlags;
+
+    Slot(final int index)
+    {
+        this.index = index;
+    }
+
+    static int generation(final long control)
+    {
+        return (int)(control >>> 32);
+    }
+
+    static int state(final long control)
+    {
+        return (int)control;
+    }
+
+    static long control(final int generation, final int state)
+    {
+        return ((long)generation << 32) | (state & 0xFFFF_FFFFL);
+    }
+
+    long control()
+    {
+        return (long)CONTROL.getVolatile(this);
+    }
+
+    int generation()
+    {
+        return generation(control());
+    }
+
+    boolean transition(final int generation, final int from, final int to)
+    {
+        return CONTROL.compareAndSet(this, control(generation, from), control(generation, to));
+    }
+
+    /** Publishes a state with release semantics: every plain write before it is visible to its reader. */
+    void setState(final int generation, final int state)
+    {
+        CONTROL.setRelease(this, control(generation, state));
+    }
+
+    void markCanceled(final int generation)
+    {
+        CANCELED_GENERATION.setVolatile(this, generation);
+    }
+
+    boolean wasCanceled(final int generation)
+    {
+        return (int)CANCELED_GENERATION.getVolatile(this) == generation;
+    }
+
+    /**
+     * Copies a well-formed iocb's fields in (see {@link io.syslet.abi.Iocb#malformation}).
+     */
+    void load(final DirectBuffer iocb, final int offset)
+    {
+        opcode = iocb.getShort(offset + OPCODE_OFFSET) & 0xFFFF;
+        flags = iocb.getShort(offset + FLAGS_OFFSET) & 0xFFFF;
+        cookie = iocb.getLong(offset + COOKIE_OFFSET);
+        aux = iocb.getInt(offset + AUX_OFFSET);
+        a0 = iocb.getLong(offset + argOffset(0));
+        a1 = iocb.getLong(offset + argOffset(1));
+        a2 = iocb.getLong(offset + argOffset(2));
+        a3 = iocb.getLong(offset + argOffset(3));
+        a4 = iocb.getLong(offset + argOffset(4));
+        a5 = iocb.getLong(offset + argOffset(5));
+        final int count = iocb.getShort(offset + ATTRIBUTE_COUNT_OFFSET) & 0xFFFF;
+        attributeCount = count;
+        for (int i = 0; i < count; i++)
+        {
+            attributeIds[i] = iocb.getShort(offset + ATTRIBUTES_OFFSET + i * 2);
+        }
+        callable = null;
+        res = 0;
+        res2 = 0;
+        eventFlags = 0;
+    }
+
+    void loadCallable(final long cookie, final Callable<Long> callable)
+    {
+        opcode = io.syslet.abi.Opcode.CALLABLE;
+        flags = 0;
+        this.cookie = cookie;
+        aux = 0;
+        a0 = a1 = a2 = a3 = a4 = a5 = 0;
+        attributeCount = 0;
+        this.callable = callable;
+        res = 0;
+        res2 = 0;
+        eventFlags = 0;
+    }
+}
