@@ -1,11 +1,14 @@
 package io.syslet.abi;
 
+import io.syslet.attributes.AttributeId;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 
 /**
- * What a context supports here: the ops it implements and whether it can interrupt a running op.
+ * What a context supports here: the ops it implements, the attributes its events can carry, and
+ * whether it can interrupt a running op.
  * Immutable.
  */
 public final class Probe
@@ -13,17 +16,46 @@ public final class Probe
     private final boolean[] supported;
     private final boolean canInterrupt;
     private final String interruptDetail;
+    private final boolean cacheAttributeEnabled;
 
     /**
      * @param supported       indexed by opcode; true where the op is implemented.
      * @param canInterrupt    whether a running op that sleeps interruptibly can be cancelled.
      * @param interruptDetail how (or why not), for people.
+     * @param cacheAttributeEnabled false if the context was set up with NO_CACHE_ATTRIBUTE.
      */
-    public Probe(final boolean[] supported, final boolean canInterrupt, final String interruptDetail)
+    public Probe(final boolean[] supported, final boolean canInterrupt, final String interruptDetail,
+        final boolean cacheAttributeEnabled)
     {
         this.supported = supported.clone();
         this.canInterrupt = canInterrupt;
         this.interruptDetail = interruptDetail;
+        this.cacheAttributeEnabled = cacheAttributeEnabled;
+    }
+
+    /**
+     * @param id an attribute id.
+     * @return true if events can carry it with status OK; other ids come back UNSUPPORTED.
+     */
+    public boolean isAttributeSupported(final int id)
+    {
+        return AttributeId.isKnown(id) && (id != AttributeId.CACHE || cacheAttributeEnabled);
+    }
+
+    /**
+     * @return names of the attributes events can carry, in id order.
+     */
+    public List<String> supportedAttributes()
+    {
+        final List<String> names = new ArrayList<>();
+        for (int id = 1; id < AttributeId.COUNT; id++)
+        {
+            if (isAttributeSupported(id))
+            {
+                names.add(AttributeId.name(id));
+            }
+        }
+        return Collections.unmodifiableList(names);
     }
 
     /**
@@ -70,6 +102,7 @@ public final class Probe
     @Override
     public String toString()
     {
-        return "Probe{ops=" + supportedOps() + ", interrupt=" + interruptDetail + "}";
+        return "Probe{ops=" + supportedOps() + ", attributes=" + supportedAttributes() + ", interrupt=" +
+            interruptDetail + "}";
     }
 }

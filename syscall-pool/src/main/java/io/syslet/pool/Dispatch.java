@@ -5,6 +5,8 @@ import io.syslet.abi.BufferRef;
 import io.syslet.abi.Errno;
 import io.syslet.abi.IovDescriptor;
 import io.syslet.abi.Opcode;
+import io.syslet.attributes.AttributeId;
+import io.syslet.attributes.CacheOutcome;
 import io.syslet.pool.natives.Natives;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -102,29 +104,18 @@ final class Dispatch
             case Opcode.RAW:
                 return result(LIBC.syscall(s.aux, s.a0, s.a1, s.a2, s.a3, s.a4, s.a5));
             case Opcode.PREAD:
-            {
-                final long buf = buffers.resolve(s.a1, s.a2);
-                return buf < 0 ? buf : !isFd(s.a0) ? -Errno.EBADF : result(LIBC.pread((int)s.a0, buf, s.a2, s.a3));
-            }
+                return pread(s, scratch, buffers);
             case Opcode.PWRITE:
             {
                 final long buf = buffers.resolve(s.a1, s.a2);
                 return buf < 0 ? buf : !isFd(s.a0) ? -Errno.EBADF : result(LIBC.pwrite((int)s.a0, buf, s.a2, s.a3));
             }
             case Opcode.PREADV:
+                return preadv(s, scratch, buffers);
             case Opcode.PWRITEV:
             {
                 final long iov = nativeIovec(s.a1, s.a2, scratch, buffers);
-                if (iov < 0)
-                {
-                    return iov;
-                }
-                if (!isFd(s.a0))
-                {
-                    return -Errno.EBADF;
-                }
-                return result(s.opcode == Opcode.PREADV ?
-                    LIBC.preadv((int)s.a0, iov, (int)s.a2, s.a3) : LIBC.pwritev((int)s.a0, iov, (int)s.a2, s.a3));
+                return iov < 0 ? iov : !isFd(s.a0) ? -Errno.EBADF : result(LIBC.pwritev((int)s.a0, iov, (int)s.a2, s.a3));
             }
             case Opcode.READ:
             {
@@ -203,6 +194,181 @@ final class Dispatch
             default:
                 return -Errno.ENOSYS;
         }
+    }
+
+    /**
+     * {@link #classifyNowait} result: the read is not finished; read the rest with a blocking call.
+     */
+    static final long CONTINUE = Long.MIN_VALUE;
+    private static final int RWF_NOWAIT = 8;
+
+    /**
+     * Tries a pread without blocking: {@code preadv2(RWF_NOWAIT)} returns only what the page cache holds.
+     *
+     * @return what preadv2 returned, or -EBADF / -EFAULT before the call.
+     */
+    static long nowaitPread(final Slot s, final Scratch scratch, final RegisteredBuffers buffers)
+    {
+        final long buf = buffers.resolve(s.a1, s.a2);
+        if (buf < 0)
+        {
+            return buf;
+        }
+        if (!isFd(s.a0))
+        {
+            return -Errno.EBADF;
+        }
+        final UnsafeBuffer out = scratch.buffer;
+        out.putLong(Scratch.IOV_OFFSET, buf);
+        out.putLong(Scratch.IOV_OFFSET + 8, s.a2);
+        return result(LIBC.preadv2((int)s.a0, scratch.address + Scratch.IOV_OFFSET, 1, s.a3, RWF_NOWAIT));
+    }
+
+    /**
+     * Reads the RWF_NOWAIT attempt's result as evidence about the page cache, into the slot.
+     *
+     * @return the op's final res, or {@link #CONTINUE} if the rest needs a blocking read.
+     */
+    static long classifyNowait(final Slot s, final long n, final long count)
+    {
+        if (n == count || n == 0)
+        {
+            // All of it, or end of file: nothing needed IO.
+            s.cacheOutcome = CacheOutcome.HIT;
+            s.cacheBytes = n;
+            return n;
+        }
+        if (n > 0)
+        {
+            s.cacheOutcome = CacheOutcome.PARTIAL;
+            s.cacheBytes = n;
+            s.bytesDone = n;
+            return CONTINUE;
+        }
+        if (n == -Errno.EAGAIN)
+        {
+            s.cacheOutcome = CacheOutcome.MISS;
+            return CONTINUE;
+        }
+        if (n == -Errno.EOPNOTSUPP || n == -Errno.EINVAL)
+        {
+            // tmpfs and friends refuse RWF_NOWAIT (EINVAL: a kernel without it); that is no evidence either way.
+            s.cacheOutcome = CacheOutcome.UNSUPPORTED_BY_FILESYSTEM;
+            return CONTINUE;
+        }
+        s.cacheOutcome = Measurements.CACHE_FAILED;
+        return n; // EBADF, EISDIR, ESPIPE...: the read itself fails
+    }
+
+    private static boolean probesCache(final Slot s)
+    {
+        return s.wants(AttributeId.CACHE) && s.cacheOutcome == Measurements.CACHE_UNMEASURED;
+    }
+
+    private static long pread(final Slot s, final Scratch scratch, final RegisteredBuffers buffers)
+    {
+        if (probesCache(s))
+        {
+            final long res = classifyNowait(s, nowaitPread(s, scratch, buffers), s.a2);
+            if (res != CONTINUE)
+            {
+                return res;
+            }
+        }
+        final long buf = buffers.resolve(s.a1, s.a2);
+        if (buf < 0)
+        {
+            return buf;
+        }
+        if (!isFd(s.a0))
+        {
+            return -Errno.EBADF;
+        }
+        final long done = s.bytesDone;
+        return finishRead(s, done, result(LIBC.pread((int)s.a0, buf + done, s.a2 - done, s.a3 + done)));
+    }
+
+    private static long preadv(final Slot s, final Scratch scratch, final RegisteredBuffers buffers)
+    {
+        final long iov = nativeIovec(s.a1, s.a2, scratch, buffers);
+        if (iov < 0)
+        {
+            return iov;
+        }
+        if (!isFd(s.a0))
+        {
+            return -Errno.EBADF;
+        }
+        final int fd = (int)s.a0;
+        int count = (int)s.a2;
+        if (probesCache(s))
+        {
+            final long res = classifyNowait(s, result(LIBC.preadv2(fd, iov, count, s.a3, RWF_NOWAIT)),
+                iovTotal(scratch, count));
+            if (res != CONTINUE)
+            {
+                return res;
+            }
+        }
+        final long done = s.bytesDone;
+        final int skipped = skipIov(scratch, count, done);
+        count -= skipped;
+        return finishRead(s, done, result(LIBC.preadv(fd, iov + skipped * 16L, count, s.a3 + done)));
+    }
+
+    /**
+     * Combines bytes read without blocking with the blocking read of the rest.
+     */
+    private static long finishRead(final Slot s, final long done, final long rest)
+    {
+        if (done == 0)
+        {
+            return rest;
+        }
+        if (rest == 0)
+        {
+            s.cacheOutcome = CacheOutcome.HIT; // the short answer was the end of the file
+        }
+        return rest < 0 ? done : done + rest;
+    }
+
+    private static long iovTotal(final Scratch scratch, final int count)
+    {
+        long total = 0;
+        for (int i = 0; i < count; i++)
+        {
+            total += scratch.buffer.getLong(Scratch.IOV_OFFSET + i * 16 + 8);
+        }
+        return total;
+    }
+
+    /**
+     * Advances the native iovec in scratch past {@code done} bytes.
+     *
+     * @return elements wholly consumed.
+     */
+    private static int skipIov(final Scratch scratch, final int count, final long done)
+    {
+        final UnsafeBuffer buffer = scratch.buffer;
+        long left = done;
+        int i = 0;
+        while (i < count && left > 0)
+        {
+            final int at = Scratch.IOV_OFFSET + i * 16;
+            final long length = buffer.getLong(at + 8);
+            if (left >= length)
+            {
+                left -= length;
+                i++;
+            }
+            else
+            {
+                buffer.putLong(at, buffer.getLong(at) + left);
+                buffer.putLong(at + 8, length - left);
+                left = 0;
+            }
+        }
+        return i;
     }
 
     private static boolean isFd(final long fd)

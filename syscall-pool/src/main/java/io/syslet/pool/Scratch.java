@@ -20,7 +20,10 @@ final class Scratch
     static final int ADDRINFO_RESULT_OFFSET = SOCKLEN_OFFSET + 8;
     static final int HINTS_OFFSET = ADDRINFO_RESULT_OFFSET + 8;
     static final int HINTS_LENGTH = 48;
-    static final int LENGTH = HINTS_OFFSET + HINTS_LENGTH;
+    static final int CPU_TIMESPEC_OFFSET = HINTS_OFFSET + HINTS_LENGTH;
+    static final int RUSAGE_OFFSET = CPU_TIMESPEC_OFFSET + 16;
+    static final int RUSAGE_LENGTH = 144;
+    static final int LENGTH = RUSAGE_OFFSET + RUSAGE_LENGTH;
 
     final UnsafeBuffer buffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(LENGTH, 64));
     /** A flyweight for reading native structs that libc allocated (getaddrinfo's list). */
@@ -28,6 +31,12 @@ final class Scratch
     final long address = buffer.addressOffset();
     /** The native thread id of the thread that owns this scratch. */
     final int tid;
+    /** Builds event attributes in {@link #buffer}. */
+    final io.syslet.attributes.AttributeWriter attributes = new io.syslet.attributes.AttributeWriter();
+    // Readings taken before a measured call (see Measurements).
+    long cpuBefore;
+    long voluntaryBefore;
+    long involuntaryBefore;
 
     Scratch(final int tid)
     {

@@ -1,6 +1,8 @@
 package io.syslet.pool;
 
+import io.syslet.abi.EventDescriptor;
 import io.syslet.abi.IocbDescriptor;
+import io.syslet.attributes.AttributeId;
 import org.agrona.DirectBuffer;
 
 import java.lang.invoke.MethodHandles;
@@ -22,7 +24,10 @@ import static io.syslet.abi.IocbDescriptor.*;
  *                      |                   |
  *                      cancel              cancel
  *                      v                   v
- *                QUEUE_CANCELED     CANCEL_REQUESTED --done--&gt; DONE
+ *                QUEUE_CANCELING    CANCEL_REQUESTED --done--&gt; DONE
+ *                      | published
+ *                      v
+ *                QUEUE_CANCELED --worker--&gt; FREE
  * </pre>
  */
 final class Slot
@@ -32,8 +37,10 @@ final class Slot
     static final int RUNNING = 2;
     static final int CANCEL_REQUESTED = 3;
     static final int DONE = 4;
-    /** Cancelled while queued: the canceller published -ECANCELED; the worker that dequeues it frees it. */
-    static final int QUEUE_CANCELED = 5;
+    /** Cancelled while queued; the canceller is publishing -ECANCELED from the slot's fields. */
+    static final int QUEUE_CANCELING = 5;
+    /** Cancelled while queued and published; the worker that dequeues it frees it. */
+    static final int QUEUE_CANCELED = 6;
 
     private static final VarHandle CONTROL;
     private static final VarHandle CANCELED_GENERATION;
@@ -68,8 +75,28 @@ final class Slot
     long a0, a1, a2, a3, a4, a5;
     int attributeCount;
     final short[] attributeIds = new short[IocbDescriptor.MAX_ATTRIBUTES];
+    /** Bit {@code 1 << id} for each known attribute the iocb lists. */
+    int attributeMask;
+    /** Bytes of the event this op will publish: the fixed part plus every listed attribute. */
+    int eventLength;
     Callable<Long> callable;
     long submitNanos;
+
+    // Measurements, by whoever runs the op (see Measurements).
+    boolean ran;
+    long startNanos;
+    long endNanos;
+    long cpuNanos;
+    long voluntarySwitches;
+    long involuntarySwitches;
+    boolean cpuMeasured;
+    boolean switchesMeasured;
+    int runnerTid;
+    /** A CacheOutcome, or Measurements.CACHE_UNMEASURED / CACHE_FAILED. */
+    int cacheOutcome;
+    long cacheBytes;
+    /** Bytes a read already got without blocking (the immediate path's partial result). */
+    long bytesDone;
 
     // Set by the worker that runs the op, before its CAS to RUNNING, so a canceller that sees RUNNING
     // also sees who to interrupt.
@@ -149,14 +176,41 @@ final class Slot
         a5 = iocb.getLong(offset + argOffset(5));
         final int count = iocb.getShort(offset + ATTRIBUTE_COUNT_OFFSET) & 0xFFFF;
         attributeCount = count;
+        int mask = 0;
+        int length = EventDescriptor.MIN_LENGTH;
         for (int i = 0; i < count; i++)
         {
-            attributeIds[i] = iocb.getShort(offset + ATTRIBUTES_OFFSET + i * 2);
+            final int id = iocb.getShort(offset + ATTRIBUTES_OFFSET + i * 2) & 0xFFFF;
+            attributeIds[i] = (short)id;
+            mask |= AttributeId.isKnown(id) ? 1 << id : 0;
+            length += AttributeId.maxTlvLength(id);
         }
+        attributeMask = mask;
+        eventLength = length;
         callable = null;
+        reset();
+    }
+
+    private void reset()
+    {
         res = 0;
         res2 = 0;
         eventFlags = 0;
+        ran = false;
+        cpuMeasured = false;
+        switchesMeasured = false;
+        cacheOutcome = Measurements.CACHE_UNMEASURED;
+        cacheBytes = 0;
+        bytesDone = 0;
+    }
+
+    /**
+     * @param id an attribute id.
+     * @return true if the iocb listed it.
+     */
+    boolean wants(final int id)
+    {
+        return (attributeMask & (1 << id)) != 0;
     }
 
     void loadCallable(final long cookie, final Callable<Long> callable)
@@ -167,9 +221,9 @@ final class Slot
         aux = 0;
         a0 = a1 = a2 = a3 = a4 = a5 = 0;
         attributeCount = 0;
+        attributeMask = 0;
+        eventLength = EventDescriptor.MIN_LENGTH;
         this.callable = callable;
-        res = 0;
-        res2 = 0;
-        eventFlags = 0;
+        reset();
     }
 }

@@ -10,6 +10,8 @@ import io.syslet.abi.Opcode;
 import io.syslet.abi.OwnerFlags;
 import io.syslet.abi.Probe;
 import io.syslet.abi.SetupParams;
+import io.syslet.attributes.AttributeId;
+import io.syslet.attributes.AttributeWriter;
 import io.syslet.pool.natives.Natives;
 import io.syslet.pool.natives.ThreadSignal;
 import io.syslet.ring.EntryDescriptor;
@@ -61,6 +63,10 @@ public final class SysletContext implements AioContext
     private final UnsafeBuffer reapView = new UnsafeBuffer(0, 0);
     private final int eventFd;
     private final int maxInFlight;
+    /** False with NO_CACHE_ATTRIBUTE: the page-cache side channel is closed. */
+    private final boolean cacheVisible;
+    /** False with NO_IMMEDIATE. */
+    private final boolean immediate;
     /** Ops accepted whose slots are not yet free. */
     private final AtomicInteger activeOps = new AtomicInteger();
     /** Threads inside a public call; destroy waits for them before it frees anything. */
@@ -77,6 +83,8 @@ public final class SysletContext implements AioContext
         this.header = region.buffer();
         this.eventFd = eventFd;
         this.maxInFlight = params.maxInFlight();
+        this.cacheVisible = !params.hasFlag(SetupParams.FLAG_NO_CACHE_ATTRIBUTE);
+        this.immediate = !params.hasFlag(SetupParams.FLAG_NO_IMMEDIATE);
         this.buffers = new RegisteredBuffers(params.maxBuffers());
         this.slots = new Slot[maxInFlight];
         this.freeSlots = new ManyToManyConcurrentArrayQueue<>(Math.max(2, maxInFlight));
@@ -171,12 +179,25 @@ public final class SysletContext implements AioContext
                     }
                     break;
                 }
+                final String tooLarge = eventTooLarge(iocbs, position);
+                if (tooLarge != null)
+                {
+                    if (accepted == 0)
+                    {
+                        throw new AioException(Errno.EINVAL, tooLarge);
+                    }
+                    break;
+                }
                 final Slot slot = acquireSlot(accepted == 0);
                 if (slot == null)
                 {
                     break;
                 }
                 slot.load(iocbs, position);
+                if (!cacheVisible)
+                {
+                    slot.attributeMask &= ~(1 << AttributeId.CACHE);
+                }
                 start(slot);
                 accepted++;
                 position += iocbs.getInt(position + IocbDescriptor.LENGTH_OFFSET);
@@ -238,6 +259,25 @@ public final class SysletContext implements AioContext
         }
     }
 
+    /**
+     * @return null if the iocb's event fits in one ring record, else why not.
+     */
+    private String eventTooLarge(final DirectBuffer iocbs, final int offset)
+    {
+        final int count = iocbs.getShort(offset + IocbDescriptor.ATTRIBUTE_COUNT_OFFSET) & 0xFFFF;
+        int length = MIN_LENGTH;
+        for (int i = 0; i < count; i++)
+        {
+            length += AttributeId.maxTlvLength(iocbs.getShort(offset + IocbDescriptor.ATTRIBUTES_OFFSET + i * 2) & 0xFFFF);
+        }
+        if (length <= ring.maxPayloadLength())
+        {
+            return null;
+        }
+        return "iocb at byte " + offset + " lists " + count + " attributes, which make a " + length +
+            "-byte event; the ring's largest event is " + ring.maxPayloadLength() + " bytes (ring capacity / 8 - 16)";
+    }
+
     private void start(final Slot slot)
     {
         final int generation = slot.generation() + 1;
@@ -245,15 +285,49 @@ public final class SysletContext implements AioContext
         if (!Dispatch.isSupported(slot.opcode))
         {
             // Nothing to run: complete inline, so an unknown op costs no thread hop and cannot disturb the batch.
-            slot.setState(generation, Slot.DONE);
-            slot.eventFlags |= FLAG_IMMEDIATE;
-            publish(slot.cookie, EventDescriptor.submissionId(slot.index, generation), -Errno.ENOSYS, 0,
-                slot.opcode, slot.eventFlags, callerScratch.get());
-            release(slot, generation);
+            completeInline(slot, generation, -Errno.ENOSYS, callerScratch.get());
+            return;
+        }
+        if (slot.opcode == Opcode.PREAD && immediate && (slot.flags & IocbDescriptor.FLAG_NO_IMMEDIATE) == 0 &&
+            tryImmediate(slot, generation))
+        {
             return;
         }
         slot.setState(generation, Slot.QUEUED); // release: the worker that takes it sees every field above
         pools[Dispatch.workerClass(slot.opcode)].execute(slot);
+    }
+
+    /**
+     * The immediate path: a pread whose bytes are all in the page cache completes here, on the submitting
+     * thread, with no thread hop. Its event still goes through the ring.
+     *
+     * @return true if the op completed; false if it must go to a worker (a miss, a partial read, or a
+     * filesystem without RWF_NOWAIT), with what was learnt kept in the slot.
+     */
+    private boolean tryImmediate(final Slot slot, final int generation)
+    {
+        final Scratch scratch = callerScratch.get();
+        Measurements.before(slot, scratch);
+        final long res = Dispatch.classifyNowait(slot, Dispatch.nowaitPread(slot, scratch, buffers), slot.a2);
+        Measurements.after(slot, scratch);
+        if (res == Dispatch.CONTINUE)
+        {
+            slot.ran = false; // the worker measures the call that does the work
+            return false;
+        }
+        completeInline(slot, generation, res, scratch);
+        return true;
+    }
+
+    private void completeInline(final Slot slot, final int generation, final long res, final Scratch scratch)
+    {
+        slot.setState(generation, Slot.DONE);
+        if (cacheVisible)
+        {
+            slot.eventFlags |= FLAG_IMMEDIATE;
+        }
+        publish(slot, generation, res, scratch);
+        release(slot, generation);
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -267,10 +341,17 @@ public final class SysletContext implements AioContext
         slot.workerThread = Thread.currentThread();
         if (!slot.transition(generation, Slot.QUEUED, Slot.RUNNING))
         {
-            release(slot, generation); // QUEUE_CANCELED: the canceller already published its event
+            // Cancelled while queued: the canceller publishes from the slot's fields; free it once it has.
+            while (slot.control() != Slot.control(generation, Slot.QUEUE_CANCELED))
+            {
+                Thread.onSpinWait();
+            }
+            release(slot, generation);
             return;
         }
+        Measurements.before(slot, scratch);
         long res = Dispatch.execute(slot, scratch, buffers);
+        Measurements.after(slot, scratch);
         if (!slot.transition(generation, Slot.RUNNING, Slot.DONE))
         {
             // CANCEL_REQUESTED. Under the slot's lock, so that no interrupt for this op lands after DONE.
@@ -286,28 +367,44 @@ public final class SysletContext implements AioContext
                 slot.setState(generation, Slot.DONE);
             }
         }
-        publish(slot.cookie, EventDescriptor.submissionId(slot.index, generation), res, slot.res2, slot.opcode,
-            slot.eventFlags, scratch);
+        publish(slot, generation, res, scratch);
         release(slot, generation);
     }
 
-    private void publish(final long cookie, final long submissionId, final long res, final long res2, final int opcode,
-        final int flags, final Scratch scratch)
+    private void publish(final Slot slot, final int generation, final long res, final Scratch scratch)
     {
-        final UnsafeBuffer event = scratch.buffer;
-        final int at = Scratch.EVENT_OFFSET;
-        event.putLong(at + COOKIE_OFFSET, cookie);
-        event.putLong(at + SUBMISSION_ID_OFFSET, submissionId);
-        event.putLong(at + RES_OFFSET, res);
-        event.putLong(at + RES2_OFFSET, res2);
-        event.putShort(at + OPCODE_OFFSET, (short)opcode);
-        event.putShort(at + FLAGS_OFFSET, (short)flags);
-        event.putInt(at + ATTRIBUTES_LENGTH_OFFSET, 0);
-        ring.offer(RECORD_TYPE, event, at, MIN_LENGTH);
+        final int length = buildEvent(slot, EventDescriptor.submissionId(slot.index, generation), res, scratch);
+        ring.offer(RECORD_TYPE, scratch.buffer, Scratch.EVENT_OFFSET, length);
         if (eventFd >= 0 && (header.getIntVolatile(RingDescriptor.OWNER_FLAGS_OFFSET) & OwnerFlags.NOTIFY_DISABLED) == 0)
         {
             LIBC.write(eventFd, scratch.address + Scratch.ONE_OFFSET, 8);
         }
+    }
+
+    /**
+     * Writes the slot's event, attributes included, at {@link Scratch#EVENT_OFFSET}.
+     *
+     * @return its length.
+     */
+    private int buildEvent(final Slot slot, final long submissionId, final long res, final Scratch scratch)
+    {
+        final UnsafeBuffer event = scratch.buffer;
+        final int at = Scratch.EVENT_OFFSET;
+        event.putLong(at + COOKIE_OFFSET, slot.cookie);
+        event.putLong(at + SUBMISSION_ID_OFFSET, submissionId);
+        event.putLong(at + RES_OFFSET, res);
+        event.putLong(at + RES2_OFFSET, slot.res2);
+        event.putShort(at + OPCODE_OFFSET, (short)slot.opcode);
+        event.putShort(at + FLAGS_OFFSET, (short)slot.eventFlags);
+        int attributesLength = 0;
+        if (slot.attributeCount > 0)
+        {
+            final AttributeWriter writer = scratch.attributes.wrap(event, at + ATTRIBUTES_OFFSET);
+            Measurements.write(slot, res, System.nanoTime(), cacheVisible, writer);
+            attributesLength = writer.length();
+        }
+        event.putInt(at + ATTRIBUTES_LENGTH_OFFSET, attributesLength);
+        return MIN_LENGTH + attributesLength;
     }
 
     private void release(final Slot slot, final int generation)
@@ -469,11 +566,8 @@ public final class SysletContext implements AioContext
                 final int opcode = slot.opcode;
                 if (state == Slot.QUEUED)
                 {
-                    if (slot.transition(generation, Slot.QUEUED, Slot.QUEUE_CANCELED))
+                    if (cancelQueued(slot, generation, callerScratch.get()))
                     {
-                        slot.markCanceled(generation);
-                        publish(cookie, EventDescriptor.submissionId(slot.index, generation), -Errno.ECANCELED, 0,
-                            opcode, FLAG_CANCELED, callerScratch.get());
                         return CANCELED;
                     }
                     if (slot.control() != Slot.control(generation, Slot.RUNNING))
@@ -489,6 +583,25 @@ public final class SysletContext implements AioContext
         {
             exit();
         }
+    }
+
+    /**
+     * Cancels a queued op: publishes its -ECANCELED event, then leaves the slot for the worker that
+     * dequeues it to free.
+     *
+     * @return false if the op was no longer queued.
+     */
+    private boolean cancelQueued(final Slot slot, final int generation, final Scratch scratch)
+    {
+        if (!slot.transition(generation, Slot.QUEUED, Slot.QUEUE_CANCELING))
+        {
+            return false;
+        }
+        slot.markCanceled(generation);
+        slot.eventFlags |= FLAG_CANCELED;
+        publish(slot, generation, -Errno.ECANCELED, scratch);
+        slot.setState(generation, Slot.QUEUE_CANCELED);
+        return true;
     }
 
     private int cancelRunning(final Slot slot, final int generation, final int opcode)
@@ -569,23 +682,30 @@ public final class SysletContext implements AioContext
             {
                 throw new AioException(Errno.EINVAL, fault);
             }
-            if (dstOffset < 0 || dst.capacity() - dstOffset < MIN_LENGTH)
-            {
-                throw new AioException(Errno.EINVAL, "event destination of " + dst.capacity() + " bytes cannot take a " +
-                    MIN_LENGTH + "-byte event at offset " + dstOffset);
-            }
             final Slot slot = new Slot(-1);
             slot.load(iocb, offset);
-            final long res = Dispatch.isSupported(slot.opcode) ?
-                Dispatch.execute(slot, callerScratch.get(), buffers) : -Errno.ENOSYS;
-            dst.putLong(dstOffset + COOKIE_OFFSET, slot.cookie);
-            dst.putLong(dstOffset + SUBMISSION_ID_OFFSET, 0);
-            dst.putLong(dstOffset + RES_OFFSET, res);
-            dst.putLong(dstOffset + RES2_OFFSET, slot.res2);
-            dst.putShort(dstOffset + OPCODE_OFFSET, (short)slot.opcode);
-            dst.putShort(dstOffset + FLAGS_OFFSET, (short)FLAG_IMMEDIATE);
-            dst.putInt(dstOffset + ATTRIBUTES_LENGTH_OFFSET, 0);
-            return MIN_LENGTH;
+            if (!cacheVisible)
+            {
+                slot.attributeMask &= ~(1 << AttributeId.CACHE);
+            }
+            if (dstOffset < 0 || dst.capacity() - dstOffset < slot.eventLength)
+            {
+                throw new AioException(Errno.EINVAL, "event destination of " + dst.capacity() + " bytes cannot take a " +
+                    slot.eventLength + "-byte event at offset " + dstOffset);
+            }
+            final Scratch scratch = callerScratch.get();
+            slot.submitNanos = System.nanoTime();
+            long res = -Errno.ENOSYS;
+            if (Dispatch.isSupported(slot.opcode))
+            {
+                Measurements.before(slot, scratch);
+                res = Dispatch.execute(slot, scratch, buffers);
+                Measurements.after(slot, scratch);
+            }
+            slot.eventFlags = FLAG_IMMEDIATE;
+            final int length = buildEvent(slot, 0, res, scratch);
+            dst.putBytes(dstOffset, scratch.buffer, Scratch.EVENT_OFFSET, length);
+            return length;
         }
         finally
         {
@@ -601,7 +721,7 @@ public final class SysletContext implements AioContext
         {
             supported[op] = Dispatch.isSupported(op);
         }
-        return new Probe(supported, signal.available(), signal.detail());
+        return new Probe(supported, signal.available(), signal.detail(), cacheVisible);
     }
 
     @Override
@@ -711,14 +831,7 @@ public final class SysletContext implements AioContext
                 switch (Slot.state(control))
                 {
                     case Slot.QUEUED:
-                        final int opcode = slot.opcode;
-                        final long cookie = slot.cookie;
-                        if (slot.transition(generation, Slot.QUEUED, Slot.QUEUE_CANCELED))
-                        {
-                            slot.markCanceled(generation);
-                            publish(cookie, EventDescriptor.submissionId(slot.index, generation), -Errno.ECANCELED, 0,
-                                opcode, FLAG_CANCELED, scratch);
-                        }
+                        cancelQueued(slot, generation, scratch);
                         busy = true;
                         break;
                     case Slot.RUNNING:
