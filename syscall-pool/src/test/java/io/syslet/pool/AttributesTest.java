@@ -1,0 +1,531 @@
+package io.syslet.pool;
+
+import io.syslet.abi.AioException;
+import io.syslet.abi.BufferRef;
+import io.syslet.abi.Errno;
+import io.syslet.abi.Event;
+import io.syslet.abi.EventDescriptor;
+import io.syslet.abi.IocbDescriptor;
+import io.syslet.abi.IocbWriter;
+import io.syslet.abi.Opcode;
+import io.syslet.abi.SetupParams;
+import io.syslet.attributes.AttributeCursor;
+import io.syslet.attributes.AttributeId;
+import io.syslet.attributes.AttributeStatus;
+import io.syslet.attributes.CacheOutcome;
+import io.syslet.pool.natives.Natives;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+import static io.syslet.pool.natives.Natives.LIBC;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Attributes against the real page cache. Files live under /var/tmp, a disk filesystem, because a
+ * tmpfs /tmp would make every read UNSUPPORTED_BY_FILESYSTEM; tmpfs is tested on purpose with /dev/shm.
+ */
+class AttributesTest
+{
+    private static final int POSIX_FADV_RANDOM = 1;
+    private static final int POSIX_FADV_DONTNEED = 4;
+    private static final int PAGE = 4096;
+    private static final int[] ALL = {AttributeId.LATENCY, AttributeId.CACHE, AttributeId.CPU, AttributeId.BLOCKED,
+        AttributeId.BYTES, AttributeId.WORKER_TID};
+
+    private final List<Integer> fds = new ArrayList<>();
+    private Path dir;
+    private UnsafeBuffer memory;
+    private IocbWriter writer;
+
+    @BeforeEach
+    void setUp() throws IOException
+    {
+        dir = Files.createTempDirectory(Path.of("/var/tmp"), "syslet-attr");
+        memory = new UnsafeBuffer(BufferUtil.allocateDirectAligned(16 << 20, PAGE));
+        writer = new IocbWriter(new UnsafeBuffer(BufferUtil.allocateDirectAligned(1 << 16, 64)));
+    }
+
+    @AfterEach
+    void tearDown() throws IOException
+    {
+        for (final int fd : fds)
+        {
+            LIBC.close(fd);
+        }
+        try (var paths = Files.walk(dir))
+        {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    @Test
+    void evictedFileIsMissAndBlockedThenHitAndNotBlocked() throws IOException
+    {
+        final Path file = writeSynced(dir.resolve("cold.bin"), 8 << 20);
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final int buf = ctx.registerBuffer(memory);
+            final int fd = open(file);
+            warmUp(ctx);
+            evict(fd);
+            writer.pread(1, fd, BufferRef.of(buf, 0), 4 << 20, 0).attributes(ALL);
+            final Event miss = submitOne(ctx);
+            assertEquals(4 << 20, miss.res());
+            final AttributeCursor first = attributes(miss);
+            assertEquals(CacheOutcome.MISS, find(first, AttributeId.CACHE).cacheOutcome(), describe(miss));
+            assertTrue(find(first, AttributeId.BLOCKED).blocked(), "a 4 MiB read of an evicted file slept: " +
+                describe(miss));
+
+            writer.pread(2, fd, BufferRef.of(buf, 0), 4 << 20, 0).attributes(ALL);
+            final Event hit = submitOne(ctx);
+            final AttributeCursor second = attributes(hit);
+            assertEquals(CacheOutcome.HIT, find(second, AttributeId.CACHE).cacheOutcome(), describe(hit));
+            assertEquals(4 << 20, second.cacheBytes());
+            assertFalse(find(second, AttributeId.BLOCKED).blocked(), describe(hit));
+            assertEquals(EventDescriptor.FLAG_IMMEDIATE, hit.flags() & EventDescriptor.FLAG_IMMEDIATE);
+            assertEquals(LIBC.gettid(), find(second, AttributeId.WORKER_TID).workerTid(),
+                "the immediate path ran on the submitting thread");
+        }
+    }
+
+    @Test
+    void perFileHitsAndMissesAgreeWithFincore() throws Exception
+    {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/fincore")),
+            "needs fincore (util-linux) as the oracle of page-cache residency");
+        final SplittableRandom random = new SplittableRandom(42);
+        final List<Path> files = new ArrayList<>();
+        for (int i = 0; i < 12; i++)
+        {
+            files.add(writeSynced(dir.resolve("f" + i), PAGE * (8 + random.nextInt(40))));
+        }
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final int buf = ctx.registerBuffer(memory);
+            for (final Path file : files)
+            {
+                // No readahead on this description, so a read caches exactly the pages it asks for.
+                final int fd = open(file);
+                assertEquals(0, LIBC.posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM));
+                final int pages = (int)(Files.size(file) / PAGE);
+                final boolean[] preload = new boolean[pages];
+                for (int page = 0; page < pages; page++)
+                {
+                    preload[page] = random.nextInt(3) == 0;
+                }
+                final String mismatch = compareWithFincore(ctx, buf, file, fd, pages, preload);
+                assertNull(mismatch);
+            }
+        }
+    }
+
+    /**
+     * Evicts the file, caches the preload pages, asks fincore how many pages are resident, then reads
+     * every page through the engine, one at a time, with the cache attribute. Back to front: a miss can
+     * make the kernel bring in the page after it too (seen on 6.18 even with POSIX_FADV_RANDOM), which
+     * would turn a later read of that page into a hit that fincore, asked before, did not count.
+     *
+     * @return null if hits and misses equal fincore's resident and absent pages, else the difference.
+     */
+    private String compareWithFincore(final SysletContext ctx, final int buf, final Path file, final int fd,
+        final int pages, final boolean[] preload) throws Exception
+    {
+        evict(fd);
+        assertEquals(0, fincorePages(file), "DONTNEED left pages of " + file + " in the cache");
+        for (int page = 0; page < pages; page++)
+        {
+            if (preload[page])
+            {
+                assertEquals(PAGE, LIBC.pread(fd, memory.addressOffset(), PAGE, (long)page * PAGE));
+            }
+        }
+        final long resident = fincorePages(file);
+        int hits = 0;
+        int misses = 0;
+        for (int page = pages - 1; page >= 0; page--)
+        {
+            writer.pread(page, fd, BufferRef.of(buf, (long)page * PAGE), PAGE, (long)page * PAGE)
+                .attributes(AttributeId.CACHE);
+            final Event event = submitOne(ctx);
+            assertEquals(PAGE, event.res());
+            final int outcome = find(attributes(event), AttributeId.CACHE).cacheOutcome();
+            if (outcome == CacheOutcome.HIT)
+            {
+                hits++;
+            }
+            else
+            {
+                assertEquals(CacheOutcome.MISS, outcome, describe(event));
+                misses++;
+            }
+        }
+        return hits == resident && misses == pages - resident ? null :
+            file + ": fincore said " + resident + " of " + pages + " pages resident; the engine saw " + hits +
+            " hits and " + misses + " misses";
+    }
+
+    @Test
+    void tmpfsIsNeverAMiss() throws IOException
+    {
+        final Path shm = Path.of("/dev/shm");
+        Assumptions.assumeTrue(Files.isDirectory(shm) && "tmpfs".equals(Files.getFileStore(shm).type()),
+            "needs /dev/shm on tmpfs");
+        final Path file = Files.createTempFile(shm, "syslet", ".bin");
+        try (SysletContext ctx = SysletContext.setup(new SetupParams());
+            SysletContext noImmediate = SysletContext.setup(new SetupParams().flags(SetupParams.FLAG_NO_IMMEDIATE)))
+        {
+            Files.write(file, new byte[1 << 20]);
+            final int fd = open(file);
+            evict(fd);
+            for (final SysletContext context : new SysletContext[]{ctx, noImmediate})
+            {
+                final int buf = context.registerBuffer(memory);
+                for (int i = 0; i < 16; i++)
+                {
+                    writer.pread(i, fd, BufferRef.of(buf, 0), 65536, i * 65536L).attributes(AttributeId.CACHE);
+                }
+                writer.submitTo(context);
+                for (final Event event : SmokeTest.reap(context, 16).values())
+                {
+                    assertEquals(65536, event.res());
+                    assertEquals(CacheOutcome.UNSUPPORTED_BY_FILESYSTEM,
+                        find(attributes(event), AttributeId.CACHE).cacheOutcome(), describe(event));
+                }
+            }
+        }
+        finally
+        {
+            Files.delete(file);
+        }
+    }
+
+    @Test
+    void sleepIsOffCpu()
+    {
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            writer.nanosleep(1, TimeUnit.MILLISECONDS.toNanos(10)).attributes(AttributeId.CPU, AttributeId.BLOCKED,
+                AttributeId.CACHE, AttributeId.BYTES);
+            final Event event = submitOne(ctx);
+            assertEquals(0, event.res());
+            final AttributeCursor cpu = find(attributes(event), AttributeId.CPU);
+            assertTrue(cpu.cpuOffNanos() >= TimeUnit.MILLISECONDS.toNanos(9), describe(event));
+            assertTrue(cpu.cpuOnNanos() <= TimeUnit.MILLISECONDS.toNanos(2), describe(event));
+            assertTrue(find(attributes(event), AttributeId.BLOCKED).blocked(), describe(event));
+            assertEquals(AttributeStatus.NOT_APPLICABLE, find(attributes(event), AttributeId.CACHE).status());
+            assertEquals(AttributeStatus.NOT_APPLICABLE, find(attributes(event), AttributeId.BYTES).status());
+        }
+    }
+
+    @Test
+    void latencyIntervalsHoldOverManyRandomOps() throws IOException
+    {
+        final Path file = writeSynced(dir.resolve("warm.bin"), 1 << 20);
+        final int total = Integer.getInteger("syslet.latency.ops", 100_000);
+        final SplittableRandom random = new SplittableRandom(7);
+        try (SysletContext ctx = SysletContext.setup(new SetupParams().maxInFlight(1024)))
+        {
+            final int buf = ctx.registerBuffer(memory);
+            final int fd = open(file);
+            final UnsafeBuffer dst = new UnsafeBuffer(BufferUtil.allocateDirectAligned(1 << 20, 64));
+            final io.syslet.abi.EventCursor cursor = new io.syslet.abi.EventCursor();
+            final AttributeCursor attributes = new AttributeCursor();
+            int submitted = 0;
+            int reaped = 0;
+            while (reaped < total)
+            {
+                while (submitted < total && writer.count() < 64)
+                {
+                    final int kind = random.nextInt(5);
+                    final long cookie = submitted++;
+                    switch (kind)
+                    {
+                        case 0: writer.nop(cookie); break;
+                        case 1: writer.pread(cookie, fd, BufferRef.of(buf, 0), PAGE, random.nextInt(256) * (long)PAGE); break;
+                        case 2: writer.nanosleep(cookie, random.nextInt(20_000)); break;
+                        case 3: writer.raw(cookie, 110, 0, 0, 0, 0, 0, 0); break;
+                        default: writer.pwrite(cookie, fd, BufferRef.of(buf, 0), 0, 0); break;
+                    }
+                    writer.attributes(AttributeId.LATENCY);
+                }
+                try
+                {
+                    writer.submitTo(ctx);
+                }
+                catch (final AioException e)
+                {
+                    assertEquals(Errno.EAGAIN, e.errno());
+                }
+                final int bytes = ctx.getEvents(dst, 0, dst.capacity(), 1, TimeUnit.SECONDS.toNanos(10));
+                cursor.wrap(dst, 0, bytes);
+                while (cursor.next())
+                {
+                    final Event event = cursor.event();
+                    attributes.wrap(event.buffer(), event.offset() + EventDescriptor.ATTRIBUTES_OFFSET,
+                        event.attributesLength());
+                    assertTrue(attributes.next());
+                    assertEquals(AttributeStatus.OK, attributes.status(), event::toString);
+                    final long queue = attributes.latencyStartNanos() - attributes.latencySubmitNanos();
+                    final long service = attributes.latencyEndNanos() - attributes.latencyStartNanos();
+                    final long all = attributes.latencyPublishNanos() - attributes.latencySubmitNanos();
+                    if (queue < 0 || service < 0 || all < 0 || queue + service > all)
+                    {
+                        fail("latency intervals broken: queue=" + queue + " service=" + service + " total=" + all +
+                            " for " + event);
+                    }
+                    reaped++;
+                }
+            }
+            assertEquals(total, reaped);
+        }
+    }
+
+    @Test
+    void unknownAttributeIsUnsupportedAndTheOpSucceeds()
+    {
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            writer.raw(1, 110, 0, 0, 0, 0, 0, 0).attributes(999, AttributeId.BYTES, 0);
+            final Event event = submitOne(ctx);
+            assertEquals(ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L), event.res());
+            final AttributeCursor cursor = attributes(event);
+            assertTrue(cursor.next());
+            assertEquals(999, cursor.id());
+            assertEquals(AttributeStatus.UNSUPPORTED, cursor.status());
+            assertTrue(cursor.next());
+            assertEquals(AttributeStatus.NOT_APPLICABLE, cursor.status());
+            assertTrue(cursor.next());
+            assertEquals(0, cursor.id());
+            assertEquals(AttributeStatus.UNSUPPORTED, cursor.status());
+            assertFalse(cursor.next());
+        }
+    }
+
+    @Test
+    void immediatePathCanBeTurnedOffBySetupOrPerIocb() throws IOException
+    {
+        final Path file = writeSynced(dir.resolve("hot.bin"), 1 << 20);
+        try (SysletContext ctx = SysletContext.setup(new SetupParams());
+            SysletContext off = SysletContext.setup(new SetupParams().flags(SetupParams.FLAG_NO_IMMEDIATE)))
+        {
+            final int fd = open(file);
+            assertEquals(65536, LIBC.pread(fd, memory.addressOffset(), 65536, 0)); // cache it
+            final int buf = ctx.registerBuffer(memory);
+            writer.pread(1, fd, BufferRef.of(buf, 0), 65536, 0).attributes(AttributeId.WORKER_TID, AttributeId.CACHE)
+                .flags(IocbDescriptor.FLAG_NO_IMMEDIATE);
+            final Event perIocb = submitOne(ctx);
+            assertEquals(0, perIocb.flags() & EventDescriptor.FLAG_IMMEDIATE);
+            assertNotEquals(LIBC.gettid(), find(attributes(perIocb), AttributeId.WORKER_TID).workerTid());
+            assertEquals(CacheOutcome.HIT, find(attributes(perIocb), AttributeId.CACHE).cacheOutcome(),
+                "the worker measures the cache itself when the immediate path is off");
+
+            final int offBuf = off.registerBuffer(memory);
+            writer.pread(2, fd, BufferRef.of(offBuf, 0), 65536, 0).attributes(AttributeId.WORKER_TID);
+            final Event bySetup = submitOne(off);
+            assertEquals(65536, bySetup.res());
+            assertEquals(0, bySetup.flags() & EventDescriptor.FLAG_IMMEDIATE);
+            assertNotEquals(LIBC.gettid(), find(attributes(bySetup), AttributeId.WORKER_TID).workerTid());
+        }
+    }
+
+    @Test
+    void partlyCachedReadIsPartialAndComplete() throws IOException
+    {
+        final byte[] content = new byte[256 * 1024];
+        new SplittableRandom(3).nextBytes(content);
+        final Path file = dir.resolve("partial.bin");
+        Files.write(file, content);
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final int fd = open(file);
+            assertEquals(0, LIBC.fdatasync(fd));
+            assertEquals(0, LIBC.posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM));
+            evict(fd);
+            assertEquals(65536, LIBC.pread(fd, memory.addressOffset(), 65536, 0));
+            final int buf = ctx.registerBuffer(memory);
+            memory.setMemory(0, content.length, (byte)0);
+            writer.pread(1, fd, BufferRef.of(buf, 0), content.length, 0).attributes(AttributeId.CACHE, AttributeId.BYTES);
+            final Event event = submitOne(ctx);
+            assertEquals(content.length, event.res());
+            final AttributeCursor cache = find(attributes(event), AttributeId.CACHE);
+            assertEquals(CacheOutcome.PARTIAL, cache.cacheOutcome(), describe(event));
+            assertEquals(65536, cache.cacheBytes());
+            assertEquals(content.length, find(attributes(event), AttributeId.BYTES).bytes());
+            final byte[] read = new byte[content.length];
+            memory.getBytes(0, read);
+            assertArrayEquals(content, read);
+        }
+    }
+
+    @Test
+    void cacheSideChannelCanBeClosed() throws IOException
+    {
+        final Path file = writeSynced(dir.resolve("secret.bin"), 65536);
+        try (SysletContext ctx = SysletContext.setup(new SetupParams().flags(SetupParams.FLAG_NO_CACHE_ATTRIBUTE)))
+        {
+            assertFalse(ctx.probe().supportedAttributes().contains("cache"));
+            final int fd = open(file);
+            assertEquals(65536, LIBC.pread(fd, memory.addressOffset(), 65536, 0));
+            final int buf = ctx.registerBuffer(memory);
+            writer.pread(1, fd, BufferRef.of(buf, 0), 65536, 0).attributes(AttributeId.CACHE);
+            final Event event = submitOne(ctx);
+            assertEquals(65536, event.res());
+            assertEquals(0, event.flags() & EventDescriptor.FLAG_IMMEDIATE);
+            assertEquals(AttributeStatus.NOT_APPLICABLE, find(attributes(event), AttributeId.CACHE).status());
+        }
+    }
+
+    @Test
+    void attributesThatCannotFitTheRingAreRefused()
+    {
+        try (SysletContext ctx = SysletContext.setup(new SetupParams().ringBytes(4096)))
+        {
+            final int[] many = new int[16];
+            java.util.Arrays.fill(many, AttributeId.LATENCY);
+            writer.nop(1).attributes(many);
+            final AioException e = assertThrows(AioException.class, () -> writer.submitTo(ctx));
+            assertEquals(Errno.EINVAL, e.errno());
+            assertTrue(e.getMessage().contains("680-byte event") && e.getMessage().contains("496 bytes"), e.getMessage());
+        }
+    }
+
+    @Test
+    void synchronousRunCarriesAttributesFromTheCallingThread() throws IOException
+    {
+        final Path file = writeSynced(dir.resolve("sync.bin"), 8192);
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final int fd = open(file);
+            final int buf = ctx.registerBuffer(memory);
+            writer.pread(5, fd, BufferRef.of(buf, 0), 8192, 0).attributes(AttributeId.WORKER_TID, AttributeId.BYTES,
+                AttributeId.LATENCY);
+            final UnsafeBuffer dst = new UnsafeBuffer(new byte[512]);
+            final int length = ctx.run(writer.buffer(), 0, dst, 0);
+            writer.reset();
+            final Event event = new Event().wrap(dst, 0);
+            assertEquals(length, event.length());
+            assertEquals(8192, event.res());
+            assertEquals(Opcode.PREAD, event.opcode());
+            assertEquals(LIBC.gettid(), find(attributes(event), AttributeId.WORKER_TID).workerTid());
+            assertEquals(8192, find(attributes(event), AttributeId.BYTES).bytes());
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+
+    private Event submitOne(final SysletContext ctx)
+    {
+        assertEquals(1, writer.submitTo(ctx));
+        final Map<Long, Event> events = SmokeTest.reap(ctx, 1);
+        assertEquals(1, events.size());
+        return events.values().iterator().next();
+    }
+
+    private void warmUp(final SysletContext ctx)
+    {
+        writer.nop(-1);
+        submitOne(ctx);
+    }
+
+    private static AttributeCursor attributes(final Event event)
+    {
+        return new AttributeCursor().wrap(event.buffer(), event.offset() + EventDescriptor.ATTRIBUTES_OFFSET,
+            event.attributesLength());
+    }
+
+    private static AttributeCursor find(final AttributeCursor cursor, final int id)
+    {
+        while (cursor.next())
+        {
+            if (cursor.id() == id)
+            {
+                return cursor;
+            }
+        }
+        throw new AssertionError("event has no " + AttributeId.name(id) + " attribute");
+    }
+
+    private static String describe(final Event event)
+    {
+        final StringBuilder text = new StringBuilder(event.toString());
+        final AttributeCursor cursor = attributes(event);
+        while (cursor.next())
+        {
+            text.append(' ').append(AttributeId.name(cursor.id())).append('=');
+            if (!cursor.isOk())
+            {
+                text.append(AttributeStatus.name(cursor.status()));
+                continue;
+            }
+            switch (cursor.id())
+            {
+                case AttributeId.CACHE:
+                    text.append(CacheOutcome.name(cursor.cacheOutcome())).append('/').append(cursor.cacheBytes());
+                    break;
+                case AttributeId.BLOCKED:
+                    text.append(cursor.blocked()).append("/vcsw=").append(cursor.voluntarySwitches());
+                    break;
+                case AttributeId.CPU:
+                    text.append(cursor.cpuOnNanos()).append("on/").append(cursor.cpuOffNanos()).append("off");
+                    break;
+                case AttributeId.LATENCY:
+                    text.append("queue ").append(cursor.latencyStartNanos() - cursor.latencySubmitNanos())
+                        .append(" service ").append(cursor.latencyEndNanos() - cursor.latencyStartNanos());
+                    break;
+                default:
+                    text.append("ok");
+            }
+        }
+        return text.toString();
+    }
+
+    private Path writeSynced(final Path file, final int size) throws IOException
+    {
+        final byte[] content = new byte[size];
+        new SplittableRandom(size).nextBytes(content);
+        Files.write(file, content);
+        final int fd = open(file);
+        assertEquals(0, LIBC.fdatasync(fd));
+        return file;
+    }
+
+    private int open(final Path file)
+    {
+        final UnsafeBuffer path = new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 8));
+        final byte[] bytes = file.toString().getBytes(StandardCharsets.UTF_8);
+        path.putBytes(0, bytes);
+        path.putByte(bytes.length, (byte)0);
+        final int fd = LIBC.openat(Natives.AT_FDCWD, path.addressOffset(), Natives.O_RDWR | Natives.O_CLOEXEC, 0);
+        assertTrue(fd >= 0, "open " + file + ": errno " + -Natives.lastError());
+        fds.add(fd);
+        return fd;
+    }
+
+    private static void evict(final int fd)
+    {
+        assertEquals(0, LIBC.posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED));
+    }
+
+    private static long fincorePages(final Path file) throws IOException, InterruptedException
+    {
+        final Process process = new ProcessBuilder("fincore", "--noheadings", "--raw", "--output", "PAGES",
+            file.toString()).redirectErrorStream(true).start();
+        final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        assertEquals(0, process.waitFor(), out);
+        return Long.parseLong(out);
+    }
+}
