@@ -1,0 +1,169 @@
+package io.syslet.pool.compound;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Linked ops, like io_uring's linked SQEs: each step starts only after the one before it has settled,
+ * and is built from it, so a result can be passed along (open, then pread from the fd it returned, then
+ * close it). A step that fails or comes back short ({@link Op#failedOrShort}) cancels the rest of the
+ * chain: each remaining step completes with -ECANCELED without running. A step added with
+ * {@link #thenHard} runs whatever the step before it returned.
+ *
+ * <p>The chain completes after its last step, with the first failed step's result, or else the last
+ * step's. {@link #steps()} holds one completion per step, run or cancelled.
+ */
+public final class Chain extends Completion
+{
+    private final List<Function<Completion, Op>> builders = new ArrayList<>();
+    private final List<Boolean> hard = new ArrayList<>();
+    private final List<Completion> steps = new ArrayList<>();
+    private long firstFailure;
+    private boolean failed;
+
+    Chain(final Completions owner, final Op first)
+    {
+        super(owner);
+        builders.add(previous -> first);
+        hard.add(Boolean.FALSE);
+    }
+
+    /**
+     * Adds a step that runs only if the one before succeeded in full.
+     *
+     * @param next builds the op from the previous step's completion.
+     * @return this.
+     */
+    public Chain then(final Function<Completion, Op> next)
+    {
+        return add(next, false);
+    }
+
+    /**
+     * Adds a step that runs whatever the step before returned (a hard link).
+     */
+    public Chain thenHard(final Function<Completion, Op> next)
+    {
+        return add(next, true);
+    }
+
+    /**
+     * @return a completion per step so far.
+     */
+    public synchronized List<Completion> steps()
+    {
+        return Collections.unmodifiableList(new ArrayList<>(steps));
+    }
+
+    private synchronized Chain add(final Function<Completion, Op> next, final boolean isHard)
+    {
+        if (isStarted())
+        {
+            throw new IllegalStateException("steps are added before start()");
+        }
+        builders.add(next);
+        hard.add(isHard);
+        return this;
+    }
+
+    @Override
+    void onStart()
+    {
+        startStep(0, null);
+    }
+
+    private void startStep(final int index, final Completion previous)
+    {
+        final Op op;
+        final boolean cancelRest;
+        synchronized (this)
+        {
+            cancelRest = isCanceled() || (previous != null && !hard.get(index) &&
+                previous instanceof OpCompletion && ((OpCompletion)previous).op().failedOrShort(previous.res()));
+        }
+        Op built = null;
+        Throwable buildFailure = null;
+        if (!cancelRest)
+        {
+            try
+            {
+                built = builders.get(index).apply(previous);
+            }
+            catch (final Throwable t)
+            {
+                buildFailure = t;
+            }
+        }
+        op = built;
+        final OpCompletion step = owner.op(op == null ? Op.nop() : op);
+        synchronized (this)
+        {
+            steps.add(step);
+        }
+        step.adopt(this);
+        if (buildFailure != null)
+        {
+            owner.report(this, buildFailure);
+        }
+        if (op == null)
+        {
+            step.cancel(); // never runs: completes with -ECANCELED
+        }
+        else
+        {
+            step.start();
+        }
+    }
+
+    @Override
+    void childSettled(final Completion child)
+    {
+        final int next;
+        synchronized (this)
+        {
+            if (!failed && child.res() < 0)
+            {
+                failed = true;
+                firstFailure = child.res();
+            }
+            next = steps.size();
+        }
+        if (next < builders.size())
+        {
+            startStep(next, child);
+            return;
+        }
+        final long res;
+        synchronized (this)
+        {
+            res = failed ? firstFailure : child.res();
+        }
+        complete(res, steps.size(), false);
+    }
+
+    @Override
+    void onCancel()
+    {
+        final Completion running;
+        synchronized (this)
+        {
+            running = steps.isEmpty() ? null : steps.get(steps.size() - 1);
+        }
+        if (running != null)
+        {
+            running.cancel();
+        }
+        else if (!isStarted())
+        {
+            start();
+        }
+    }
+
+    @Override
+    public String toString()
+    {
+        return "Chain@" + Integer.toHexString(System.identityHashCode(this));
+    }
+}

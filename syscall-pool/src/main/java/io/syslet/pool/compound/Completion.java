@@ -1,0 +1,332 @@
+package io.syslet.pool.compound;
+
+import io.syslet.abi.Errno;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A compound event (the "cev" of the seed mail 000): something that completes once, with a result, and
+ * then runs its callback chain, interceptors at the head and notifiers at the tail, before its parent
+ * hears of it. Leaves are ops ({@link OpCompletion}); inner nodes are {@link Group}s and linked
+ * {@link Chain}s, nestable to any depth. Cancelling a node cancels everything under it, top-down.
+ *
+ * <p>Thread safety: state changes happen under the node's monitor; callbacks run outside it, one at a
+ * time per node, in order.
+ */
+public abstract class Completion
+{
+    final Completions owner;
+    Completion parent;
+    private final List<Interceptor> interceptors = new ArrayList<>(1);
+    private final List<Notifier> notifiers = new ArrayList<>(1);
+    private long res;
+    private long res2;
+    private boolean started;
+    private boolean completed;
+    private boolean settled;
+    private boolean canceled;
+    private boolean immediate;
+    private boolean stopped;
+    private int nextCallback;
+
+    Completion(final Completions owner)
+    {
+        this.owner = owner;
+    }
+
+    /**
+     * Adds an interceptor; they run in the order added, before every notifier.
+     *
+     * @return this.
+     * @throws IllegalStateException once the node has completed.
+     */
+    public synchronized Completion intercept(final Interceptor interceptor)
+    {
+        checkNotCompleted();
+        interceptors.add(interceptor);
+        return this;
+    }
+
+    /**
+     * Adds a notifier; they run in the order added, after every interceptor.
+     *
+     * @return this.
+     * @throws IllegalStateException once the node has completed.
+     */
+    public synchronized Completion notify(final Notifier notifier)
+    {
+        checkNotCompleted();
+        notifiers.add(notifier);
+        return this;
+    }
+
+    /**
+     * Starts the node: submits the op, or starts the children. Idempotent.
+     *
+     * @return this.
+     */
+    public final Completion start()
+    {
+        synchronized (this)
+        {
+            if (started)
+            {
+                return this;
+            }
+            started = true;
+        }
+        onStart();
+        return this;
+    }
+
+    /**
+     * Cancels this node and, top-down, everything under it. An op that was not started completes with
+     * -ECANCELED without running; a running one is cancelled through the context; a group or chain
+     * completes once its children have.
+     *
+     * @return false if the node had already completed.
+     */
+    public final boolean cancel()
+    {
+        synchronized (this)
+        {
+            if (completed || canceled)
+            {
+                return false;
+            }
+            canceled = true;
+        }
+        onCancel();
+        return true;
+    }
+
+    /**
+     * Goes on with a chain an interceptor stopped, from the callback after it, on the calling thread.
+     *
+     * @throws IllegalStateException if the chain is not stopped.
+     */
+    public final void resume()
+    {
+        synchronized (this)
+        {
+            if (!stopped)
+            {
+                throw new IllegalStateException("callback chain is not stopped");
+            }
+            stopped = false;
+        }
+        runCallbacks();
+    }
+
+    /**
+     * Replaces the result; for interceptors.
+     */
+    public synchronized void result(final long res)
+    {
+        this.res = res;
+    }
+
+    public synchronized long res()
+    {
+        return res;
+    }
+
+    public synchronized long res2()
+    {
+        return res2;
+    }
+
+    /**
+     * @return true once the result is known (callbacks may still be running).
+     */
+    public synchronized boolean isCompleted()
+    {
+        return completed;
+    }
+
+    /**
+     * @return true once the callback chain has run to its end and the parent has been told.
+     */
+    public synchronized boolean isSettled()
+    {
+        return settled;
+    }
+
+    public synchronized boolean isCanceled()
+    {
+        return canceled;
+    }
+
+    /**
+     * @return true while callbacks run on the submitting thread because the op completed inline.
+     */
+    public synchronized boolean isImmediate()
+    {
+        return immediate;
+    }
+
+    /**
+     * @return the group or chain this node belongs to, or null.
+     */
+    public synchronized Completion parent()
+    {
+        return parent;
+    }
+
+    abstract void onStart();
+
+    abstract void onCancel();
+
+    synchronized boolean isStarted()
+    {
+        return started;
+    }
+
+    /**
+     * Sets the result once and runs the chain: here if immediate or there is no delayed executor, else on
+     * the executor.
+     */
+    final void complete(final long res, final long res2, final boolean immediate)
+    {
+        synchronized (this)
+        {
+            if (completed)
+            {
+                throw new IllegalStateException(this + " completed twice");
+            }
+            completed = true;
+            started = true;
+            this.res = res;
+            this.res2 = res2;
+            this.immediate = immediate;
+        }
+        if (immediate || owner.delayedExecutor == null)
+        {
+            runCallbacks();
+        }
+        else
+        {
+            owner.delayedExecutor.execute(this::runCallbacks);
+        }
+    }
+
+    private void runCallbacks()
+    {
+        while (true)
+        {
+            final Interceptor interceptor;
+            final Notifier notifier;
+            synchronized (this)
+            {
+                final int index = nextCallback++;
+                if (index < interceptors.size())
+                {
+                    interceptor = interceptors.get(index);
+                    notifier = null;
+                }
+                else if (index - interceptors.size() < notifiers.size())
+                {
+                    interceptor = null;
+                    notifier = notifiers.get(index - interceptors.size());
+                }
+                else
+                {
+                    break;
+                }
+            }
+            try
+            {
+                if (interceptor != null)
+                {
+                    if (!interceptor.intercept(this))
+                    {
+                        synchronized (this)
+                        {
+                            stopped = true;
+                        }
+                        return;
+                    }
+                }
+                else
+                {
+                    notifier.completed(this);
+                }
+            }
+            catch (final Throwable t)
+            {
+                owner.report(this, t);
+            }
+        }
+        final Completion parent;
+        synchronized (this)
+        {
+            settled = true;
+            immediate = false;
+            parent = this.parent;
+            notifyAll();
+        }
+        if (parent != null)
+        {
+            parent.childSettled(this);
+        }
+    }
+
+    /**
+     * A child has completed and run its chain.
+     */
+    void childSettled(final Completion child)
+    {
+        throw new IllegalStateException(this + " has no children");
+    }
+
+    /**
+     * Blocks until the node has settled; for tests and simple callers that do not run a reaper loop
+     * themselves (the {@link Completions} must be polled by someone).
+     *
+     * @return this.
+     */
+    public synchronized Completion awaitSettled(final long timeoutMillis) throws InterruptedException
+    {
+        final long deadline = System.currentTimeMillis() + timeoutMillis;
+        while (!settled)
+        {
+            final long left = deadline - System.currentTimeMillis();
+            if (left <= 0)
+            {
+                throw new IllegalStateException(this + " did not settle within " + timeoutMillis + " ms");
+            }
+            wait(left);
+        }
+        return this;
+    }
+
+    /**
+     * Attaches this node under a group or chain. A node that already completed is accepted: the parent
+     * counts it at once (the race of a child that completes before its parent is set up).
+     *
+     * @return true if the child had already settled, so the parent must count it now.
+     */
+    synchronized boolean adopt(final Completion newParent)
+    {
+        if (parent != null)
+        {
+            throw new IllegalStateException(this + " already belongs to " + parent);
+        }
+        parent = newParent;
+        return settled;
+    }
+
+    static long canceledResult()
+    {
+        return -Errno.ECANCELED;
+    }
+
+    private void checkNotCompleted()
+    {
+        if (completed)
+        {
+            throw new IllegalStateException(this + " has completed: callbacks must be added before");
+        }
+    }
+}

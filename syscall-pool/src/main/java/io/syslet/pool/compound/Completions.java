@@ -1,0 +1,259 @@
+package io.syslet.pool.compound;
+
+import io.syslet.abi.AioContext;
+import io.syslet.abi.AioException;
+import io.syslet.abi.Event;
+import io.syslet.abi.EventCursor;
+import io.syslet.abi.EventDescriptor;
+import io.syslet.abi.IocbWriter;
+import io.syslet.abi.Opcode;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
+
+/**
+ * Compound events and completion closures over an {@link AioContext}: ops with callback chains
+ * ({@link Completion}), groups ({@link Group}), linked chains ({@link Chain}) and a
+ * {@link CompletableFuture} adapter.
+ *
+ * <p><b>Where callbacks run.</b> An op that completes inline (the immediate path: its event carries
+ * FLAG_IMMEDIATE) runs its chain at once on the submitting thread, inside {@link OpCompletion#start()},
+ * and {@link Completion#isImmediate()} is true. Every other completion is delayed: its chain runs on the
+ * thread that reaps it in {@link #poll}, or on the delayed executor if one was given. Never on a worker
+ * thread: workers only publish events.
+ *
+ * <p>This layer owns the context's event stream: it reaps with getevents and matches events to ops by
+ * cookie, so nobody else may reap the same context. It allocates per op (nodes, callbacks); the raw
+ * submit/reap path of the context stays allocation-free for those who do not use it.
+ */
+public final class Completions
+{
+    final AioContext context;
+    final Executor delayedExecutor;
+    private final BiConsumer<Completion, Throwable> errorHandler;
+    private final Map<Long, OpCompletion> pending = new ConcurrentHashMap<>();
+    private final AtomicLong cookies = new AtomicLong();
+    private final ThreadLocal<IocbWriter> writers =
+        ThreadLocal.withInitial(() -> new IocbWriter(new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 64))));
+    private final ThreadLocal<UnsafeBuffer> reapBuffers =
+        ThreadLocal.withInitial(() -> new UnsafeBuffer(BufferUtil.allocateDirectAligned(64 * 1024, 64)));
+    private final ThreadLocal<EventCursor> cursors = ThreadLocal.withInitial(EventCursor::new);
+
+    /**
+     * Delayed callbacks run on the reaping thread; callback exceptions go to stderr.
+     */
+    public Completions(final AioContext context)
+    {
+        this(context, null, (completion, error) ->
+        {
+            System.err.println("syslet: a callback of " + completion + " threw:");
+            error.printStackTrace();
+        });
+    }
+
+    /**
+     * @param context         the context to submit to and reap from (this layer must be its only reaper).
+     * @param delayedExecutor where delayed callbacks run; null for the reaping thread.
+     * @param errorHandler    told of every exception a callback throws; the chain then goes on.
+     */
+    public Completions(final AioContext context, final Executor delayedExecutor,
+        final BiConsumer<Completion, Throwable> errorHandler)
+    {
+        this.context = context;
+        this.delayedExecutor = delayedExecutor;
+        this.errorHandler = errorHandler;
+    }
+
+    /**
+     * @return an op node, not started: add callbacks, then {@link Completion#start()}.
+     */
+    public OpCompletion op(final Op op)
+    {
+        return new OpCompletion(this, op);
+    }
+
+    /**
+     * @return a started op node.
+     */
+    public OpCompletion submit(final Op op)
+    {
+        final OpCompletion node = op(op);
+        node.start();
+        return node;
+    }
+
+    /**
+     * @return an empty all-of group, not started.
+     */
+    public Group allOf()
+    {
+        return new Group(this, false);
+    }
+
+    /**
+     * @return an empty any-of group, not started.
+     */
+    public Group anyOf()
+    {
+        return new Group(this, true);
+    }
+
+    /**
+     * @return a linked chain that begins with {@code first}, not started.
+     */
+    public Chain chain(final Op first)
+    {
+        return new Chain(this, first);
+    }
+
+    /**
+     * Submits an op for callers who live in the {@link java.util.concurrent.CompletionStage} world. The
+     * future completes (on the thread that runs the op's chain) with the op's result, or exceptionally
+     * with an {@link AioException} if the result is a negated errno.
+     */
+    public CompletableFuture<Long> future(final Op op)
+    {
+        final CompletableFuture<Long> future = new CompletableFuture<>();
+        final OpCompletion node = op(op);
+        node.notify(done ->
+        {
+            final long res = done.res();
+            if (res < 0)
+            {
+                future.completeExceptionally(new AioException((int)-res, Opcode.name(op.opcode()) + " failed"));
+            }
+            else
+            {
+                future.complete(res);
+            }
+        });
+        node.start();
+        return future;
+    }
+
+    /**
+     * Reaps events and runs their ops' chains (on this thread, or hands them to the delayed executor).
+     *
+     * @param minEvents    wait for at least this many.
+     * @param timeoutNanos longest wait.
+     * @return events dispatched.
+     */
+    public int poll(final int minEvents, final long timeoutNanos)
+    {
+        final UnsafeBuffer buffer = reapBuffers.get();
+        final int bytes = context.getEvents(buffer, 0, buffer.capacity(), minEvents, timeoutNanos);
+        return dispatch(buffer, bytes, null);
+    }
+
+    /**
+     * Polls until {@code node} has settled.
+     *
+     * @throws IllegalStateException if it has not within the timeout.
+     */
+    public void runUntilSettled(final Completion node, final long timeout, final TimeUnit unit)
+    {
+        final long deadline = System.nanoTime() + unit.toNanos(timeout);
+        while (!node.isSettled())
+        {
+            final long left = deadline - System.nanoTime();
+            if (left <= 0)
+            {
+                throw new IllegalStateException(node + " did not settle within " + timeout + " " + unit);
+            }
+            poll(1, Math.min(left, TimeUnit.MILLISECONDS.toNanos(10)));
+        }
+    }
+
+    /**
+     * @return ops submitted whose events have not been reaped.
+     */
+    public int pendingOps()
+    {
+        return pending.size();
+    }
+
+    void submit(final OpCompletion node)
+    {
+        final Op op = node.op();
+        node.cookie = cookies.incrementAndGet();
+        pending.put(node.cookie, node);
+        try
+        {
+            if (op.opcode == Opcode.CALLABLE)
+            {
+                context.submitCallable(node.cookie, op.callable);
+            }
+            else
+            {
+                final IocbWriter writer = writers.get();
+                writer.reset();
+                writer.append(op.opcode, node.cookie, op.aux, op.a0, op.a1, op.a2, op.a3, op.a4, op.a5);
+                if (op.attributes.length > 0)
+                {
+                    writer.attributes(op.attributes);
+                }
+                writer.submitTo(context);
+            }
+        }
+        catch (final AioException e)
+        {
+            // Refused (in-flight limit, malformed): the op completes with that errno, once, like any other.
+            if (pending.remove(node.cookie) != null)
+            {
+                node.completeFromEvent(null, -e.errno(), 0, false);
+            }
+            return;
+        }
+        // An op that completed inline has its event in the ring already: run its chain here, now.
+        final UnsafeBuffer buffer = reapBuffers.get();
+        final int bytes = context.getEvents(buffer, 0, buffer.capacity(), 0, 0);
+        dispatch(buffer, bytes, node);
+    }
+
+    private int dispatch(final UnsafeBuffer buffer, final int bytes, final OpCompletion justSubmitted)
+    {
+        if (bytes == 0)
+        {
+            return 0;
+        }
+        // Copy first: a chain may submit, which reaps into this thread's buffer again.
+        final UnsafeBuffer batch = new UnsafeBuffer(new byte[bytes]);
+        batch.putBytes(0, buffer, 0, bytes);
+        final EventCursor cursor = new EventCursor().wrap(batch, 0, bytes);
+        int count = 0;
+        while (cursor.next())
+        {
+            final Event event = cursor.event();
+            final OpCompletion node = pending.remove(event.cookie());
+            if (node == null)
+            {
+                continue; // not ours
+            }
+            final UnsafeBuffer copy = new UnsafeBuffer(new byte[event.length()]);
+            copy.putBytes(0, batch, event.offset(), event.length());
+            final boolean immediate = node == justSubmitted && (event.flags() & EventDescriptor.FLAG_IMMEDIATE) != 0;
+            node.completeFromEvent(copy, event.res(), event.res2(), immediate);
+            count++;
+        }
+        return count;
+    }
+
+    void report(final Completion completion, final Throwable error)
+    {
+        try
+        {
+            errorHandler.accept(completion, error);
+        }
+        catch (final Throwable ignored)
+        {
+            // an error handler that throws must not take the chain down with it
+        }
+    }
+}

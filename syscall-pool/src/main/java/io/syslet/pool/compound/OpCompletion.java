@@ -1,0 +1,100 @@
+package io.syslet.pool.compound;
+
+import io.syslet.abi.AioContext;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * A leaf: one op submitted to the context. Its result is the event's res; {@link #event()} holds a copy
+ * of the whole event, attributes included.
+ */
+public final class OpCompletion extends Completion
+{
+    private final Op op;
+    long cookie;
+    private boolean submitted;
+    private UnsafeBuffer event;
+
+    OpCompletion(final Completions owner, final Op op)
+    {
+        super(owner);
+        this.op = op;
+    }
+
+    public Op op()
+    {
+        return op;
+    }
+
+    /**
+     * @return a copy of the op's event (fixed part then attributes), or null if the op never ran (it was
+     * cancelled before it started, or could not be submitted).
+     */
+    public synchronized UnsafeBuffer event()
+    {
+        return event;
+    }
+
+    @Override
+    void onStart()
+    {
+        synchronized (this)
+        {
+            if (isCanceled())
+            {
+                // cancelled before it started: never submitted
+            }
+            else
+            {
+                submitted = true;
+            }
+        }
+        if (!submittedNow())
+        {
+            complete(canceledResult(), 0, false);
+            return;
+        }
+        owner.submit(this);
+    }
+
+    private synchronized boolean submittedNow()
+    {
+        return submitted;
+    }
+
+    @Override
+    void onCancel()
+    {
+        final boolean running;
+        synchronized (this)
+        {
+            running = submitted && !isCompleted();
+        }
+        if (running)
+        {
+            final int answer = owner.context.cancel(cookie);
+            if (answer == AioContext.NOT_FOUND)
+            {
+                return; // its event is on the way
+            }
+        }
+        else if (!isStarted())
+        {
+            start(); // completes at once with -ECANCELED
+        }
+    }
+
+    void completeFromEvent(final UnsafeBuffer copy, final long res, final long res2, final boolean immediate)
+    {
+        synchronized (this)
+        {
+            event = copy;
+        }
+        complete(res, res2, immediate);
+    }
+
+    @Override
+    public String toString()
+    {
+        return "Op{" + op + ", cookie=" + cookie + "}";
+    }
+}
