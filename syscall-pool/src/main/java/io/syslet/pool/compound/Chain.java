@@ -17,7 +17,7 @@ import java.util.function.Function;
  */
 public final class Chain extends Completion
 {
-    private final List<Function<Completion, Op>> builders = new ArrayList<>();
+    private final List<Function<Completion, Completion>> builders = new ArrayList<>();
     private final List<Boolean> hard = new ArrayList<>();
     private final List<Completion> steps = new ArrayList<>();
     private long firstFailure;
@@ -26,7 +26,7 @@ public final class Chain extends Completion
     Chain(final Completions owner, final Op first)
     {
         super(owner);
-        builders.add(previous -> first);
+        builders.add(previous -> owner.op(first));
         hard.add(Boolean.FALSE);
     }
 
@@ -38,7 +38,7 @@ public final class Chain extends Completion
      */
     public Chain then(final Function<Completion, Op> next)
     {
-        return add(next, false);
+        return add(previous -> owner.op(next.apply(previous)), false);
     }
 
     /**
@@ -46,7 +46,17 @@ public final class Chain extends Completion
      */
     public Chain thenHard(final Function<Completion, Op> next)
     {
-        return add(next, true);
+        return add(previous -> owner.op(next.apply(previous)), true);
+    }
+
+    /**
+     * Adds a step that is itself a compound event (a group, another chain), built, not yet started, from
+     * the step before; it runs only if that step succeeded in full. A compound step fails when its result
+     * is negative.
+     */
+    public Chain thenNode(final Function<Completion, Completion> next)
+    {
+        return add(next, false);
     }
 
     /**
@@ -57,7 +67,7 @@ public final class Chain extends Completion
         return Collections.unmodifiableList(new ArrayList<>(steps));
     }
 
-    private synchronized Chain add(final Function<Completion, Op> next, final boolean isHard)
+    private synchronized Chain add(final Function<Completion, Completion> next, final boolean isHard)
     {
         if (isStarted())
         {
@@ -76,45 +86,50 @@ public final class Chain extends Completion
 
     private void startStep(final int index, final Completion previous)
     {
-        final Op op;
         final boolean cancelRest;
         synchronized (this)
         {
-            cancelRest = isCanceled() || (previous != null && !hard.get(index) &&
-                previous instanceof OpCompletion && ((OpCompletion)previous).op().failedOrShort(previous.res()));
+            cancelRest = isCanceled() || (previous != null && !hard.get(index) && failedOrShort(previous));
         }
-        Op built = null;
-        Throwable buildFailure = null;
+        Completion step = null;
         if (!cancelRest)
         {
             try
             {
-                built = builders.get(index).apply(previous);
+                step = builders.get(index).apply(previous);
             }
             catch (final Throwable t)
             {
-                buildFailure = t;
+                owner.report(this, t);
             }
         }
-        op = built;
-        final OpCompletion step = owner.op(op == null ? Op.nop() : op);
+        final boolean run = step != null;
+        if (!run)
+        {
+            step = owner.op(Op.nop()); // a stand-in that never runs: completes with -ECANCELED
+        }
         synchronized (this)
         {
             steps.add(step);
         }
-        step.adopt(this);
-        if (buildFailure != null)
+        if (step.adopt(this))
         {
-            owner.report(this, buildFailure);
+            childSettled(step); // the builder returned a node that had already settled
+            return;
         }
-        if (op == null)
-        {
-            step.cancel(); // never runs: completes with -ECANCELED
-        }
-        else
+        if (run)
         {
             step.start();
         }
+        else
+        {
+            step.cancel();
+        }
+    }
+
+    private static boolean failedOrShort(final Completion step)
+    {
+        return step instanceof OpCompletion ? ((OpCompletion)step).op().failedOrShort(step.res()) : step.res() < 0;
     }
 
     @Override

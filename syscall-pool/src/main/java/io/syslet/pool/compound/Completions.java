@@ -10,6 +10,7 @@ import io.syslet.abi.Opcode;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,7 +26,8 @@ import java.util.function.BiConsumer;
  *
  * <p><b>Where callbacks run.</b> An op that completes inline (the immediate path: its event carries
  * FLAG_IMMEDIATE) runs its chain at once on the submitting thread, inside {@link OpCompletion#start()},
- * and {@link Completion#isImmediate()} is true. Every other completion is delayed: its chain runs on the
+ * and {@link Completion#isImmediate()} is true; if that thread is already deep in nested chains, it runs
+ * when the stack unwinds, still on that thread. Every other completion is delayed: its chain runs on the
  * thread that reaps it in {@link #poll}, or on the delayed executor if one was given. Never on a worker
  * thread: workers only publish events.
  *
@@ -44,7 +46,21 @@ public final class Completions
         ThreadLocal.withInitial(() -> new IocbWriter(new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 64))));
     private final ThreadLocal<UnsafeBuffer> reapBuffers =
         ThreadLocal.withInitial(() -> new UnsafeBuffer(BufferUtil.allocateDirectAligned(64 * 1024, 64)));
-    private final ThreadLocal<EventCursor> cursors = ThreadLocal.withInitial(EventCursor::new);
+    private final ThreadLocal<Trampoline> trampolines = ThreadLocal.withInitial(Trampoline::new);
+
+    /** How deep immediate completions may nest on one thread before they wait for the stack to unwind. */
+    private static final int MAX_IMMEDIATE_DEPTH = 16;
+
+    /**
+     * Chains submit, and submit reaps: without care, every completion reaped inside a callback would run
+     * its chain one stack frame deeper. Completions met while a chain is running on this thread are
+     * queued here and run by the outermost dispatch once the stack has unwound.
+     */
+    private static final class Trampoline
+    {
+        final ArrayDeque<Runnable> queued = new ArrayDeque<>();
+        int depth;
+    }
 
     /**
      * Delayed callbacks run on the reaping thread; callback exceptions go to stderr.
@@ -207,7 +223,7 @@ public final class Completions
             // Refused (in-flight limit, malformed): the op completes with that errno, once, like any other.
             if (pending.remove(node.cookie) != null)
             {
-                node.completeFromEvent(null, -e.errno(), 0, false);
+                run(() -> node.completeFromEvent(null, -e.errno(), 0, false), false);
             }
             return;
         }
@@ -239,10 +255,47 @@ public final class Completions
             final UnsafeBuffer copy = new UnsafeBuffer(new byte[event.length()]);
             copy.putBytes(0, batch, event.offset(), event.length());
             final boolean immediate = node == justSubmitted && (event.flags() & EventDescriptor.FLAG_IMMEDIATE) != 0;
-            node.completeFromEvent(copy, event.res(), event.res2(), immediate);
+            final long res = event.res();
+            final long res2 = event.res2();
+            run(() -> node.completeFromEvent(copy, res, res2, immediate), immediate);
             count++;
         }
         return count;
+    }
+
+    private void run(final Runnable completion, final boolean immediate)
+    {
+        final Trampoline trampoline = trampolines.get();
+        if (trampoline.depth > 0 && !(immediate && trampoline.depth < MAX_IMMEDIATE_DEPTH))
+        {
+            trampoline.queued.add(completion);
+            return;
+        }
+        trampoline.depth++;
+        try
+        {
+            completion.run();
+        }
+        finally
+        {
+            trampoline.depth--;
+        }
+        if (trampoline.depth == 0)
+        {
+            Runnable next;
+            while ((next = trampoline.queued.poll()) != null)
+            {
+                trampoline.depth++;
+                try
+                {
+                    next.run();
+                }
+                finally
+                {
+                    trampoline.depth--;
+                }
+            }
+        }
     }
 
     void report(final Completion completion, final Throwable error)
