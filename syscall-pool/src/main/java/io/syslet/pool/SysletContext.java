@@ -211,7 +211,8 @@ public final class SysletContext implements AioContext
 
     /**
      * Takes a free slot if the in-flight limit allows: ops whose slots are busy plus events waiting on
-     * the overflow list stay at most {@code maxInFlight}, so the overflow list is bounded too.
+     * the overflow list stay at most {@code maxInFlight}, so the overflow list is bounded too (give or take
+     * one event per thread that has released its op's slot and is about to publish the event).
      *
      * @param mustSucceed throw EAGAIN instead of returning null.
      */
@@ -246,10 +247,12 @@ public final class SysletContext implements AioContext
         {
             // Nothing to run: complete inline, so an unknown op costs no thread hop and cannot disturb the batch.
             slot.setState(generation, Slot.DONE);
-            slot.eventFlags |= FLAG_IMMEDIATE;
-            publish(slot.cookie, EventDescriptor.submissionId(slot.index, generation), -Errno.ENOSYS, 0,
-                slot.opcode, slot.eventFlags, callerScratch.get());
+            final long cookie = slot.cookie;
+            final int opcode = slot.opcode;
+            final int flags = slot.eventFlags | FLAG_IMMEDIATE;
             release(slot, generation);
+            publish(cookie, EventDescriptor.submissionId(slot.index, generation), -Errno.ENOSYS, 0, opcode, flags,
+                callerScratch.get());
             return;
         }
         slot.setState(generation, Slot.QUEUED); // release: the worker that takes it sees every field above
@@ -286,9 +289,14 @@ public final class SysletContext implements AioContext
                 slot.setState(generation, Slot.DONE);
             }
         }
-        publish(slot.cookie, EventDescriptor.submissionId(slot.index, generation), res, slot.res2, slot.opcode,
-            slot.eventFlags, scratch);
+        final long cookie = slot.cookie;
+        final long res2 = slot.res2;
+        final int opcode = slot.opcode;
+        final int flags = slot.eventFlags;
+        // Release first: whoever reaps the event must find the op out of the in-flight count and its slot
+        // free, or a submit right after the reap would get EAGAIN at the limit.
         release(slot, generation);
+        publish(cookie, EventDescriptor.submissionId(slot.index, generation), res, res2, opcode, flags, scratch);
     }
 
     private void publish(final long cookie, final long submissionId, final long res, final long res2, final int opcode,
