@@ -604,12 +604,20 @@ public final class SysletContext implements AioContext
     @Override
     public Probe probe()
     {
-        final boolean[] supported = new boolean[Opcode.COUNT];
-        for (int op = 0; op < Opcode.COUNT; op++)
+        enter();
+        try
         {
-            supported[op] = Dispatch.isSupported(op);
+            final boolean[] supported = new boolean[Opcode.COUNT];
+            for (int op = 0; op < Opcode.COUNT; op++)
+            {
+                supported[op] = Dispatch.isSupported(op);
+            }
+            return new Probe(supported, signal.available(), signal.detail());
         }
-        return new Probe(supported, signal.available(), signal.detail());
+        finally
+        {
+            exit();
+        }
     }
 
     @Override
@@ -665,7 +673,15 @@ public final class SysletContext implements AioContext
     @Override
     public int inFlight()
     {
-        return activeOps.get() + (ring.isOverflowPending() ? ring.overflowSize() : 0);
+        enter(); // the ring's memory is gone after destroy
+        try
+        {
+            return activeOps.get() + (ring.isOverflowPending() ? ring.overflowSize() : 0);
+        }
+        finally
+        {
+            exit();
+        }
     }
 
     /**
