@@ -20,7 +20,7 @@ import static io.syslet.abi.IocbDescriptor.*;
  * generation can never cancel the next op that lands in the same slot.
  *
  * <pre>
- *   FREE --submit--&gt; QUEUED --worker--&gt; RUNNING --done--&gt; DONE --published--&gt; FREE (generation + 1 on reuse)
+ *   FREE --submit--&gt; QUEUED --worker--&gt; RUNNING --done--&gt; DONE --released--&gt; FREE (generation + 1 on reuse)
  *                      |                   |
  *                      cancel              cancel
  *                      v                   v
@@ -29,6 +29,9 @@ import static io.syslet.abi.IocbDescriptor.*;
  *                      v
  *                QUEUE_CANCELED --worker--&gt; FREE
  * </pre>
+ *
+ * A completed op's slot is released before its event is published, so that an op whose event can be
+ * reaped no longer counts against the in-flight limit.
  */
 final class Slot
 {

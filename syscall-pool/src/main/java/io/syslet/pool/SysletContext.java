@@ -326,8 +326,7 @@ public final class SysletContext implements AioContext
         {
             slot.eventFlags |= FLAG_IMMEDIATE;
         }
-        publish(slot, generation, res, scratch);
-        release(slot, generation);
+        releaseAndPublish(slot, generation, res, scratch);
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -367,13 +366,32 @@ public final class SysletContext implements AioContext
                 slot.setState(generation, Slot.DONE);
             }
         }
-        publish(slot, generation, res, scratch);
-        release(slot, generation);
+        releaseAndPublish(slot, generation, res, scratch);
     }
 
-    private void publish(final Slot slot, final int generation, final long res, final Scratch scratch)
+    /**
+     * Builds the event from the slot, frees the slot, then publishes. Release first: whoever reaps the
+     * event must find the op out of the in-flight count and its slot free, or a submit right after the
+     * reap would get EAGAIN at the limit. (The in-flight bound on the overflow list loosens by at most one
+     * event per thread that is between these two steps.)
+     */
+    private void releaseAndPublish(final Slot slot, final int generation, final long res, final Scratch scratch)
     {
         final int length = buildEvent(slot, EventDescriptor.submissionId(slot.index, generation), res, scratch);
+        release(slot, generation);
+        offerEvent(length, scratch);
+    }
+
+    /**
+     * Publishes an event a worker or canceller built from a slot it still holds.
+     */
+    private void publish(final Slot slot, final int generation, final long res, final Scratch scratch)
+    {
+        offerEvent(buildEvent(slot, EventDescriptor.submissionId(slot.index, generation), res, scratch), scratch);
+    }
+
+    private void offerEvent(final int length, final Scratch scratch)
+    {
         ring.offer(RECORD_TYPE, scratch.buffer, Scratch.EVENT_OFFSET, length);
         if (eventFd >= 0 && (header.getIntVolatile(RingDescriptor.OWNER_FLAGS_OFFSET) & OwnerFlags.NOTIFY_DISABLED) == 0)
         {
@@ -716,12 +734,20 @@ public final class SysletContext implements AioContext
     @Override
     public Probe probe()
     {
-        final boolean[] supported = new boolean[Opcode.COUNT];
-        for (int op = 0; op < Opcode.COUNT; op++)
+        enter();
+        try
         {
-            supported[op] = Dispatch.isSupported(op);
+            final boolean[] supported = new boolean[Opcode.COUNT];
+            for (int op = 0; op < Opcode.COUNT; op++)
+            {
+                supported[op] = Dispatch.isSupported(op);
+            }
+            return new Probe(supported, signal.available(), signal.detail(), cacheVisible);
         }
-        return new Probe(supported, signal.available(), signal.detail(), cacheVisible);
+        finally
+        {
+            exit();
+        }
     }
 
     @Override
@@ -777,7 +803,15 @@ public final class SysletContext implements AioContext
     @Override
     public int inFlight()
     {
-        return activeOps.get() + (ring.isOverflowPending() ? ring.overflowSize() : 0);
+        enter(); // the ring's memory is gone after destroy
+        try
+        {
+            return activeOps.get() + (ring.isOverflowPending() ? ring.overflowSize() : 0);
+        }
+        finally
+        {
+            exit();
+        }
     }
 
     /**

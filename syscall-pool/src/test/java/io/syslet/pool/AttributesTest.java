@@ -199,7 +199,7 @@ class AttributesTest
                     writer.pread(i, fd, BufferRef.of(buf, 0), 65536, i * 65536L).attributes(AttributeId.CACHE);
                 }
                 writer.submitTo(context);
-                for (final Event event : SmokeTest.reap(context, 16).values())
+                for (final Event event : SysletTestSupport.reap(context, 16).values())
                 {
                     assertEquals(65536, event.res());
                     assertEquals(CacheOutcome.UNSUPPORTED_BY_FILESYSTEM,
@@ -430,7 +430,7 @@ class AttributesTest
     private Event submitOne(final SysletContext ctx)
     {
         assertEquals(1, writer.submitTo(ctx));
-        final Map<Long, Event> events = SmokeTest.reap(ctx, 1);
+        final Map<Long, Event> events = SysletTestSupport.reap(ctx, 1);
         assertEquals(1, events.size());
         return events.values().iterator().next();
     }

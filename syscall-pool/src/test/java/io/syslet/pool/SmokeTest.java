@@ -4,7 +4,6 @@ import io.syslet.abi.AioContext;
 import io.syslet.abi.BufferRef;
 import io.syslet.abi.Errno;
 import io.syslet.abi.Event;
-import io.syslet.abi.EventCursor;
 import io.syslet.abi.IocbWriter;
 import io.syslet.abi.SetupParams;
 import io.syslet.pool.natives.Natives;
@@ -16,10 +15,10 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import static io.syslet.pool.SysletTestSupport.reap;
 import static org.junit.jupiter.api.Assertions.*;
 
 class SmokeTest
@@ -79,26 +78,5 @@ class SmokeTest
             assertEquals(-Errno.ECANCELED, reap(ctx, 1).get(12L).res());
             System.out.println(ctx.probe());
         }
-    }
-
-    static Map<Long, Event> reap(final AioContext ctx, final int n)
-    {
-        final UnsafeBuffer dst = new UnsafeBuffer(BufferUtil.allocateDirectAligned(1 << 16, 64));
-        final Map<Long, Event> out = new HashMap<>();
-        final EventCursor cursor = new EventCursor();
-        while (out.size() < n)
-        {
-            final int bytes = ctx.getEvents(dst, 0, dst.capacity(), n - out.size(), TimeUnit.SECONDS.toNanos(10));
-            assertTrue(bytes > 0, "no events within 10 s; have " + out);
-            final UnsafeBuffer copy = new UnsafeBuffer(new byte[bytes]);
-            copy.putBytes(0, dst, 0, bytes);
-            cursor.wrap(copy, 0, bytes);
-            while (cursor.next())
-            {
-                final Event e = new Event().wrap(copy, cursor.event().offset());
-                assertNull(out.put(e.cookie(), e), "duplicate cookie " + e.cookie());
-            }
-        }
-        return out;
     }
 }

@@ -1,0 +1,407 @@
+package io.syslet.pool;
+
+import io.syslet.abi.AioException;
+import io.syslet.abi.BufferRef;
+import io.syslet.abi.Errno;
+import io.syslet.abi.Event;
+import io.syslet.abi.EventDescriptor;
+import io.syslet.abi.Iocb;
+import io.syslet.abi.IocbDescriptor;
+import io.syslet.abi.IocbWriter;
+import io.syslet.abi.IovDescriptor;
+import io.syslet.abi.Opcode;
+import io.syslet.abi.SetupParams;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static io.syslet.abi.IocbDescriptor.MIN_LENGTH;
+import static io.syslet.pool.SysletTestSupport.assertAioException;
+import static io.syslet.pool.SysletTestSupport.assertNoEventReady;
+import static io.syslet.pool.SysletTestSupport.bytes;
+import static io.syslet.pool.SysletTestSupport.closeViaEngine;
+import static io.syslet.pool.SysletTestSupport.directBuffer;
+import static io.syslet.pool.SysletTestSupport.openViaEngine;
+import static io.syslet.pool.SysletTestSupport.putPath;
+import static io.syslet.pool.SysletTestSupport.randomBytes;
+import static io.syslet.pool.SysletTestSupport.reap;
+import static io.syslet.pool.SysletTestSupport.reapOne;
+import static io.syslet.pool.SysletTestSupport.submitAll;
+import static io.syslet.pool.SysletTestSupport.writer;
+import static io.syslet.pool.natives.Natives.AT_FDCWD;
+import static io.syslet.pool.natives.Natives.O_CLOEXEC;
+import static io.syslet.pool.natives.Natives.O_RDWR;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every kind of bad input an iocb or a call can carry: each is refused the documented way, for that op
+ * or that call alone, and none of them lets native code write where it should not.
+ */
+class BadInputTest
+{
+    private static final int SMALL_CAPACITY = 4096;
+    private static final int CANARY_LENGTH = 4096;
+    private static final byte CANARY = (byte)0xA5;
+    private static final int FILE_LENGTH = 8192;
+
+    @TempDir
+    Path dir;
+
+    private final UnsafeBuffer mem = directBuffer(1 << 16);
+    private final IocbWriter w = writer();
+    /**
+     * {@link #guarded} is its first {@link #SMALL_CAPACITY} bytes; the canary bytes after them are in no
+     * registered buffer, so a native call that ignored the registered bounds would land there.
+     */
+    private final UnsafeBuffer guardedBlock = directBuffer(SMALL_CAPACITY + CANARY_LENGTH);
+    private final UnsafeBuffer guarded = new UnsafeBuffer(guardedBlock, 0, SMALL_CAPACITY);
+
+    @BeforeEach
+    void layCanary()
+    {
+        guardedBlock.setMemory(0, guardedBlock.capacity(), CANARY);
+    }
+
+    @Test
+    void anUnknownOpcodeCompletesWithEnosysAndTheRestOfItsBatchRuns() throws IOException
+    {
+        final byte[] content = dataFile();
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final int buf = ctx.registerBuffer(mem);
+            final int fd = openViaEngine(ctx, w, mem, buf, dir.resolve("data"), O_RDWR | O_CLOEXEC);
+            w.nop(1).append(Opcode.COUNT, 2, 0, 0, 0, 0, 0, 0, 0).pread(3, fd, BufferRef.of(buf, 0), 10, 5)
+                .append(0xFFFF, 4, 0, 0, 0, 0, 0, 0, 0).nop(5);
+            submitAll(w, ctx);
+            final Map<Long, Event> events = reap(ctx, 5);
+            assertEquals(-Errno.ENOSYS, events.get(2L).res(), events.get(2L).toString());
+            assertEquals(Opcode.COUNT, events.get(2L).opcode(), "the event names the opcode it was given");
+            assertEquals(-Errno.ENOSYS, events.get(4L).res(), events.get(4L).toString());
+            assertEquals(0xFFFF, events.get(4L).opcode());
+            assertEquals(0, events.get(1L).res());
+            assertEquals(0, events.get(5L).res());
+            assertEquals(10, events.get(3L).res(), events.get(3L).toString());
+            assertArrayEquals(Arrays.copyOfRange(content, 5, 15), bytes(mem, 0, 10));
+            closeViaEngine(ctx, w, fd);
+        }
+    }
+
+    @Test
+    void aBadFdCompletesWithEbadf()
+    {
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final int buf = ctx.registerBuffer(mem);
+            // -1 is refused before any call; Integer.MAX_VALUE is above any fd limit, so the kernel refuses it.
+            w.pread(1, -1, BufferRef.of(buf, 0), 10, 0).pread(2, Integer.MAX_VALUE, BufferRef.of(buf, 0), 10, 0)
+                .pwrite(3, Integer.MAX_VALUE, BufferRef.of(buf, 0), 10, 0).fsync(4, -1).close(5, Integer.MAX_VALUE)
+                .read(6, Integer.MAX_VALUE, BufferRef.of(buf, 0), 10).fallocate(7, -3, 0, 0, 4096);
+            submitAll(w, ctx);
+            final Map<Long, Event> events = reap(ctx, 7);
+            for (long cookie = 1; cookie <= 7; cookie++)
+            {
+                assertEquals(-Errno.EBADF, events.get(cookie).res(), events.get(cookie).toString());
+            }
+        }
+    }
+
+    @Test
+    void aBufferRangeOutsideItsRegisteredBufferCompletesWithEfault() throws IOException
+    {
+        final byte[] content = dataFile();
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final int buf = ctx.registerBuffer(mem);
+            final int small = ctx.registerBuffer(guarded);
+            final int fd = openViaEngine(ctx, w, mem, buf, dir.resolve("data"), O_RDWR | O_CLOEXEC);
+            final Map<Long, String> cases = new LinkedHashMap<>();
+            int cookie = 0;
+            for (final long[] bad : badRanges(small))
+            {
+                cases.put((long)++cookie, "pread " + BufferRef.index(bad[0]) + ":" + BufferRef.offset(bad[0]) + "+" + bad[1]);
+                w.pread(cookie, fd, bad[0], bad[1], 0);
+                cases.put((long)++cookie, "pwrite " + BufferRef.index(bad[0]) + ":" + BufferRef.offset(bad[0]) + "+" + bad[1]);
+                w.pwrite(cookie, fd, bad[0], bad[1], 0);
+            }
+            // An iov array whose second element runs past the end of the buffer.
+            mem.putLong(1000, BufferRef.of(small, 0));
+            mem.putLong(1008, 100);
+            mem.putLong(1016, BufferRef.of(small, 4000));
+            mem.putLong(1024, 200);
+            cases.put((long)++cookie, "preadv with a bad second element");
+            w.preadv(cookie, fd, BufferRef.of(buf, 1000), 2, 0);
+            cases.put((long)++cookie, "iov array itself past the end");
+            w.preadv(cookie, fd, BufferRef.of(small, SMALL_CAPACITY - IovDescriptor.LENGTH), 2, 0);
+            // A path with no NUL before the end of its buffer, and a statx result that does not fit.
+            guarded.setMemory(SMALL_CAPACITY - 16, 16, (byte)'x');
+            cases.put((long)++cookie, "openat path without NUL");
+            w.openat(cookie, AT_FDCWD, BufferRef.of(small, SMALL_CAPACITY - 16), O_RDWR, 0);
+            putPath(mem, buf, 2000, dir);
+            cases.put((long)++cookie, "statx out past the end");
+            w.statx(cookie, AT_FDCWD, BufferRef.of(buf, 2000), 0, 0x7ff, BufferRef.of(small, SMALL_CAPACITY - 100));
+            submitAll(w, ctx);
+
+            final Map<Long, Event> events = reap(ctx, cases.size());
+            for (final Map.Entry<Long, String> c : cases.entrySet())
+            {
+                assertEquals(-Errno.EFAULT, events.get(c.getKey()).res(), c.getValue() + ": " + events.get(c.getKey()));
+            }
+            assertCanaryIntact();
+            assertArrayEquals(content, Files.readAllBytes(dir.resolve("data")), "a refused pwrite wrote");
+            closeViaEngine(ctx, w, fd);
+        }
+    }
+
+    @Test
+    void tenThousandBadSubmissionsLeaveTheJvmAndEveryBufferIntact() throws IOException
+    {
+        final byte[] content = dataFile();
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final int buf = ctx.registerBuffer(mem);
+            final int small = ctx.registerBuffer(guarded);
+            final int fd = openViaEngine(ctx, w, mem, buf, dir.resolve("data"), O_RDWR | O_CLOEXEC);
+            final long[][] bad = badRanges(small);
+            final int batch = 100;
+            for (int submitted = 0; submitted < 10_000; submitted += batch)
+            {
+                for (int i = 0; i < batch; i++)
+                {
+                    final int n = submitted + i;
+                    final long[] range = bad[n % bad.length];
+                    if ((n / bad.length & 1) == 0) // every bad range as both a read and a write
+                    {
+                        w.pread(i, fd, range[0], range[1], 0);
+                    }
+                    else
+                    {
+                        w.pwrite(i, fd, range[0], range[1], 0);
+                    }
+                }
+                submitAll(w, ctx);
+                for (final Event event : reap(ctx, batch).values())
+                {
+                    assertEquals(-Errno.EFAULT, event.res(), "submission " + submitted + ": " + event);
+                }
+            }
+            System.gc(); // a stray native write over the heap tends to show up when the collector walks it
+
+            assertCanaryIntact();
+            assertArrayEquals(content, Files.readAllBytes(dir.resolve("data")));
+            w.pread(1, fd, BufferRef.of(small, 96), 1000, 4000);
+            submitAll(w, ctx);
+            assertEquals(1000, reapOne(ctx, 1).res());
+            assertArrayEquals(Arrays.copyOfRange(content, 4000, 5000), bytes(guarded, 96, 1000));
+            closeViaEngine(ctx, w, fd);
+        }
+    }
+
+    @Test
+    void aBufferOnTheJavaHeapIsRefused()
+    {
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            assertAioException(Errno.EINVAL, "Java heap", () -> ctx.registerBuffer(new UnsafeBuffer(new byte[4096])));
+            assertAioException(Errno.EINVAL, "Java heap",
+                () -> ctx.registerBuffer(new UnsafeBuffer(ByteBuffer.allocate(4096))));
+            assertEquals(0, ctx.registerBuffer(mem), "the refused buffers took no index");
+        }
+    }
+
+    static Stream<Arguments> malformations()
+    {
+        return Stream.of(
+            malformed("length not a multiple of 8", MIN_LENGTH + 8, "has length 76, not a multiple of 8",
+                (b, at) -> b.putInt(at + IocbDescriptor.LENGTH_OFFSET, MIN_LENGTH + 4)),
+            malformed("length below the header", MIN_LENGTH, "has length 64, not a multiple of 8 that is >= 72",
+                (b, at) -> b.putInt(at + IocbDescriptor.LENGTH_OFFSET, 64)),
+            malformed("reserved field set", MIN_LENGTH, "has a non-zero reserved field",
+                (b, at) -> b.putShort(at + IocbDescriptor.RESERVED_OFFSET, (short)1)),
+            malformed("undefined flag", MIN_LENGTH, "sets undefined flag bits 0x8000",
+                (b, at) -> b.putShort(at + IocbDescriptor.FLAGS_OFFSET, (short)0x8000)),
+            malformed("aux on a non-RAW op", MIN_LENGTH, "sets aux, which only RAW uses, for nop",
+                (b, at) -> b.putInt(at + IocbDescriptor.AUX_OFFSET, 7)),
+            malformed("truncated header", 40, "has 40 bytes, fewer than the 72", (b, at) -> { }),
+            malformed("truncated body", MIN_LENGTH, "has length 80 but only 72 bytes remain",
+                (b, at) -> b.putInt(at + IocbDescriptor.LENGTH_OFFSET, MIN_LENGTH + 8)),
+            malformed("too many attributes", MIN_LENGTH, "lists 65 attributes",
+                (b, at) -> b.putShort(at + IocbDescriptor.ATTRIBUTE_COUNT_OFFSET, (short)65)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("malformations")
+    void aMalformedFirstIocbRefusesTheWholeSubmission(final Corruption corruption, final int length,
+        final String fault)
+    {
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final UnsafeBuffer iocbs = directBuffer(4096);
+            new Iocb().wrap(iocbs, 0).write(Opcode.NOP, 0, 1, 0, 0, 0, 0, 0, 0, 0);
+            corruption.apply(iocbs, 0);
+            assertAioException(Errno.EINVAL, "iocb at byte 0 " + fault, () -> ctx.submit(iocbs, 0, length));
+            assertEquals(0, ctx.inFlight());
+            assertNoEventReady(ctx);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("malformations")
+    void aMalformedIocbAfterAValidOneEndsTheAcceptedPrefix(final Corruption corruption, final int length,
+        final String fault)
+    {
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final UnsafeBuffer iocbs = directBuffer(4096);
+            new Iocb().wrap(iocbs, 0).write(Opcode.NOP, 0, 1, 0, 0, 0, 0, 0, 0, 0);
+            new Iocb().wrap(iocbs, MIN_LENGTH).write(Opcode.NOP, 0, 2, 0, 0, 0, 0, 0, 0, 0);
+            corruption.apply(iocbs, MIN_LENGTH);
+            assertEquals(1, ctx.submit(iocbs, 0, MIN_LENGTH + length));
+            assertEquals(0, reapOne(ctx, 1).res());
+            assertEquals(0, ctx.inFlight(), "only the valid iocb was taken");
+            assertNoEventReady(ctx);
+        }
+    }
+
+    @Test
+    void aCallableOpcodeInBinaryFormCompletesWithEinval()
+    {
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            w.append(Opcode.CALLABLE, 1, 0, 0, 0, 0, 0, 0, 0);
+            submitAll(w, ctx);
+            final Event event = reapOne(ctx, 1);
+            assertEquals(Opcode.CALLABLE, event.opcode());
+            assertEquals(-Errno.EINVAL, event.res(), event.toString());
+        }
+    }
+
+    @Test
+    void runCompletesOnTheCallingThreadWithFlagImmediate() throws IOException
+    {
+        final byte[] content = dataFile();
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final int buf = ctx.registerBuffer(mem);
+            final int fd = openViaEngine(ctx, w, mem, buf, dir.resolve("data"), O_RDWR | O_CLOEXEC);
+            final UnsafeBuffer iocb = directBuffer(MIN_LENGTH);
+            new Iocb().wrap(iocb, 0).write(Opcode.PREAD, 0, 77, 0, fd, BufferRef.of(buf, 100), 5, 2, 0, 0);
+            final UnsafeBuffer dst = directBuffer(64);
+            assertEquals(EventDescriptor.MIN_LENGTH, ctx.run(iocb, 0, dst, 8));
+            final Event event = new Event().wrap(dst, 8);
+            assertEquals(77, event.cookie());
+            assertEquals(Opcode.PREAD, event.opcode());
+            assertEquals(5, event.res(), event.toString());
+            assertEquals(EventDescriptor.FLAG_IMMEDIATE, event.flags() & EventDescriptor.FLAG_IMMEDIATE);
+            assertArrayEquals(Arrays.copyOfRange(content, 2, 7), bytes(mem, 100, 5));
+            assertNoEventReady(ctx);
+            assertEquals(0, ctx.inFlight());
+
+            assertAioException(Errno.EINVAL, "cannot take a 40-byte event", () -> ctx.run(iocb, 0, dst, 30));
+            iocb.putShort(IocbDescriptor.RESERVED_OFFSET, (short)1);
+            assertAioException(Errno.EINVAL, "non-zero reserved field", () -> ctx.run(iocb, 0, dst, 0));
+            closeViaEngine(ctx, w, fd);
+        }
+    }
+
+    @Test
+    void everyCallAfterCloseThrowsEbadf()
+    {
+        final SysletContext ctx = SysletContext.setup(new SetupParams());
+        ctx.registerBuffer(mem);
+        w.nop(1);
+        final UnsafeBuffer dst = directBuffer(4096);
+        final int token = ctx.stateToken();
+        ctx.close();
+
+        final Map<String, Executable> calls = new LinkedHashMap<>();
+        calls.put("registerBuffer", () -> ctx.registerBuffer(directBuffer(64)));
+        calls.put("submit", () -> ctx.submit(w.buffer(), 0, w.length()));
+        calls.put("submitCallable", () -> ctx.submitCallable(2, () -> 0L));
+        calls.put("getEvents", () -> ctx.getEvents(dst, 0, dst.capacity(), 0, 0));
+        calls.put("getEvents with state", () -> ctx.getEvents(dst, 0, dst.capacity(), 0, 0, token));
+        calls.put("stateToken", ctx::stateToken);
+        calls.put("cancel", () -> ctx.cancel(1));
+        calls.put("run", () -> ctx.run(w.buffer(), 0, dst, 0));
+        calls.put("probe", ctx::probe);
+        calls.put("eventFd", ctx::eventFd);
+        calls.put("notifications", () -> ctx.notifications(false));
+        calls.put("ring", ctx::ring);
+        calls.put("inFlight", ctx::inFlight);
+        for (final Map.Entry<String, Executable> call : calls.entrySet())
+        {
+            final Throwable thrown = assertThrows(Throwable.class, call.getValue(),
+                call.getKey() + " after close");
+            assertTrue(thrown instanceof AioException, call.getKey() + " threw " + thrown);
+            assertEquals(Errno.EBADF, ((AioException)thrown).errno(), call.getKey());
+            assertTrue(thrown.getMessage().contains("context is destroyed"), call.getKey() + ": " + thrown.getMessage());
+        }
+        ctx.close();
+        assertTrue(ctx.destroy(0), "destroy stays idempotent and still reports a clean destroy");
+    }
+
+    /** Changes an iocb in place to make it malformed. */
+    @FunctionalInterface
+    interface Corruption
+    {
+        void apply(MutableDirectBuffer buffer, int iocbOffset);
+    }
+
+    private static Arguments malformed(final String name, final int length, final String fault, final Corruption corruption)
+    {
+        return Arguments.of(Named.of(name, corruption), length, fault);
+    }
+
+    /**
+     * @return a file "data" of {@link #FILE_LENGTH} random bytes, and those bytes.
+     */
+    private byte[] dataFile() throws IOException
+    {
+        final byte[] content = randomBytes(FILE_LENGTH, 3);
+        Files.write(dir.resolve("data"), content);
+        return content;
+    }
+
+    private void assertCanaryIntact()
+    {
+        for (int i = SMALL_CAPACITY; i < guardedBlock.capacity(); i++)
+        {
+            assertEquals(CANARY, guardedBlock.getByte(i), "canary byte " + i + " past the registered buffer was written");
+        }
+    }
+
+    /**
+     * @return {BufferRef, count} pairs that each leave the registered range of {@code small}.
+     */
+    private static long[][] badRanges(final int small)
+    {
+        return new long[][]{
+            {BufferRef.of(small, 0), SMALL_CAPACITY + 1},
+            {BufferRef.of(small, 4000), 100},
+            {BufferRef.of(small, SMALL_CAPACITY), 1},
+            {BufferRef.of(small, SMALL_CAPACITY + 1000), 1},
+            {BufferRef.of(small, BufferRef.MAX_OFFSET), 1},
+            {BufferRef.of(small, 1), Long.MAX_VALUE},
+            {BufferRef.of(small + 1, 0), 1},
+            {BufferRef.of(BufferRef.MAX_INDEX, 0), 1},
+        };
+    }
+}

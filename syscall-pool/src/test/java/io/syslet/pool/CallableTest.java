@@ -1,0 +1,105 @@
+package io.syslet.pool;
+
+import io.syslet.abi.AioContext;
+import io.syslet.abi.Errno;
+import io.syslet.abi.Event;
+import io.syslet.abi.EventDescriptor;
+import io.syslet.abi.Opcode;
+import io.syslet.abi.SetupParams;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static io.syslet.pool.SysletTestSupport.reap;
+import static io.syslet.pool.SysletTestSupport.reapOne;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Java code as an op: its value, its failure, and its cancellation by interrupt, after which the worker
+ * thread must not carry the interrupt into the next op.
+ */
+class CallableTest
+{
+    /** One worker that does not retire while a test runs: every callable runs on the same thread. */
+    private static SetupParams oneWorker()
+    {
+        return new SetupParams().unboundedWorkers(1).idleTimeout(10, TimeUnit.MINUTES);
+    }
+
+    @Test
+    void theValueReturnedIsTheEventsRes()
+    {
+        try (SysletContext ctx = SysletContext.setup(oneWorker()))
+        {
+            ctx.submitCallable(1, () -> 42L);
+            ctx.submitCallable(2, () -> -7L);
+            ctx.submitCallable(3, () -> null);
+            final Map<Long, Event> events = reap(ctx, 3);
+            assertEquals(42, events.get(1L).res());
+            assertEquals(-7, events.get(2L).res(), "a negative value passes through like a syscall's errno would");
+            assertEquals(0, events.get(3L).res(), "null counts as 0");
+            assertEquals(Opcode.CALLABLE, events.get(1L).opcode());
+            assertEquals(0, events.get(1L).flags());
+        }
+    }
+
+    @Test
+    void aCallableThatThrowsCompletesWithEio()
+    {
+        try (SysletContext ctx = SysletContext.setup(oneWorker()))
+        {
+            ctx.submitCallable(1, () ->
+            {
+                throw new IllegalStateException("unchecked");
+            });
+            ctx.submitCallable(2, () ->
+            {
+                throw new IOException("checked");
+            });
+            ctx.submitCallable(3, () -> 3L);
+            final Map<Long, Event> events = reap(ctx, 3);
+            assertEquals(-Errno.EIO, events.get(1L).res(), events.get(1L).toString());
+            assertEquals(-Errno.EIO, events.get(2L).res(), events.get(2L).toString());
+            assertEquals(3, events.get(3L).res(), "the worker goes on after a throw");
+        }
+    }
+
+    @Test
+    void cancelInterruptsASleepingCallableAndLeavesItsWorkerUninterrupted() throws InterruptedException
+    {
+        try (SysletContext ctx = SysletContext.setup(oneWorker()))
+        {
+            final CountDownLatch sleeping = new CountDownLatch(1);
+            final AtomicReference<Thread> sleeper = new AtomicReference<>();
+            ctx.submitCallable(1, () ->
+            {
+                sleeper.set(Thread.currentThread());
+                sleeping.countDown();
+                Thread.sleep(TimeUnit.HOURS.toMillis(1));
+                return 1L;
+            });
+            assertTrue(sleeping.await(10, TimeUnit.SECONDS), "the callable never started");
+
+            assertEquals(AioContext.CANCELED, ctx.cancel(1));
+            final Event canceled = reapOne(ctx, 1);
+            assertEquals(-Errno.ECANCELED, canceled.res(), canceled.toString());
+            assertEquals(EventDescriptor.FLAG_CANCELED, canceled.flags() & EventDescriptor.FLAG_CANCELED);
+            assertEquals(AioContext.NOT_FOUND, ctx.cancel(1));
+
+            final AtomicReference<Thread> next = new AtomicReference<>();
+            ctx.submitCallable(2, () ->
+            {
+                next.set(Thread.currentThread());
+                return Thread.currentThread().isInterrupted() ? 1L : 0L;
+            });
+            assertEquals(0, reapOne(ctx, 2).res(), "the next op on that worker saw an interrupt meant for the last");
+            assertSame(sleeper.get(), next.get(), "both ran on the one worker");
+        }
+    }
+}

@@ -1,0 +1,167 @@
+package io.syslet.pool;
+
+import io.syslet.abi.Errno;
+import io.syslet.abi.Event;
+import io.syslet.abi.IocbWriter;
+import io.syslet.abi.OwnerFlags;
+import io.syslet.abi.SetupParams;
+import io.syslet.pool.natives.Natives;
+import io.syslet.ring.RingDescriptor;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static io.syslet.pool.SysletTestSupport.countEventFds;
+import static io.syslet.pool.SysletTestSupport.directBuffer;
+import static io.syslet.pool.SysletTestSupport.reapOne;
+import static io.syslet.pool.SysletTestSupport.reapReady;
+import static io.syslet.pool.SysletTestSupport.submitAll;
+import static io.syslet.pool.SysletTestSupport.writer;
+import static io.syslet.pool.natives.Natives.LIBC;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The context's eventfd is a real eventfd(2): epoll sees it become readable when an event is
+ * published, unless notification is switched off in the ring header.
+ */
+class EventFdTest
+{
+    private static final long SLEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    private static final int LONG_WAIT_MILLIS = 10_000;
+    /** The one timed assertion here: how long "not signalled" is watched for. */
+    private static final int QUIET_WAIT_MILLIS = 200;
+
+    private final IocbWriter w = writer();
+
+    @Test
+    void aCompletionWakesEpollWaitOnTheEventfd() throws IOException
+    {
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final int eventFd = ctx.eventFd();
+            assertTrue(eventFd >= 0, "eventFd " + eventFd);
+            assertEquals("anon_inode:[eventfd]", Files.readSymbolicLink(Path.of("/proc/self/fd/" + eventFd)).toString());
+            try (Epoll epoll = new Epoll(eventFd))
+            {
+                w.nanosleep(1, SLEEP_NANOS);
+                submitAll(w, ctx);
+                assertEquals(1, epoll.await(LONG_WAIT_MILLIS));
+                assertEquals(TestLibC.EPOLLIN, epoll.readyEvents() & TestLibC.EPOLLIN);
+                // The engine publishes, then signals: whoever the eventfd wakes finds the event already there.
+                final Map<Long, Event> ready = reapReady(ctx);
+                assertEquals(0, ready.get(1L).res(), ready.toString());
+                assertTrue(readCounter(eventFd) >= 1);
+                assertEquals(-Errno.EAGAIN, readCounter(eventFd), "reading the counter resets it");
+            }
+        }
+    }
+
+    @Test
+    void withNotificationsOffTheEventfdStaysQuietUntilTheyAreBackOn()
+    {
+        try (SysletContext ctx = SysletContext.setup(new SetupParams());
+            Epoll epoll = new Epoll(ctx.eventFd()))
+        {
+            ctx.notifications(false);
+            assertEquals(OwnerFlags.NOTIFY_DISABLED, ownerFlags(ctx) & OwnerFlags.NOTIFY_DISABLED);
+            w.nanosleep(1, SLEEP_NANOS);
+            submitAll(w, ctx);
+            assertEquals(0, reapOne(ctx, 1).res());
+            assertEquals(0, epoll.await(QUIET_WAIT_MILLIS), "the eventfd was signalled with notifications off");
+            assertEquals(-Errno.EAGAIN, readCounter(ctx.eventFd()));
+
+            ctx.notifications(true);
+            assertEquals(0, ownerFlags(ctx) & OwnerFlags.NOTIFY_DISABLED);
+            w.nop(2);
+            submitAll(w, ctx);
+            assertEquals(1, epoll.await(LONG_WAIT_MILLIS));
+            assertEquals(0, reapOne(ctx, 2).res());
+            assertTrue(readCounter(ctx.eventFd()) >= 1);
+        }
+    }
+
+    @Test
+    void withNoEventfdFlagThereIsNoneAndOpsStillComplete()
+    {
+        final long eventFdsBefore = countEventFds();
+        try (SysletContext ctx = SysletContext.setup(new SetupParams().flags(SetupParams.FLAG_NO_EVENTFD)))
+        {
+            assertEquals(-1, ctx.eventFd());
+            assertEquals(eventFdsBefore, countEventFds(), "an eventfd was created anyway");
+            w.nop(1);
+            submitAll(w, ctx);
+            assertEquals(0, reapOne(ctx, 1).res());
+        }
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            assertNotEquals(-1, ctx.eventFd());
+            assertEquals(eventFdsBefore + 1, countEventFds(), "the count above can see an eventfd");
+        }
+    }
+
+    private static int ownerFlags(final SysletContext ctx)
+    {
+        return ctx.ring().buffer().getIntVolatile(RingDescriptor.OWNER_FLAGS_OFFSET);
+    }
+
+    /**
+     * @return the eventfd's 8-byte counter (which reading resets), or a negated errno.
+     */
+    private static long readCounter(final int eventFd)
+    {
+        final UnsafeBuffer counter = directBuffer(8);
+        final long res = Natives.result(LIBC.read(eventFd, counter.addressOffset(), 8));
+        return res < 0 ? res : counter.getLong(0);
+    }
+
+    /** An epoll instance watching one fd for EPOLLIN. */
+    private static final class Epoll implements AutoCloseable
+    {
+        private final int epfd;
+        private final UnsafeBuffer events = directBuffer(TestLibC.EPOLL_EVENT_ROOM);
+
+        Epoll(final int fd)
+        {
+            epfd = TestLibC.LIBC.epoll_create1(TestLibC.EPOLL_CLOEXEC);
+            assertTrue(epfd >= 0, "epoll_create1: " + Natives.lastError());
+            final UnsafeBuffer event = directBuffer(TestLibC.EPOLL_EVENT_ROOM);
+            event.putInt(0, TestLibC.EPOLLIN);
+            assertEquals(0, TestLibC.LIBC.epoll_ctl(epfd, TestLibC.EPOLL_CTL_ADD, fd, event.addressOffset()),
+                "epoll_ctl");
+        }
+
+        /**
+         * @return fds ready (0 or 1), retrying a wait that a signal cut short.
+         */
+        int await(final int timeoutMillis)
+        {
+            while (true)
+            {
+                final long ready = Natives.result(TestLibC.LIBC.epoll_wait(epfd, events.addressOffset(), 1, timeoutMillis));
+                if (ready != -Errno.EINTR)
+                {
+                    assertTrue(ready >= 0, "epoll_wait: " + Errno.name(ready));
+                    return (int)ready;
+                }
+            }
+        }
+
+        int readyEvents()
+        {
+            return events.getInt(0);
+        }
+
+        @Override
+        public void close()
+        {
+            LIBC.close(epfd);
+        }
+    }
+}
