@@ -153,6 +153,30 @@ class LimitsTest
     }
 
     /**
+     * At the limit, a caller that reaped an op's event must be able to submit in its place at once: the
+     * event is the caller's only sign that the op is over. Each round fails if the engine still counts
+     * the op after its event was delivered.
+     */
+    @Test
+    void reapedEventFreesItsPlaceAtOnce()
+    {
+        final int rounds = 20_000;
+        try (SysletContext ctx = SysletContext.setup(new SetupParams().maxInFlight(1)))
+        {
+            final Reaper reaper = new Reaper(ctx);
+            final IocbWriter writer = new IocbWriter(new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 64)));
+            for (int round = 0; round < rounds; round++)
+            {
+                writer.nop(round);
+                final int r = round;
+                assertDoesNotThrow(() -> writer.submitTo(ctx), () -> "round " + r + ": the previous op was reaped");
+                assertEquals(0, reaper.reapOne(round).res());
+                assertEquals(0, ctx.inFlight(), "round " + round);
+            }
+        }
+    }
+
+    /**
      * An op cancelled while it waits in the queue has its event delivered at once; from then on it must
      * not count against the limit, even though no worker is free to take it off the queue.
      */
