@@ -27,6 +27,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Predicate;
 
 import static io.syslet.abi.EventDescriptor.*;
 import static io.syslet.pool.natives.Natives.LIBC;
@@ -57,6 +58,7 @@ public final class SysletContext implements AioContext
     private final WorkerPool[] pools = new WorkerPool[2];
     private final RegisteredBuffers buffers;
     private final ThreadSignal signal = ThreadSignal.instance();
+    private final Predicate<Slot> reclaimIfQueueCanceled = this::releaseIfQueueCanceled;
     private final ThreadLocal<Scratch> callerScratch = ThreadLocal.withInitial(() -> new Scratch(LIBC.gettid()));
     private final UnsafeBuffer reapView = new UnsafeBuffer(0, 0);
     private final int eventFd;
@@ -211,16 +213,20 @@ public final class SysletContext implements AioContext
 
     /**
      * Takes a free slot if the in-flight limit allows: ops whose slots are busy plus events waiting on
-     * the overflow list stay at most {@code maxInFlight}, so the overflow list is bounded too.
+     * the overflow list stay at most {@code maxInFlight}, so the overflow list is bounded too (give or
+     * take the few events that workers are publishing at that instant: a slot is freed just before its
+     * event is published).
      *
      * @param mustSucceed throw EAGAIN instead of returning null.
      */
     private Slot acquireSlot(final boolean mustSucceed)
     {
-        final int backlog = ring.isOverflowPending() ? ring.overflowSize() : 0;
         while (true)
         {
+            // The count first, then the list: an op that moves from one to the other in between is seen twice,
+            // never missed.
             final int active = activeOps.get();
+            final int backlog = ring.isOverflowPending() ? ring.overflowSize() : 0;
             if (active + backlog >= maxInFlight)
             {
                 if (mustSucceed)
@@ -246,10 +252,12 @@ public final class SysletContext implements AioContext
         {
             // Nothing to run: complete inline, so an unknown op costs no thread hop and cannot disturb the batch.
             slot.setState(generation, Slot.DONE);
-            slot.eventFlags |= FLAG_IMMEDIATE;
-            publish(slot.cookie, EventDescriptor.submissionId(slot.index, generation), -Errno.ENOSYS, 0,
-                slot.opcode, slot.eventFlags, callerScratch.get());
+            final long cookie = slot.cookie;
+            final int opcode = slot.opcode;
+            final int flags = slot.eventFlags | FLAG_IMMEDIATE;
             release(slot, generation);
+            publish(cookie, EventDescriptor.submissionId(slot.index, generation), -Errno.ENOSYS, 0, opcode, flags,
+                callerScratch.get());
             return;
         }
         slot.setState(generation, Slot.QUEUED); // release: the worker that takes it sees every field above
@@ -286,9 +294,14 @@ public final class SysletContext implements AioContext
                 slot.setState(generation, Slot.DONE);
             }
         }
-        publish(slot.cookie, EventDescriptor.submissionId(slot.index, generation), res, slot.res2, slot.opcode,
-            slot.eventFlags, scratch);
+        final long cookie = slot.cookie;
+        final long res2 = slot.res2;
+        final int opcode = slot.opcode;
+        final int flags = slot.eventFlags;
+        // Free the slot before the event is visible: a caller that reaps the event may submit in its place
+        // at once, and must not find the op still counted against the limit.
         release(slot, generation);
+        publish(cookie, EventDescriptor.submissionId(slot.index, generation), res, res2, opcode, flags, scratch);
     }
 
     private void publish(final long cookie, final long submissionId, final long res, final long res2, final int opcode,
@@ -472,6 +485,7 @@ public final class SysletContext implements AioContext
                     if (slot.transition(generation, Slot.QUEUED, Slot.QUEUE_CANCELED))
                     {
                         slot.markCanceled(generation);
+                        reclaimQueueCanceled(slot, generation, opcode);
                         publish(cookie, EventDescriptor.submissionId(slot.index, generation), -Errno.ECANCELED, 0,
                             opcode, FLAG_CANCELED, callerScratch.get());
                         return CANCELED;
@@ -489,6 +503,41 @@ public final class SysletContext implements AioContext
         {
             exit();
         }
+    }
+
+    /**
+     * Frees a slot cancelled in its queue before its event is published, as for any op that ends. Left in
+     * the queue it would stay counted against the limit until a worker of its class is free to drop it,
+     * which for a class whose workers are all blocked may be never.
+     */
+    private void reclaimQueueCanceled(final Slot slot, final int generation, final int opcode)
+    {
+        final WorkerPool pool = pools[Dispatch.workerClass(opcode)];
+        final long canceled = Slot.control(generation, Slot.QUEUE_CANCELED);
+        // Not found in the queue: a worker took it and is releasing it, a few instructions away; or its
+        // submitter, on another thread, has not offered it to the queue yet: look again.
+        while (slot.control() == canceled)
+        {
+            pool.purge(reclaimIfQueueCanceled);
+            if (slot.control() == canceled)
+            {
+                Thread.yield();
+            }
+        }
+    }
+
+    /**
+     * @return true if the slot was cancelled in its queue and is now released.
+     */
+    private boolean releaseIfQueueCanceled(final Slot slot)
+    {
+        final long control = slot.control();
+        if (Slot.state(control) != Slot.QUEUE_CANCELED)
+        {
+            return false;
+        }
+        release(slot, Slot.generation(control));
+        return true;
     }
 
     private int cancelRunning(final Slot slot, final int generation, final int opcode)

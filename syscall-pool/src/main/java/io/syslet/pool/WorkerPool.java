@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
 
 /**
  * One worker class: a bounded lock-free queue of slots and up to {@code maxWorkers} threads that run
@@ -34,6 +35,9 @@ final class WorkerPool
     private final long idleTimeoutNanos;
     private final Runner runner;
     private final ManyToManyConcurrentArrayQueue<Slot> queue;
+    private final ReentrantLock purgeLock = new ReentrantLock();
+    /** Where {@link #purge} holds the queue's contents; guarded by purgeLock. */
+    private final Slot[] purged;
     private final ReentrantLock idleLock = new ReentrantLock();
     private final ArrayDeque<Worker> idle;
     private final List<Worker> all = new ArrayList<>();
@@ -52,6 +56,7 @@ final class WorkerPool
         this.idleTimeoutNanos = idleTimeoutNanos;
         this.runner = runner;
         this.queue = new ManyToManyConcurrentArrayQueue<>(Math.max(2, queueCapacity));
+        this.purged = new Slot[queue.capacity()];
         this.idle = new ArrayDeque<>(maxWorkers);
     }
 
@@ -74,6 +79,40 @@ final class WorkerPool
             return;
         }
         startWorkerIfBelowLimit();
+    }
+
+    /**
+     * Takes the slots that {@code reclaim} accepts (cancelled ones) off the queue now, instead of leaving
+     * them for a worker to drop, and puts the others back in their order. For the cancel path only: it
+     * empties the queue for a moment, and ops submitted meanwhile may go ahead of the ones put back.
+     *
+     * @param reclaim releases a slot and returns true, or returns false to keep it queued.
+     */
+    void purge(final Predicate<Slot> reclaim)
+    {
+        purgeLock.lock();
+        try
+        {
+            int count = 0;
+            Slot slot;
+            while (count < purged.length && (slot = queue.poll()) != null)
+            {
+                purged[count++] = slot;
+            }
+            for (int i = 0; i < count; i++)
+            {
+                slot = purged[i];
+                purged[i] = null;
+                if (!reclaim.test(slot))
+                {
+                    execute(slot);
+                }
+            }
+        }
+        finally
+        {
+            purgeLock.unlock();
+        }
     }
 
     int workerCount()

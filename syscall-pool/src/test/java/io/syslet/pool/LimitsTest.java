@@ -106,37 +106,39 @@ class LimitsTest
         final int limit = 64;
         final int attempts = 1_000_000;
         final int batch = 64;
-        try (SysletContext ctx = SysletContext.setup(new SetupParams().ringBytes(ringBytes).maxInFlight(limit)))
+        // One worker runs the nops: at most one event is between its freed slot and the ring at any instant.
+        final SetupParams params = new SetupParams().ringBytes(ringBytes).maxInFlight(limit).boundedWorkers(1);
+        try (SysletContext ctx = SysletContext.setup(params))
         {
             final IocbWriter writer = new IocbWriter(new UnsafeBuffer(BufferUtil.allocateDirectAligned(batch * 80, 64)));
             long accepted = 0;
             int refusals = 0;
             for (int offered = 0; offered < attempts; offered += batch)
             {
-                writer.reset();
-                for (int i = 0; i < batch; i++)
-                {
-                    writer.nop(accepted + i);
-                }
-                try
-                {
-                    accepted += writer.submitTo(ctx);
-                }
-                catch (final AioException e)
-                {
-                    assertEquals(Errno.EAGAIN, e.errno(), e.getMessage());
-                    refusals++;
-                }
+                final int taken = offerNops(ctx, writer, accepted, batch);
+                accepted += taken;
+                refusals += taken == 0 ? 1 : 0;
             }
-            // An event record is 16 + 40 bytes: what the ring holds, plus at most the limit in flight or on the list.
-            final int ringHolds = ringBytes / 56;
-            assertTrue(accepted >= limit, "the first batch fits the limit: " + accepted);
-            assertTrue(accepted <= ringHolds + limit, accepted + " accepted without reaping: more than the ring (" +
-                ringHolds + ") and the limit (" + limit + ") can hold");
+            // Then make sure the limit, not the timing, is what stops it: with every accepted nop run, the
+            // next one is still refused.
+            while (true)
+            {
+                awaitTrue("the accepted nops ran", () -> ctx.inFlight() == overflowBacklog(ctx));
+                final int taken = offerNops(ctx, writer, accepted, batch);
+                if (taken == 0)
+                {
+                    break;
+                }
+                accepted += taken;
+            }
+            final int eventRecord = 16 + 40;
+            final int ringHolds = ringBytes / eventRecord;
             assertTrue(refusals > 0);
-            awaitTrue("every accepted nop ran", () -> ctx.ring().isOverflowPending() &&
-                ctx.inFlight() == ctx.ring().overflowSize());
-            assertTrue(ctx.ring().overflowSize() <= limit, "overflow list " + ctx.ring().overflowSize());
+            assertTrue(accepted > ringHolds && ctx.ring().isOverflowPending(), "the ring overflowed: " + accepted);
+            assertTrue(overflowBacklog(ctx) >= limit, "refused only once the list reached the limit: " +
+                overflowBacklog(ctx));
+            assertTrue(accepted <= ringHolds + limit + 1, accepted + " accepted without reaping: more than the ring (" +
+                ringHolds + ") and the limit (" + limit + ") can hold");
 
             final Reaper reaper = new Reaper(ctx);
             final Map<Long, Event> events = reaper.reap((int)accepted);
@@ -150,6 +152,34 @@ class LimitsTest
             assertFalse(ctx.ring().isOverflowPending(), "reaping emptied the overflow list");
             assertEquals(0, ctx.inFlight());
         }
+    }
+
+    /**
+     * Submits {@code count} nops with cookies from {@code firstCookie}.
+     *
+     * @return how many were accepted; 0 if the limit refused them all.
+     */
+    private static int offerNops(final AioContext ctx, final IocbWriter writer, final long firstCookie, final int count)
+    {
+        writer.reset();
+        for (int i = 0; i < count; i++)
+        {
+            writer.nop(firstCookie + i);
+        }
+        try
+        {
+            return writer.submitTo(ctx);
+        }
+        catch (final AioException e)
+        {
+            assertEquals(Errno.EAGAIN, e.errno(), e.getMessage());
+            return 0;
+        }
+    }
+
+    private static int overflowBacklog(final AioContext ctx)
+    {
+        return ctx.ring().isOverflowPending() ? ctx.ring().overflowSize() : 0;
     }
 
     /**
