@@ -645,6 +645,8 @@ public final class SysletContext implements AioContext
     @Override
     public Probe probe()
     {
+        enter();
+        exit();
         final boolean[] supported = new boolean[Opcode.COUNT];
         for (int op = 0; op < Opcode.COUNT; op++)
         {
@@ -706,7 +708,15 @@ public final class SysletContext implements AioContext
     @Override
     public int inFlight()
     {
-        return activeOps.get() + (ring.isOverflowPending() ? ring.overflowSize() : 0);
+        enter(); // the overflow flag lives in the ring's memory, which destroy frees
+        try
+        {
+            return activeOps.get() + (ring.isOverflowPending() ? ring.overflowSize() : 0);
+        }
+        finally
+        {
+            exit();
+        }
     }
 
     /**
