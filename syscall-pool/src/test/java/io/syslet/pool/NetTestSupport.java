@@ -2,6 +2,8 @@ package io.syslet.pool;
 
 import io.syslet.abi.AioContext;
 import io.syslet.abi.AioException;
+import io.syslet.abi.BufferRef;
+import io.syslet.abi.Errno;
 import io.syslet.abi.Event;
 import io.syslet.abi.EventCursor;
 import io.syslet.pool.natives.Natives;
@@ -24,6 +26,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -134,7 +137,7 @@ final class NetTestSupport
         long ref(final int offset, final int length)
         {
             address(offset, length);
-            return io.syslet.abi.BufferRef.of(index, offset);
+            return BufferRef.of(index, offset);
         }
 
         /**
@@ -455,7 +458,7 @@ final class NetTestSupport
      * Polls until the condition holds; a failure names what never happened. Not a timed assertion:
      * the limit is only there so a broken engine fails instead of hanging.
      */
-    static void awaitTrue(final String what, final java.util.function.BooleanSupplier condition)
+    static void awaitTrue(final String what, final BooleanSupplier condition)
     {
         final long deadline = System.nanoTime() + PATIENCE_NANOS;
         while (!condition.getAsBoolean())
@@ -511,7 +514,7 @@ final class NetTestSupport
     static void assertBadF(final String call, final Executable executable)
     {
         final AioException e = assertThrows(AioException.class, executable, call + " after destroy");
-        assertEquals(io.syslet.abi.Errno.EBADF, e.errno(), call + ": " + e.getMessage());
+        assertEquals(Errno.EBADF, e.errno(), call + ": " + e.getMessage());
     }
 
     /**
