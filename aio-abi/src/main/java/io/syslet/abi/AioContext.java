@@ -128,7 +128,9 @@ public interface AioContext extends AutoCloseable
     Ring ring();
 
     /**
-     * @return ops accepted whose events have not reached the ring yet.
+     * @return ops accepted whose events have not reached the ring yet, events on the overflow list
+     * included. An op leaves the count just before its event becomes visible, so once a caller has reaped
+     * an event (or its cancel was answered with an event) that op no longer counts against the limit.
      */
     int inFlight();
 

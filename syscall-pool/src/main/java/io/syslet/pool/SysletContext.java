@@ -86,9 +86,12 @@ public final class SysletContext implements AioContext
         this.cacheVisible = !params.hasFlag(SetupParams.FLAG_NO_CACHE_ATTRIBUTE);
         this.immediate = !params.hasFlag(SetupParams.FLAG_NO_IMMEDIATE);
         this.buffers = new RegisteredBuffers(params.maxBuffers());
-        this.slots = new Slot[maxInFlight];
-        this.freeSlots = new ManyToManyConcurrentArrayQueue<>(Math.max(2, maxInFlight));
-        for (int i = 0; i < maxInFlight; i++)
+        // Spare slots for ops cancelled while queued: they leave the in-flight count at once, but their
+        // slot stays in the queue until a worker of their class drops it.
+        final int slotCount = maxInFlight + Math.max(16, maxInFlight / 4);
+        this.slots = new Slot[slotCount];
+        this.freeSlots = new ManyToManyConcurrentArrayQueue<>(slotCount);
+        for (int i = 0; i < slotCount; i++)
         {
             slots[i] = new Slot(i);
             freeSlots.offer(slots[i]);
@@ -238,10 +241,12 @@ public final class SysletContext implements AioContext
      */
     private Slot acquireSlot(final boolean mustSucceed)
     {
-        final int backlog = ring.isOverflowPending() ? ring.overflowSize() : 0;
         while (true)
         {
+            // The count first, then the list: an op that moves from one to the other in between is seen
+            // twice, never missed.
             final int active = activeOps.get();
+            final int backlog = ring.isOverflowPending() ? ring.overflowSize() : 0;
             if (active + backlog >= maxInFlight)
             {
                 if (mustSucceed)
@@ -253,8 +258,19 @@ public final class SysletContext implements AioContext
             }
             if (activeOps.compareAndSet(active, active + 1))
             {
-                // A slot is free: slots are released before activeOps drops, and there are maxInFlight of them.
-                return freeSlots.poll();
+                final Slot slot = freeSlots.poll();
+                if (slot != null)
+                {
+                    return slot;
+                }
+                // Every spare slot is held by an op cancelled in a queue whose workers are all busy.
+                activeOps.decrementAndGet();
+                if (mustSucceed)
+                {
+                    throw new AioException(Errno.EAGAIN, "every request slot is taken: " + slots.length +
+                        " slots, some held by ops cancelled in a queue whose workers are all busy");
+                }
+                return null;
             }
         }
     }
@@ -345,7 +361,7 @@ public final class SysletContext implements AioContext
             {
                 Thread.onSpinWait();
             }
-            release(slot, generation);
+            recycle(slot, generation); // its canceller already took it out of the in-flight count
             return;
         }
         Measurements.before(slot, scratch);
@@ -380,14 +396,6 @@ public final class SysletContext implements AioContext
         final int length = buildEvent(slot, EventDescriptor.submissionId(slot.index, generation), res, scratch);
         release(slot, generation);
         offerEvent(length, scratch);
-    }
-
-    /**
-     * Publishes an event a worker or canceller built from a slot it still holds.
-     */
-    private void publish(final Slot slot, final int generation, final long res, final Scratch scratch)
-    {
-        offerEvent(buildEvent(slot, EventDescriptor.submissionId(slot.index, generation), res, scratch), scratch);
     }
 
     private void offerEvent(final int length, final Scratch scratch)
@@ -427,11 +435,16 @@ public final class SysletContext implements AioContext
 
     private void release(final Slot slot, final int generation)
     {
+        recycle(slot, generation);
+        activeOps.decrementAndGet();
+    }
+
+    private void recycle(final Slot slot, final int generation)
+    {
         slot.callable = null;
         slot.workerThread = null;
         slot.setState(generation, Slot.FREE);
         freeSlots.offer(slot);
-        activeOps.decrementAndGet();
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -604,8 +617,8 @@ public final class SysletContext implements AioContext
     }
 
     /**
-     * Cancels a queued op: publishes its -ECANCELED event, then leaves the slot for the worker that
-     * dequeues it to free.
+     * Cancels a queued op: builds its -ECANCELED event, takes it out of the in-flight count, publishes,
+     * and leaves the slot for the worker that dequeues it to recycle.
      *
      * @return false if the op was no longer queued.
      */
@@ -617,8 +630,13 @@ public final class SysletContext implements AioContext
         }
         slot.markCanceled(generation);
         slot.eventFlags |= FLAG_CANCELED;
-        publish(slot, generation, -Errno.ECANCELED, scratch);
+        final int length = buildEvent(slot, EventDescriptor.submissionId(slot.index, generation), -Errno.ECANCELED,
+            scratch);
         slot.setState(generation, Slot.QUEUE_CANCELED);
+        // Out of the in-flight count before the event shows, as for any op that ends; the slot itself comes
+        // back when a worker of its class takes it off the queue.
+        activeOps.decrementAndGet();
+        offerEvent(length, scratch);
         return true;
     }
 

@@ -82,7 +82,11 @@ class AttributesTest
             final int fd = open(file);
             warmUp(ctx);
             evict(fd);
-            writer.pread(1, fd, BufferRef.of(buf, 0), 4 << 20, 0).attributes(ALL);
+            // Off the immediate path for the cold read: Linux starts readahead even when RWF_NOWAIT answers
+            // EAGAIN, so on a loaded machine the IO can finish during the hand-off to a worker and the
+            // worker would rightly not sleep. On the worker, the RWF_NOWAIT probe and the blocking read
+            // follow each other at once, so the read waits for the IO the probe found missing.
+            writer.pread(1, fd, BufferRef.of(buf, 0), 4 << 20, 0).attributes(ALL).flags(IocbDescriptor.FLAG_NO_IMMEDIATE);
             final Event miss = submitOne(ctx);
             assertEquals(4 << 20, miss.res());
             final AttributeCursor first = attributes(miss);

@@ -1,0 +1,177 @@
+package io.syslet.pool;
+
+import io.syslet.abi.AioContext;
+import io.syslet.abi.Errno;
+import io.syslet.abi.Event;
+import io.syslet.abi.IocbWriter;
+import io.syslet.abi.SetupParams;
+import io.syslet.pool.NetTestSupport.Memory;
+import io.syslet.pool.NetTestSupport.Reaper;
+import io.syslet.pool.natives.Natives;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import static io.syslet.pool.NetTestSupport.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The worker pools: ops that block run side by side, the two classes do not starve each other, and idle
+ * workers go away.
+ */
+class PoolTest
+{
+    private static final int SLEEPS = 1000;
+    private static final long SLEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
+    @TempDir
+    Path dir;
+
+    /**
+     * The one timed assertion of this suite, deliberately loose: 1,000 sleeps of 10 ms take 10 s one after
+     * another and about 0.1 s on 100 workers; 5 s leaves a 50x margin for a loaded machine.
+     */
+    @Test
+    void thousandSleepsRunConcurrentlyOnAHundredWorkers()
+    {
+        try (SysletContext ctx = SysletContext.setup(new SetupParams().unboundedWorkers(100)))
+        {
+            final IocbWriter writer = new IocbWriter(
+                new UnsafeBuffer(BufferUtil.allocateDirectAligned(SLEEPS * 80, 64)));
+            for (int i = 0; i < SLEEPS; i++)
+            {
+                writer.nanosleep(i, SLEEP_NANOS);
+            }
+            final long start = System.nanoTime();
+            assertEquals(SLEEPS, writer.submitTo(ctx));
+            final Map<Long, Event> events = new Reaper(ctx).reap(SLEEPS);
+            final long elapsed = System.nanoTime() - start;
+            for (long i = 0; i < SLEEPS; i++)
+            {
+                assertEquals(0, events.get(i).res(), events.get(i).toString());
+            }
+            assertTrue(elapsed < TimeUnit.SECONDS.toNanos(5), "1000 x 10 ms sleeps took " +
+                TimeUnit.NANOSECONDS.toMillis(elapsed) + " ms: they did not run side by side");
+            assertTrue(ctx.workerCounts()[1] <= 100, "unbounded workers " + Arrays.toString(ctx.workerCounts()));
+        }
+    }
+
+    /**
+     * Both unbounded workers are stuck in pipe reads that will never get data, and a third unbounded op
+     * waits behind them; a pread still completes because regular-file IO has its own workers.
+     */
+    @Test
+    void blockedUnboundedClassDoesNotStarveFileReads() throws Exception
+    {
+        final Path file = dir.resolve("data");
+        Files.writeString(file, "bounded class");
+        try (SysletContext ctx = SysletContext.setup(new SetupParams().unboundedWorkers(2)))
+        {
+            final Memory mem = new Memory(ctx, 4096);
+            final Reaper reaper = new Reaper(ctx);
+            final IocbWriter writer = new IocbWriter(new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 64)));
+            final int[] silent = pipe();
+            final int[] ready = pipe();
+            final int fileFd = TEST_LIBC.open(file.toString(), Natives.O_RDONLY | Natives.O_CLOEXEC, 0);
+            assertTrue(fileFd >= 0, "open failed: errno " + testErrno());
+            try
+            {
+                writer.read(1, silent[0], mem.ref(0, 8), 8).read(2, silent[0], mem.ref(8, 8), 8);
+                assertEquals(2, writer.submitTo(ctx));
+                awaitWorkersInSyscall("read on the silent pipe", 2, args -> args[0] == silent[0]);
+
+                // A read that could complete at once, but has no free unbounded worker.
+                mem.buffer.putByte(100, (byte)'r');
+                writeFully(ready[1], mem, 100, 1);
+                writer.read(3, ready[0], mem.ref(16, 1), 1);
+                writer.pread(4, fileFd, mem.ref(1024, 13), 13, 0);
+                assertEquals(2, writer.submitTo(ctx));
+                final Event pread = reaper.reapOne(4);
+                assertEquals(13, pread.res(), pread.toString());
+                assertEquals("bounded class", mem.buffer.getStringWithoutLengthAscii(1024, 13));
+                reaper.assertNoEvent("the pipe reads hold both unbounded workers");
+
+                // Free one unbounded worker: the queued read runs on it.
+                assertEquals(AioContext.CANCELED, ctx.cancel(1));
+                final Map<Long, Event> events = reaper.reap(2);
+                assertEquals(-Errno.ECANCELED, events.get(1L).res(), events.toString());
+                assertEquals(1, events.get(3L).res(), events.toString());
+                assertEquals('r', mem.buffer.getByte(16));
+
+                assertEquals(AioContext.CANCELED, ctx.cancel(2));
+                assertEquals(-Errno.ECANCELED, reaper.reapOne(2).res());
+            }
+            finally
+            {
+                close(fileFd);
+                close(silent);
+                close(ready);
+            }
+        }
+    }
+
+    /**
+     * Workers retire after the idle timeout, and new ones start when work comes back. Waits with a
+     * generous deadline: this checks that they retire, not how fast.
+     */
+    @Test
+    void idleWorkersRetireAndComeBackOnDemand() throws Exception
+    {
+        final Path file = dir.resolve("data");
+        Files.writeString(file, "retire");
+        final Set<Thread> threadsBefore = sysletThreads();
+        try (SysletContext ctx = SysletContext.setup(new SetupParams().idleTimeout(200, TimeUnit.MILLISECONDS)))
+        {
+            final Memory mem = new Memory(ctx, 4096);
+            final Reaper reaper = new Reaper(ctx);
+            final IocbWriter writer = new IocbWriter(new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 64)));
+            final int[] pipe = pipe();
+            final int fileFd = TEST_LIBC.open(file.toString(), Natives.O_RDONLY | Natives.O_CLOEXEC, 0);
+            assertTrue(fileFd >= 0, "open failed: errno " + testErrno());
+            try
+            {
+                assertArrayEquals(new int[]{0, 0}, ctx.workerCounts(), "workers start on demand");
+                writer.read(1, pipe[0], mem.ref(0, 1), 1);
+                assertEquals(1, writer.submitTo(ctx));
+                awaitWorkerBlockedOn("read", pipe[0]);
+                assertTrue(ctx.workerCounts()[1] >= 1, "a blocked read holds an unbounded worker");
+                // Longer than the idle timeout: a busy worker does not retire.
+                sleepMillis(500);
+                assertTrue(ctx.workerCounts()[1] >= 1, "a worker retired while its op was blocked");
+                mem.buffer.putByte(100, (byte)1);
+                writeFully(pipe[1], mem, 100, 1);
+                assertEquals(1, reaper.reapOne(1).res());
+
+                writer.pread(2, fileFd, mem.ref(200, 6), 6, 0).nanosleep(3, 1_000_000);
+                assertEquals(2, writer.submitTo(ctx));
+                final Map<Long, Event> events = reaper.reap(2);
+                assertEquals(6, events.get(2L).res());
+                assertEquals(0, events.get(3L).res());
+
+                awaitTrue("every worker retired after 200 ms idle; counts " + Arrays.toString(ctx.workerCounts()),
+                    () -> Arrays.equals(new int[]{0, 0}, ctx.workerCounts()));
+                awaitTrue("retired worker threads ended", () -> threadsBefore.containsAll(sysletThreads()));
+
+                writer.pread(4, fileFd, mem.ref(300, 6), 6, 0).nanosleep(5, 1_000_000);
+                assertEquals(2, writer.submitTo(ctx));
+                final Map<Long, Event> again = reaper.reap(2);
+                assertEquals(6, again.get(4L).res(), "a new worker runs the op after the old ones retired");
+                assertEquals(0, again.get(5L).res());
+                assertEquals("retire", mem.buffer.getStringWithoutLengthAscii(300, 6));
+            }
+            finally
+            {
+                close(fileFd);
+                close(pipe);
+            }
+        }
+    }
+}

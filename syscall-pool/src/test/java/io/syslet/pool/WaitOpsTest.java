@@ -1,0 +1,261 @@
+package io.syslet.pool;
+
+import io.syslet.abi.AioContext;
+import io.syslet.abi.Errno;
+import io.syslet.abi.Event;
+import io.syslet.abi.IocbWriter;
+import io.syslet.abi.SetupParams;
+import io.syslet.pool.NetTestSupport.Memory;
+import io.syslet.pool.NetTestSupport.Reaper;
+import io.syslet.pool.natives.Natives;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static io.syslet.pool.NetTestSupport.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Ops that wait for something outside the process: poll on a pipe, waitid on a child, flock against a
+ * lock the test holds. Each test first proves the op is blocked in the kernel, then provides the thing it
+ * waits for (or cancels it).
+ */
+class WaitOpsTest
+{
+    private static final int POLLIN = 1;
+    private static final int POLLFD_AT = 0;
+    private static final int DATA_AT = 64;
+    private static final int SIGINFO_AT = 256;
+    private static final int SPAWN_AT = 1024;
+    private static final int P_PID = 1;
+    private static final int WEXITED = 4;
+    private static final int WNOWAIT = 0x0100_0000;
+    private static final int SIGCHLD = 17;
+    private static final int CLD_EXITED = 1;
+
+    @TempDir
+    Path dir;
+
+    private SysletContext ctx;
+    private Memory mem;
+    private Reaper reaper;
+    private IocbWriter writer;
+
+    @BeforeEach
+    void setUp()
+    {
+        ctx = SysletContext.setup(new SetupParams());
+        mem = new Memory(ctx, 8192);
+        reaper = new Reaper(ctx);
+        writer = new IocbWriter(new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 64)));
+    }
+
+    @AfterEach
+    void tearDown()
+    {
+        assertTrue(ctx.destroy(PATIENCE_NANOS), "destroy left an op running");
+    }
+
+    @Test
+    void pollBlocksUntilThePipeIsReadable()
+    {
+        final int[] pipe = pipe();
+        try
+        {
+            putPollFd(pipe[0]);
+            writer.poll(1, mem.ref(POLLFD_AT, 8), 1, -1);
+            assertEquals(1, writer.submitTo(ctx));
+            final long pollFdAddress = mem.address(POLLFD_AT, 8);
+            awaitWorkersInSyscall("poll on the pollfd array", 1, args -> args[0] == pollFdAddress);
+            reaper.assertNoEvent("poll must wait while the pipe is empty");
+
+            mem.buffer.putByte(DATA_AT, (byte)1);
+            writeFully(pipe[1], mem, DATA_AT, 1);
+            final Event event = reaper.reapOne(1);
+            assertEquals(1, event.res(), "one fd ready: " + event);
+            assertEquals(pipe[0], mem.buffer.getInt(POLLFD_AT), "the kernel leaves fd alone");
+            assertEquals(POLLIN, mem.buffer.getShort(POLLFD_AT + 6) & POLLIN, "revents has POLLIN");
+        }
+        finally
+        {
+            close(pipe);
+        }
+    }
+
+    @Test
+    void pollWithZeroTimeoutOnAnEmptyPipeReturnsZero()
+    {
+        final int[] pipe = pipe();
+        try
+        {
+            putPollFd(pipe[0]);
+            mem.buffer.putShort(POLLFD_AT + 6, (short)0x7777); // the kernel must overwrite revents
+            writer.poll(1, mem.ref(POLLFD_AT, 8), 1, 0);
+            assertEquals(1, writer.submitTo(ctx));
+            final Event event = reaper.reapOne(1);
+            assertEquals(0, event.res(), "nothing ready: " + event);
+            assertEquals(0, mem.buffer.getShort(POLLFD_AT + 6), "no revents");
+        }
+        finally
+        {
+            close(pipe);
+        }
+    }
+
+    private void putPollFd(final int fd)
+    {
+        mem.buffer.putInt(POLLFD_AT, fd);
+        mem.buffer.putShort(POLLFD_AT + 4, (short)POLLIN);
+        mem.buffer.putShort(POLLFD_AT + 6, (short)0);
+    }
+
+    /**
+     * The child is spawned with posix_spawn(3), not ProcessBuilder: the JDK runs a reaper thread that
+     * waitpid(2)s every Process it starts, and whichever of it and our waitid gets there first would decide
+     * the result. A child the JDK does not know about is ours alone. It blocks reading a pipe the test
+     * holds, so the test decides when it exits, after the engine's waitid is blocked on it.
+     */
+    @Test
+    void waitidSeesTheChildsExitStatus()
+    {
+        Assumptions.assumeTrue(isX86_64(), "needs x86_64: the siginfo_t offsets checked here are that ABI's");
+        final int[] stdin = pipe();
+        final int pid;
+        try
+        {
+            pid = spawnShell(stdin[0], "read line; exit 7");
+        }
+        finally
+        {
+            close(stdin[0]);
+        }
+        try
+        {
+            // WNOWAIT first: the child stays waitable, so the second waitid must see the same exit.
+            writer.waitid(1, P_PID, pid, mem.ref(SIGINFO_AT, 128), WEXITED | WNOWAIT);
+            assertEquals(1, writer.submitTo(ctx));
+            awaitWorkersInSyscall("waitid on pid " + pid, 1, args -> args[0] == P_PID && args[1] == pid);
+            reaper.assertNoEvent("waitid must wait while the child runs");
+
+            mem.buffer.putByte(DATA_AT, (byte)'\n');
+            writeFully(stdin[1], mem, DATA_AT, 1);
+            final Event peeked = reaper.reapOne(1);
+            assertEquals(0, peeked.res(), peeked.toString());
+            assertSigInfo(pid, 7);
+
+            mem.buffer.setMemory(SIGINFO_AT, 128, (byte)0);
+            writer.waitid(2, P_PID, pid, mem.ref(SIGINFO_AT, 128), WEXITED);
+            assertEquals(1, writer.submitTo(ctx));
+            final Event reaped = reaper.reapOne(2);
+            assertEquals(0, reaped.res(), reaped.toString());
+            assertSigInfo(pid, 7);
+
+            writer.waitid(3, P_PID, pid, mem.ref(SIGINFO_AT, 128), WEXITED);
+            assertEquals(1, writer.submitTo(ctx));
+            final Event gone = reaper.reapOne(3);
+            assertEquals(-ECHILD, gone.res(), "the second waitid without WNOWAIT reaped the child: " + gone);
+        }
+        finally
+        {
+            close(stdin[1]);
+        }
+    }
+
+    private void assertSigInfo(final int pid, final int status)
+    {
+        assertEquals(SIGCHLD, mem.buffer.getInt(SIGINFO_AT), "si_signo");
+        assertEquals(CLD_EXITED, mem.buffer.getInt(SIGINFO_AT + 8), "si_code");
+        assertEquals(pid, mem.buffer.getInt(SIGINFO_AT + 16), "si_pid");
+        assertEquals(status, mem.buffer.getInt(SIGINFO_AT + 24), "si_status");
+    }
+
+    /**
+     * Starts {@code /bin/sh -c script} with stdin on {@code stdinFd} and an empty environment.
+     *
+     * @return its pid.
+     */
+    private int spawnShell(final int stdinFd, final String script)
+    {
+        assertTrue(Files.isExecutable(Path.of("/bin/sh")), "needs /bin/sh");
+        final int pidAt = SPAWN_AT;
+        final int actionsAt = SPAWN_AT + 64; // posix_spawn_file_actions_t: 80 bytes on glibc x86_64
+        final int argvAt = SPAWN_AT + 256;
+        final int stringsAt = SPAWN_AT + 512;
+        final String[] argv = {"sh", "-c", script};
+        int at = stringsAt;
+        for (int i = 0; i < argv.length; i++)
+        {
+            mem.cString(at, argv[i]);
+            mem.buffer.putLong(argvAt + i * 8, mem.address(at, argv[i].length() + 1));
+            at += argv[i].length() + 1;
+        }
+        mem.buffer.putLong(argvAt + argv.length * 8, 0L);
+        mem.buffer.putLong(argvAt + (argv.length + 1) * 8, 0L); // envp: an empty list
+        final long actions = mem.address(actionsAt, 192);
+        assertEquals(0, TEST_LIBC.posix_spawn_file_actions_init(actions));
+        try
+        {
+            assertEquals(0, TEST_LIBC.posix_spawn_file_actions_adddup2(actions, stdinFd, 0));
+            final int rc = TEST_LIBC.posix_spawn(mem.address(pidAt, 4), "/bin/sh", actions, 0,
+                mem.address(argvAt, (argv.length + 1) * 8), mem.address(argvAt + argv.length * 8 + 8, 8));
+            assertEquals(0, rc, "posix_spawn failed: error " + rc);
+        }
+        finally
+        {
+            TEST_LIBC.posix_spawn_file_actions_destroy(actions);
+        }
+        final int pid = mem.buffer.getInt(pidAt);
+        assertTrue(pid > 0);
+        return pid;
+    }
+
+    @Test
+    void flockBlocksOnAHeldLockCancelsAndThenSucceeds() throws Exception
+    {
+        final Path file = dir.resolve("lock");
+        Files.writeString(file, "lock");
+        final int heldFd = TEST_LIBC.open(file.toString(), Natives.O_RDWR | Natives.O_CLOEXEC, 0);
+        // A second open is a second open file description: flock conflicts between the two.
+        final int engineFd = TEST_LIBC.open(file.toString(), Natives.O_RDWR | Natives.O_CLOEXEC, 0);
+        try
+        {
+            assertTrue(heldFd >= 0 && engineFd >= 0, "open failed: errno " + testErrno());
+            assertEquals(0, TEST_LIBC.flock(heldFd, LOCK_EX), "errno " + testErrno());
+
+            writer.flock(1, engineFd, LOCK_EX);
+            assertEquals(1, writer.submitTo(ctx));
+            awaitWorkerBlockedOn("flock", engineFd);
+            reaper.assertNoEvent("flock must wait while the test holds the lock");
+            assertEquals(AioContext.CANCELED, ctx.cancel(1));
+            final Event canceled = reaper.reapOne(1);
+            assertEquals(-Errno.ECANCELED, canceled.res(), canceled.toString());
+
+            // Blocked again; this time the holder lets go and the engine's flock gets the lock.
+            writer.flock(2, engineFd, LOCK_EX);
+            assertEquals(1, writer.submitTo(ctx));
+            awaitWorkerBlockedOn("flock", engineFd);
+            reaper.assertNoEvent("flock must wait while the test holds the lock");
+            assertEquals(0, TEST_LIBC.flock(heldFd, LOCK_UN), "errno " + testErrno());
+            final Event locked = reaper.reapOne(2);
+            assertEquals(0, locked.res(), locked.toString());
+            assertEquals(-1, TEST_LIBC.flock(heldFd, LOCK_EX | LOCK_NB), "the engine's fd holds the lock now");
+            assertEquals(EWOULDBLOCK, testErrno());
+
+            writer.flock(3, engineFd, LOCK_UN);
+            assertEquals(1, writer.submitTo(ctx));
+            assertEquals(0, reaper.reapOne(3).res());
+            assertEquals(0, TEST_LIBC.flock(heldFd, LOCK_EX | LOCK_NB), "unlocked by the engine: errno " + testErrno());
+        }
+        finally
+        {
+            close(heldFd, engineFd);
+        }
+    }
+}
