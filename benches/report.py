@@ -454,8 +454,9 @@ def render_engine(w, engine, args):
     w("")
     w("`B/op` is `gc.alloc.rate.norm` of `-prof gc`: bytes allocated by every thread of the JVM (the")
     w("workers and the peers' pool threads included) per JMH op. JMH's own threads allocate a few KB/s")
-    w("whatever the benchmark does, which is about 0.01 to 0.1 B/op at these rates and about 6 KB per")
+    w("whatever the benchmark does, which is about 0.01 to 0.5 B/op at these rates and 6 to 13 KB per")
     w("nanosleep batch; any allocation per op on a measured path would show as 16 B/op or more.")
+    w("`benches/README.md` (Engine, Allocation) says where the engine's bytes come from, thread by thread.")
     heavy = [(k, r) for k, r in engine.items()
              if k[1].startswith("syslet") and k[0] != ENGINE_SLEEP and r["bytes_per_op"] >= 8]
     heavy += [(k, r) for k, r in engine.items()

@@ -105,6 +105,21 @@ final class Engine
     }
 
     /**
+     * Moves the cursor to the next event of the last reap.
+     *
+     * @return the event.
+     * @throws IllegalStateException if there is none: every reap in these benchmarks returns at least one.
+     */
+    static Event nextEvent(final EventCursor cursor)
+    {
+        if (!cursor.next())
+        {
+            throw new IllegalStateException("getEvents returned bytes but no event");
+        }
+        return cursor.event();
+    }
+
+    /**
      * @throws IllegalStateException if the event's res is not {@code expected}: a benchmark that measures
      * failing ops measures nothing.
      */

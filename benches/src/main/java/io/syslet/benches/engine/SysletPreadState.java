@@ -64,13 +64,17 @@ public class SysletPreadState
      */
     public int completeOne()
     {
-        if (!cursor.next())
+        final Event event;
+        if (cursor.next())
+        {
+            event = cursor.event();
+        }
+        else
         {
             Engine.submitAll(context, writer);
             Engine.reap(context, events, depth, 1, cursor);
-            cursor.next();
+            event = Engine.nextEvent(cursor);
         }
-        final Event event = cursor.event();
         Engine.expectRes(event, BLOCK);
         final int block = (int)event.cookie();
         queueRead(block);

@@ -62,8 +62,7 @@ public class SysletRoundTripState
     {
         Engine.submitAll(context, writer);
         Engine.reap(context, events, 1, 1, cursor);
-        cursor.next();
-        Engine.expectRes(cursor.event(), expectedRes);
+        Engine.expectRes(Engine.nextEvent(cursor), expectedRes);
         return expectedRes;
     }
 
