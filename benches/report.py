@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
-"""Turns a JMH JSON result file of the ring benchmarks into benches/RESULTS.md.
+"""Turns the JMH JSON result file of benches/run into benches/RESULTS.md.
 
-Standard library only. The figure compared is the `sent` auxiliary counter: messages per second that
-producers put into the ring. The group's primary JMH score adds up every invocation of every method
-in the group, failed and empty attempts included, so it is not used.
+Standard library only. Two families of results, each in its own sections:
+
+- Ring benchmarks (io.syslet.benches.<Topology>.<group>): the figure compared is the `sent` auxiliary
+  counter, messages per second that producers put into the ring. The group's primary JMH score adds up
+  every invocation of every method in the group, failed and empty attempts included, so it is not used.
+- Engine benchmarks (io.syslet.benches.engine.<Class>.<method>): the primary score, one completed op
+  per invocation (ops/s), except NanosleepBatch, whose score is the time of one whole batch (ms).
 """
 
 import argparse
@@ -14,6 +18,7 @@ import sys
 from collections import OrderedDict
 
 PACKAGE = "io.syslet.benches."
+ENGINE_PACKAGE = PACKAGE + "engine."
 TOPOLOGIES = OrderedDict([
     ("OneProducerOneConsumer", "1 producer / 1 consumer"),
     ("TwoProducersOneConsumer", "2 producers / 1 consumer"),
@@ -58,13 +63,12 @@ def metric(result, name):
     return (float(m["score"]), err)
 
 
-def load(path):
-    with open(path) as f:
-        data = json.load(f)
+def load(data):
+    """(topology, group, payload, idle) -> the figures of one ring benchmark group."""
     rows = {}
     for r in data:
         name = r["benchmark"]
-        if not name.startswith(PACKAGE):
+        if not name.startswith(PACKAGE) or name.startswith(ENGINE_PACKAGE):
             continue
         topology, group = name[len(PACKAGE):].split(".", 1)
         params = r.get("params", {})
@@ -86,7 +90,36 @@ def load(path):
             "bytes_per_msg": bytes_per_msg,
             "gc_count": metric(r, "gc.count")[0],
         }
-    return data, rows
+    return rows
+
+
+def load_engine(data):
+    """(class, method, depth) -> the figures of one engine benchmark; depth is "" where it has none."""
+    rows = {}
+    for r in data:
+        name = r["benchmark"]
+        if not name.startswith(ENGINE_PACKAGE):
+            continue
+        cls, method = name[len(ENGINE_PACKAGE):].split(".", 1)
+        primary = r["primaryMetric"]
+        err = primary.get("scoreError")
+        err = float(err) if isinstance(err, (int, float)) else float("nan")
+        percentiles = {float(k): float(v) for k, v in primary.get("scorePercentiles", {}).items()}
+        samples = 0
+        for fork in primary.get("rawDataHistogram", []) or []:
+            for iteration in fork:
+                samples += sum(int(count) for _, count in iteration)
+        rows[(cls, method, r.get("params", {}).get("depth", ""))] = {
+            "score": float(primary["score"]),
+            "error": err,
+            "unit": primary.get("scoreUnit", ""),
+            "percentiles": percentiles,
+            "samples": samples,
+            "bytes_per_op": metric(r, "gc.alloc.rate.norm")[0],
+            "alloc_rate": metric(r, "gc.alloc.rate")[0],
+            "result": r,
+        }
+    return rows
 
 
 def fmt_rate(v, err=float("nan")):
@@ -123,13 +156,23 @@ def cpu_model():
     return "unknown"
 
 
-def render(data, rows, args):
-    payloads = sorted({k[2] for k in rows})
-    idles = sorted({k[3] for k in rows})
+def settings(results):
+    """JMH warm-up and measurement of a family of results, as one phrase (they share annotations)."""
+    seen = []
+    for r in results:
+        s = "warm-up %s × %s, measurement %s × %s" % (r.get("warmupIterations", "?"), r.get("warmupTime", "?"),
+                                                     r.get("measurementIterations", "?"),
+                                                     r.get("measurementTime", "?"))
+        if s not in seen:
+            seen.append(s)
+    return "; ".join(seen) if seen else "?"
+
+
+def render(data, rows, engine, args):
     first = data[0] if data else {}
     out = []
     w = out.append
-    w("# Ring benchmarks: ours vs Agrona")
+    w("# Benchmarks: ours vs the peers")
     w("")
     if args.smoke:
         w("> **SMOKE RUN, CONTAMINATED, NOT A RESULT.** One 1 s warm-up and one 1 s measurement per")
@@ -143,16 +186,30 @@ def render(data, rows, args):
     w("| cores (`nproc`) | %s |" % args.nproc)
     w("| CPU | %s |" % cpu_model())
     w("| JDK | %s, %s %s |" % (first.get("jdkVersion", "?"), first.get("vmName", "?"), first.get("vmVersion", "?")))
-    w("| JMH | %s, forks %s, warm-up %s × %s, measurement %s × %s, `-prof gc` |" % (
-        first.get("jmhVersion", "?"), first.get("forks", "?"), first.get("warmupIterations", "?"),
-        first.get("warmupTime", "?"), first.get("measurementIterations", "?"), first.get("measurementTime", "?")))
+    w("| JMH | %s, forks %s, `-prof gc`; iterations per section below |" % (
+        first.get("jmhVersion", "?"), first.get("forks", "?")))
     w("| JVM flags | `%s` |" % " ".join(first.get("jvmArgs", [])))
     if args.loadavg:
         w("| load average (1/5/15 min) before / after | %s |" % args.loadavg)
     w("| command | `%s` |" % args.command.replace("|", "\\|"))
     w("| raw results | `%s` |" % args.json_display)
     w("")
-    w("## What is measured")
+    if rows:
+        render_ring(w, [r for r in data if not r["benchmark"].startswith(ENGINE_PACKAGE)], rows, args)
+    if engine:
+        render_engine(w, engine, args)
+    return "\n".join(out)
+
+
+def render_ring(w, results, rows, args):
+    payloads = sorted({k[2] for k in rows})
+    idles = sorted({k[3] for k in rows})
+    w("## Ring: ours vs Agrona")
+    w("")
+    w("JMH %s, throughput mode. Only these: `benches/run%s 'io.syslet.benches.(One|Two)'`." % (
+        settings(results), " --smoke" if args.smoke else ""))
+    w("")
+    w("### What is measured")
     w("")
     w("Messages per second that producers put into the ring successfully (the `sent` counter), with the")
     w("consumers draining at the same time. Every ring has a 64 KiB data area. A producer makes one")
@@ -185,7 +242,7 @@ def render(data, rows, args):
     w("")
     for idle in idles:
         suffix = " (idle=%s)" % idle if len(idles) > 1 else ""
-        w("## Ratios, ours / Agrona, messages/s%s" % suffix)
+        w("### Ratios, ours / Agrona, messages/s%s" % suffix)
         w("")
         w("Above 1 means ours moved more messages per second.")
         w("")
@@ -205,7 +262,7 @@ def render(data, rows, args):
             if present:
                 w("| %s | %s | %s |" % (TOPOLOGIES[topology], label, " | ".join(cells)))
         w("")
-        w("## Absolute, millions of messages/s sent%s" % suffix)
+        w("### Absolute, millions of messages/s sent%s" % suffix)
         w("")
         w("`recv/sent` should be about 1.00; `full` and `empty` are failed attempts per second (millions);")
         w("`B/msg` is heap allocation per message sent, from `gc.alloc.rate.norm` (JMH's own bookkeeping")
@@ -228,13 +285,190 @@ def render(data, rows, args):
         w("")
     problems = [(k, r) for k, r in sorted(rows.items()) if r["overflowed"] > 0]
     if problems:
-        w("## Warnings")
+        w("### Warnings")
         w("")
         for k, r in problems:
             w("- %s.%s payload %d: %.0f offers/s went through the overflow list; the offer rows are not pure "
               "ring-path numbers." % (k[0], k[1], k[2], r["overflowed"]))
         w("")
-    return "\n".join(out)
+
+
+ENGINE_PREAD = "CachedPread"
+ENGINE_ROUND_TRIP = "GetppidRoundTrip"
+ENGINE_SLEEP = "NanosleepBatch"
+# (class, method, depth): what the row is.
+ENGINE_LABELS = OrderedDict([
+    ((ENGINE_PREAD, "syslet", "1"), "engine, depth 1"),
+    ((ENGINE_PREAD, "syslet", "32"), "engine, depth 32"),
+    ((ENGINE_PREAD, "afc", "1"), "AsynchronousFileChannel, depth 1"),
+    ((ENGINE_PREAD, "afc", "32"), "AsynchronousFileChannel, depth 32"),
+    ((ENGINE_PREAD, "jnr_sync", ""), "JNR pread on the calling thread (the limit)"),
+    ((ENGINE_ROUND_TRIP, "syslet_raw", ""), "engine, RAW syscall(SYS_getppid)"),
+    ((ENGINE_ROUND_TRIP, "syslet_nop", ""), "engine, NOP"),
+    ((ENGINE_ROUND_TRIP, "completable_future", ""), "CompletableFuture.supplyAsync(getppid, fixed pool).join()"),
+    ((ENGINE_ROUND_TRIP, "jnr_direct", ""), "JNR getppid on the calling thread"),
+    ((ENGINE_SLEEP, "syslet", ""), "engine, 64 unbounded workers"),
+    ((ENGINE_SLEEP, "thread_pool", ""), "fixed pool of 64 threads, JNR nanosleep per task"),
+])
+# (section class, ours, peer, what the row means); ratios of ops/s, above 1 = the first is faster.
+ENGINE_PAIRS = [
+    (ENGINE_PREAD, ("syslet", "1"), ("afc", "1"), "engine / AsynchronousFileChannel, depth 1"),
+    (ENGINE_PREAD, ("syslet", "32"), ("afc", "32"), "engine / AsynchronousFileChannel, depth 32"),
+    (ENGINE_PREAD, ("syslet", "1"), ("jnr_sync", ""), "engine depth 1 / JNR pread on the calling thread"),
+    (ENGINE_PREAD, ("syslet", "32"), ("jnr_sync", ""), "engine depth 32 / JNR pread on the calling thread"),
+    (ENGINE_PREAD, ("afc", "32"), ("jnr_sync", ""), "AsynchronousFileChannel depth 32 / JNR pread (the peer's own ratio)"),
+    (ENGINE_ROUND_TRIP, ("syslet_raw", ""), ("completable_future", ""), "engine RAW getppid / supplyAsync"),
+    (ENGINE_ROUND_TRIP, ("syslet_nop", ""), ("completable_future", ""), "engine NOP / supplyAsync"),
+    (ENGINE_ROUND_TRIP, ("syslet_raw", ""), ("jnr_direct", ""), "engine RAW getppid / JNR getppid on the calling thread"),
+]
+MODES = {"thrpt": "throughput", "sample": "sample-time"}
+SLEEP_OPS = 10000
+SLEEP_IDEAL_MS = SLEEP_OPS * 1.0 / 64
+
+
+def engine_results(engine, cls):
+    return [r["result"] for k, r in engine.items() if k[0] == cls]
+
+
+def engine_ratio_table(w, engine, cls):
+    w("| comparison | ratio of ops/s |")
+    w("| --- | --- |")
+    for pair_cls, ours, peer, label in ENGINE_PAIRS:
+        if pair_cls != cls:
+            continue
+        a = engine.get((cls,) + ours)
+        b = engine.get((cls,) + peer)
+        if a and b:
+            w("| %s | %s |" % (label, fmt_ratio(a["score"], a["error"], b["score"], b["error"])))
+    w("")
+
+
+def fmt_thousands(v, err=float("nan")):
+    if math.isnan(v):
+        return "n/a"
+    s = "%.1f" % (v / 1e3)
+    if not math.isnan(err):
+        s += " ± %.1f" % (err / 1e3)
+    return s
+
+
+def engine_throughput_table(w, engine, cls, what, one):
+    w("| benchmark | thousand %s/s | µs per %s | B/op |" % (what, one))
+    w("| --- | --- | --- | --- |")
+    for key, label in ENGINE_LABELS.items():
+        r = engine.get(key)
+        if key[0] != cls or not r:
+            continue
+        w("| %s | %s | %s | %s |" % (label, fmt_thousands(r["score"], r["error"]),
+                                    fmt_num(1e6 / r["score"] if r["score"] > 0 else float("nan")),
+                                    fmt_num(r["bytes_per_op"], 3)))
+    w("")
+
+
+def engine_section_head(w, engine, cls, title, args):
+    w("## %s" % title)
+    w("")
+    mode = engine_results(engine, cls)[0].get("mode", "?")
+    w("JMH %s, %s mode. Only these: `benches/run%s 'engine.%s'`." % (
+        settings(engine_results(engine, cls)), MODES.get(mode, mode), " --smoke" if args.smoke else "", cls))
+    w("")
+
+
+def render_engine(w, engine, args):
+    if any(k[0] == ENGINE_PREAD for k in engine):
+        engine_section_head(w, engine, ENGINE_PREAD, "Engine: cached 4 KiB random pread", args)
+        w("A 64 MiB temp file, read through once so it is in the page cache; each read takes a random 4 KiB-")
+        w("aligned offset from a precomputed table. One completed read per JMH invocation, so the score is")
+        w("reads per second. Depth = reads kept in flight by the one benchmark thread, which submits and reaps.")
+        w("")
+        w("- Engine: pread iocbs from a reused `IocbWriter` into a registered buffer (4 KiB per read in")
+        w("  flight), events reaped by `getEvents` into a reused buffer; the replacements for the events of")
+        w("  one reap go out in one submit before the next reap. %d bounded workers, no eventfd." % 4)
+        w("- Peer: the JDK's `AsynchronousFileChannel` on a fixed pool of as many threads (4),")
+        w("  `read(directBuffer, position)` futures; at depth 32 a ring of 32 futures, the oldest waited for")
+        w("  and reissued.")
+        w("- Limit: `Natives.LIBC.pread` into a direct buffer on the calling thread: no queue, no thread hop.")
+        w("")
+        w("### Ratios")
+        w("")
+        w("Above 1 means the first is faster.")
+        w("")
+        engine_ratio_table(w, engine, ENGINE_PREAD)
+        w("### Absolute")
+        w("")
+        engine_throughput_table(w, engine, ENGINE_PREAD, "reads", "read")
+    if any(k[0] == ENGINE_ROUND_TRIP for k in engine):
+        engine_section_head(w, engine, ENGINE_ROUND_TRIP, "Engine: getppid round trip", args)
+        w("One trivial syscall run on another thread and its result brought back: submit one op, wait for")
+        w("its event, check the result, per invocation. The engine runs it as a RAW iocb (`syscall(110)` on")
+        w("x86_64) or, to show its cost without a syscall, as a NOP; both on 4 workers, no eventfd. The peer is")
+        w("`CompletableFuture.supplyAsync(() -> LIBC.getppid(), fixedPool).join()` with a fixed pool of 4.")
+        w("")
+        w("### Ratios")
+        w("")
+        w("Above 1 means the first is faster.")
+        w("")
+        engine_ratio_table(w, engine, ENGINE_ROUND_TRIP)
+        w("### Absolute")
+        w("")
+        engine_throughput_table(w, engine, ENGINE_ROUND_TRIP, "round trips", "round trip")
+        raw = engine.get((ENGINE_ROUND_TRIP, "syslet_raw", ""))
+        if raw and raw["bytes_per_op"] >= 8:
+            w("RAW allocates: the engine calls libc's `syscall(number, a0..a5)`, 7 native parameters, and")
+            w("JNR-FFI's allocation-free call paths (jffi `invokeN6`, the x86-64 stub compiler) stop at 6, so")
+            w("every RAW op builds a jffi `HeapInvocationBuffer` (72 B). NOP and the typed ops do not allocate.")
+            w("")
+    if any(k[0] == ENGINE_SLEEP for k in engine):
+        engine_section_head(w, engine, ENGINE_SLEEP, "Engine: 10,000 × nanosleep(1 ms) on 64 workers", args)
+        w("Wall time of one batch: submit %d sleeps of 1 ms, wait until all are done. With 64 threads" % SLEEP_OPS)
+        w("sleeping at once the ideal is %d × 1 ms / 64 = %.2f ms; efficiency = ideal / mean batch time." % (
+            SLEEP_OPS, SLEEP_IDEAL_MS))
+        w("The kernel's timer slack (50 µs by default) alone makes each sleep about 1.05 ms or more.")
+        w("Engine: NANOSLEEP iocbs submitted 256 per call, events reaped by `getEvents`, 64 unbounded")
+        w("workers. Peer: a fixed pool of 64 threads, each task the same JNR `nanosleep`, a `CountDownLatch`.")
+        w("")
+        w("| benchmark | mean (ms) | p50 | p90 | max | batches | efficiency | B/batch | B/sleep |")
+        w("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        efficiency = {}
+        for key, label in ENGINE_LABELS.items():
+            r = engine.get(key)
+            if key[0] != ENGINE_SLEEP or not r:
+                continue
+            mean, err, pct = r["score"], r["error"], r["percentiles"]
+            eff = SLEEP_IDEAL_MS / mean if mean > 0 else float("nan")
+            eff_err = eff * err / mean if mean > 0 and not math.isnan(err) else float("nan")
+            efficiency[key[1]] = (eff, eff_err)
+            w("| %s | %s | %s | %s | %s | %d | %s | %s | %s |" % (
+                label, fmt_num(mean) + ("" if math.isnan(err) else " ± " + fmt_num(err)),
+                fmt_num(pct.get(50.0, float("nan"))), fmt_num(pct.get(90.0, float("nan"))),
+                fmt_num(pct.get(100.0, float("nan"))), r["samples"],
+                fmt_num(eff, 3) + ("" if math.isnan(eff_err) else " ± " + fmt_num(eff_err, 3)),
+                fmt_num(r["bytes_per_op"], 0), fmt_num(r["bytes_per_op"] / SLEEP_OPS, 3)))
+        w("")
+        if "syslet" in efficiency and "thread_pool" in efficiency:
+            (a, ea), (b, eb) = efficiency["syslet"], efficiency["thread_pool"]
+            w("Efficiency ratio, engine / thread pool (= pool batch time / engine batch time; above 1 means")
+            w("the engine finished the batch sooner): %s." % fmt_ratio(a, ea, b, eb))
+            w("")
+    w("## Allocation (engine sections)")
+    w("")
+    w("`B/op` is `gc.alloc.rate.norm` of `-prof gc`: bytes allocated by every thread of the JVM (the")
+    w("workers and the peers' pool threads included) per JMH op. JMH's own threads allocate a few KB/s")
+    w("whatever the benchmark does, which is about 0.01 to 0.5 B/op at these rates and 6 to 13 KB per")
+    w("nanosleep batch; any allocation per op on a measured path would show as 16 B/op or more.")
+    w("`benches/README.md` (Engine, Allocation) says where the engine's bytes come from, thread by thread.")
+    heavy = [(k, r) for k, r in engine.items()
+             if k[1].startswith("syslet") and k[0] != ENGINE_SLEEP and r["bytes_per_op"] >= 8]
+    heavy += [(k, r) for k, r in engine.items()
+              if k[0] == ENGINE_SLEEP and k[1] == "syslet" and r["bytes_per_op"] / SLEEP_OPS >= 8]
+    if heavy:
+        w("")
+        w("Engine paths that allocate per op:")
+        w("")
+        for k, r in sorted(heavy):
+            w("- %s.%s%s: %.1f B/op" % (k[0], k[1], " depth " + k[2] if k[2] else "",
+                                         r["bytes_per_op"] / (SLEEP_OPS if k[0] == ENGINE_SLEEP else 1)))
+    w("")
 
 
 def main():
@@ -247,13 +481,16 @@ def main():
     ap.add_argument("--loadavg", default="")
     ap.add_argument("--smoke", action="store_true", help="mark the file as a smoke run, not a result")
     args = ap.parse_args()
-    data, rows = load(args.json)
-    if not rows:
+    with open(args.json) as f:
+        data = json.load(f)
+    rows = load(data)
+    engine = load_engine(data)
+    if not rows and not engine:
         sys.exit("report.py: no io.syslet.benches results in " + args.json)
     out_dir = os.path.dirname(os.path.abspath(args.out))
     args.json_display = os.path.relpath(os.path.abspath(args.json), os.path.dirname(out_dir))
     with open(args.out, "w") as f:
-        f.write(render(data, rows, args) + "\n")
+        f.write(render(data, rows, engine, args) + "\n")
 
 
 if __name__ == "__main__":

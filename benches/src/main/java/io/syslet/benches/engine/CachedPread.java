@@ -1,0 +1,48 @@
+package io.syslet.benches.engine;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Random 4 KiB preads of a 64 MiB file that is in the page cache, one completed read per invocation, so
+ * the score is reads/s. The engine and AsynchronousFileChannel run at queue depth 1 and 32 (parameter
+ * {@code depth}, on their states); the JNR pread on the calling thread is the limit neither can beat
+ * with one submitting thread at depth 1.
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+// Agrona 2.x (the engine's ring and buffers) reaches jdk.internal.misc.Unsafe.
+@Fork(value = 1, jvmArgsAppend = {"--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED"})
+public class CachedPread
+{
+    /** The engine: pread iocbs from a reused IocbWriter, events reaped by getEvents into a reused buffer. */
+    @Benchmark
+    public int syslet(final SysletPreadState engine)
+    {
+        return engine.completeOne();
+    }
+
+    /** AsynchronousFileChannel.read(buffer, position) futures on a fixed pool of the same size. */
+    @Benchmark
+    public int afc(final AfcPreadState channel) throws InterruptedException, ExecutionException
+    {
+        return channel.completeOne();
+    }
+
+    /** Natives.LIBC.pread on the calling thread. */
+    @Benchmark
+    public long jnr_sync(final SyncPreadState sync)
+    {
+        return sync.read();
+    }
+}

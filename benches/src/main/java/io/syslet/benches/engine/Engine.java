@@ -1,0 +1,160 @@
+package io.syslet.benches.engine;
+
+import io.syslet.abi.AioContext;
+import io.syslet.abi.Event;
+import io.syslet.abi.EventCursor;
+import io.syslet.abi.EventDescriptor;
+import io.syslet.abi.IocbDescriptor;
+import io.syslet.abi.IocbWriter;
+import io.syslet.abi.SetupParams;
+import io.syslet.ring.EntryDescriptor;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What the engine benchmarks share: the context they set up, the peers' thread pools, and the reaping
+ * and checking that every engine benchmark does the same way. Nothing here allocates per op.
+ */
+final class Engine
+{
+    /**
+     * Worker threads per class in the engine, and threads in the peers' fixed pools, so both sides have
+     * the same number of threads to hop to. 4 is the engine's default bounded class on 2 cores
+     * ({@code max(4, 2 * nproc)}).
+     */
+    static final int WORKERS = 4;
+    /** Bytes one event takes in a getEvents destination: record header + an event without attributes. */
+    static final int EVENT_SPAN = EntryDescriptor.align(EntryDescriptor.RECORD_HEADER_LENGTH + EventDescriptor.MIN_LENGTH);
+    /** Longest a benchmark waits for an event before it fails: a lost completion must not hang the run. */
+    static final long REAP_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    private Engine()
+    {
+    }
+
+    /**
+     * The setup every engine benchmark starts from. No eventfd: the benchmarks reap with getEvents and
+     * never read it, and with one every published event also costs the worker a write(2).
+     */
+    static SetupParams params()
+    {
+        return new SetupParams()
+            .flags(SetupParams.FLAG_NO_EVENTFD)
+            .boundedWorkers(WORKERS)
+            .unboundedWorkers(WORKERS);
+    }
+
+    /**
+     * @param bytes capacity.
+     * @return zeroed off-heap memory, page aligned (iocbs may point into it once registered).
+     */
+    static UnsafeBuffer direct(final int bytes)
+    {
+        return new UnsafeBuffer(BufferUtil.allocateDirectAligned(bytes, 4096));
+    }
+
+    /**
+     * @param iocbs how many iocbs without attributes one submission holds.
+     * @return a writer whose buffer takes that many.
+     */
+    static IocbWriter writer(final int iocbs)
+    {
+        return new IocbWriter(direct(iocbs * IocbDescriptor.length(0)));
+    }
+
+    /**
+     * Submits everything the writer holds.
+     *
+     * @throws IllegalStateException if the context did not take all of it: the benchmarks stay far below
+     * the in-flight limit, so a partial submit is a bug, not back-pressure.
+     */
+    static void submitAll(final AioContext context, final IocbWriter writer)
+    {
+        final int count = writer.count();
+        final int accepted = writer.submitTo(context);
+        if (accepted != count)
+        {
+            throw new IllegalStateException("context accepted " + accepted + " of " + count + " iocbs");
+        }
+    }
+
+    /**
+     * Waits for at least {@code minEvents} events, takes at most {@code maxEvents}, and points the
+     * cursor at them.
+     *
+     * @return bytes reaped, never 0.
+     * @throws IllegalStateException if no event came within {@link #REAP_TIMEOUT_NANOS}.
+     */
+    static int reap(final AioContext context, final UnsafeBuffer events, final int maxEvents, final int minEvents,
+        final EventCursor cursor)
+    {
+        final int bytes = context.getEvents(events, 0, maxEvents * EVENT_SPAN, minEvents, REAP_TIMEOUT_NANOS);
+        if (bytes == 0)
+        {
+            throw new IllegalStateException("no event within " + TimeUnit.NANOSECONDS.toSeconds(REAP_TIMEOUT_NANOS) +
+                " s; " + context.inFlight() + " ops in flight");
+        }
+        cursor.wrap(events, 0, bytes);
+        return bytes;
+    }
+
+    /**
+     * Moves the cursor to the next event of the last reap.
+     *
+     * @return the event.
+     * @throws IllegalStateException if there is none: every reap in these benchmarks returns at least one.
+     */
+    static Event nextEvent(final EventCursor cursor)
+    {
+        if (!cursor.next())
+        {
+            throw new IllegalStateException("getEvents returned bytes but no event");
+        }
+        return cursor.event();
+    }
+
+    /**
+     * @throws IllegalStateException if the event's res is not {@code expected}: a benchmark that measures
+     * failing ops measures nothing.
+     */
+    static void expectRes(final Event event, final long expected)
+    {
+        if (event.res() != expected)
+        {
+            throw new IllegalStateException("expected res " + expected + ", got " + event);
+        }
+    }
+
+    /**
+     * @return a pool of {@code threads} daemon threads, all started, with an unbounded queue
+     * ({@code Executors.newFixedThreadPool} with names and daemon threads).
+     */
+    static ThreadPoolExecutor fixedPool(final String name, final int threads)
+    {
+        final AtomicInteger started = new AtomicInteger();
+        final ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
+            new LinkedBlockingQueue<>(), runnable ->
+            {
+                final Thread thread = new Thread(runnable, name + "-" + started.incrementAndGet());
+                thread.setDaemon(true);
+                return thread;
+            });
+        pool.prestartAllCoreThreads();
+        return pool;
+    }
+
+    /**
+     * Stops a peer's pool and waits a little for its threads.
+     */
+    static void shutdown(final ExecutorService pool) throws InterruptedException
+    {
+        pool.shutdownNow();
+        pool.awaitTermination(5, TimeUnit.SECONDS);
+    }
+}

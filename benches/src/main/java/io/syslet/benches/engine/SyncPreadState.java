@@ -1,0 +1,44 @@
+package io.syslet.benches.engine;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+
+import static io.syslet.benches.engine.CachedFile.BLOCK;
+import static io.syslet.pool.natives.Natives.LIBC;
+
+/**
+ * A plain pread on the calling thread through the same JNR binding the engine's workers use: no queue,
+ * no thread hop, no event. What one thread can do at best; the engine's workers pay this plus the hop.
+ */
+@State(Scope.Thread)
+public class SyncPreadState
+{
+    private CachedFile file;
+    private UnsafeBuffer buffer;
+    private int reads;
+
+    @Setup(Level.Trial)
+    public void setUp(final CachedFile file)
+    {
+        this.file = file;
+        buffer = Engine.direct(BLOCK);
+    }
+
+    /**
+     * Reads one random block.
+     *
+     * @return bytes read, checked to be a whole block.
+     */
+    public long read()
+    {
+        final long n = LIBC.pread(file.fd, buffer.addressOffset(), BLOCK, file.offset(reads++));
+        if (n != BLOCK)
+        {
+            throw new IllegalStateException("expected a " + BLOCK + "-byte pread, got " + n);
+        }
+        return n;
+    }
+}
