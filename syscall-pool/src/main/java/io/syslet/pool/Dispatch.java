@@ -53,7 +53,8 @@ final class Dispatch
         // next op on that worker: these are safe to issue again. CONNECT is not (the first attempt goes
         // on in the kernel), nor RAW (unknown), nor NANOSLEEP (it restarts with the time left itself).
         for (final int op : new int[]{Opcode.READ, Opcode.WRITE, Opcode.ACCEPT, Opcode.RECV, Opcode.SEND, Opcode.POLL,
-            Opcode.WAITID, Opcode.FLOCK, Opcode.PREAD, Opcode.PWRITE, Opcode.PREADV, Opcode.PWRITEV, Opcode.OPENAT})
+            Opcode.WAITID, Opcode.FLOCK, Opcode.PREAD, Opcode.PWRITE, Opcode.PREADV, Opcode.PWRITEV, Opcode.OPENAT,
+            Opcode.STATX, Opcode.FSYNC, Opcode.FDATASYNC, Opcode.FALLOCATE, Opcode.SYNC_FILE_RANGE})
         {
             RESTART_ON_EINTR[op] = true;
         }

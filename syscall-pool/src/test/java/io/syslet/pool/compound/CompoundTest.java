@@ -293,7 +293,8 @@ class CompoundTest
         group.start();
         completions.runUntilSettled(group, 120, TimeUnit.SECONDS);
         assertEquals(files, group.children().size());
-        assertEquals(0, group.failures());
+        assertEquals(0, group.failures(), () -> "failed: " + group.children().stream().filter(c -> c.res() < 0)
+            .map(c -> c + "=" + c.res()).limit(5).collect(java.util.stream.Collectors.toList()));
         assertTrue(group.maxInFlight() <= 64, "observed " + group.maxInFlight() + " in flight");
         assertEquals(64, group.maxInFlight(), "the feeder kept the limit busy");
         int expected = 0;
