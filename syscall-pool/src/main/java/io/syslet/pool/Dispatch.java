@@ -108,8 +108,8 @@ final class Dispatch
                 return pread(s, scratch, buffers);
             case Opcode.PWRITE:
             {
-                final long buf = buffers.resolve(s.a1, s.a2);
-                return buf < 0 ? buf : !isFd(s.a0) ? -Errno.EBADF : result(LIBC.pwrite((int)s.a0, buf, s.a2, s.a3));
+                final long buf = fdAndBuffer(s, buffers);
+                return buf < 0 ? buf : result(LIBC.pwrite((int)s.a0, buf, s.a2, s.a3));
             }
             case Opcode.PREADV:
                 return preadv(s, scratch, buffers);
@@ -120,13 +120,13 @@ final class Dispatch
             }
             case Opcode.READ:
             {
-                final long buf = buffers.resolve(s.a1, s.a2);
-                return buf < 0 ? buf : !isFd(s.a0) ? -Errno.EBADF : result(LIBC.read((int)s.a0, buf, s.a2));
+                final long buf = fdAndBuffer(s, buffers);
+                return buf < 0 ? buf : result(LIBC.read((int)s.a0, buf, s.a2));
             }
             case Opcode.WRITE:
             {
-                final long buf = buffers.resolve(s.a1, s.a2);
-                return buf < 0 ? buf : !isFd(s.a0) ? -Errno.EBADF : result(LIBC.write((int)s.a0, buf, s.a2));
+                final long buf = fdAndBuffer(s, buffers);
+                return buf < 0 ? buf : result(LIBC.write((int)s.a0, buf, s.a2));
             }
             case Opcode.FSYNC:
                 return !isFd(s.a0) ? -Errno.EBADF : result(LIBC.fsync((int)s.a0));
@@ -162,13 +162,13 @@ final class Dispatch
             }
             case Opcode.RECV:
             {
-                final long buf = buffers.resolve(s.a1, s.a2);
-                return buf < 0 ? buf : !isFd(s.a0) ? -Errno.EBADF : result(LIBC.recv((int)s.a0, buf, s.a2, (int)s.a3));
+                final long buf = fdAndBuffer(s, buffers);
+                return buf < 0 ? buf : result(LIBC.recv((int)s.a0, buf, s.a2, (int)s.a3));
             }
             case Opcode.SEND:
             {
-                final long buf = buffers.resolve(s.a1, s.a2);
-                return buf < 0 ? buf : !isFd(s.a0) ? -Errno.EBADF : result(LIBC.send((int)s.a0, buf, s.a2, (int)s.a3));
+                final long buf = fdAndBuffer(s, buffers);
+                return buf < 0 ? buf : result(LIBC.send((int)s.a0, buf, s.a2, (int)s.a3));
             }
             case Opcode.POLL:
             {
@@ -210,14 +210,10 @@ final class Dispatch
      */
     static long nowaitPread(final Slot s, final Scratch scratch, final RegisteredBuffers buffers)
     {
-        final long buf = buffers.resolve(s.a1, s.a2);
+        final long buf = fdAndBuffer(s, buffers);
         if (buf < 0)
         {
             return buf;
-        }
-        if (!isFd(s.a0))
-        {
-            return -Errno.EBADF;
         }
         final UnsafeBuffer out = scratch.buffer;
         out.putLong(Scratch.IOV_OFFSET, buf);
@@ -276,14 +272,10 @@ final class Dispatch
                 return res;
             }
         }
-        final long buf = buffers.resolve(s.a1, s.a2);
+        final long buf = fdAndBuffer(s, buffers);
         if (buf < 0)
         {
             return buf;
-        }
-        if (!isFd(s.a0))
-        {
-            return -Errno.EBADF;
         }
         final long done = s.bytesDone;
         return finishRead(s, done, result(LIBC.pread((int)s.a0, buf + done, s.a2 - done, s.a3 + done)));
@@ -370,6 +362,17 @@ final class Dispatch
             }
         }
         return i;
+    }
+
+    /**
+     * The common shape {@code op(a0 fd, a1 buf, a2 count, ...)}: checks the buffer range, then the fd.
+     *
+     * @return the buffer's address, or -EFAULT / -EINVAL / -EBADF.
+     */
+    private static long fdAndBuffer(final Slot s, final RegisteredBuffers buffers)
+    {
+        final long buf = buffers.resolve(s.a1, s.a2);
+        return buf < 0 ? buf : isFd(s.a0) ? buf : -Errno.EBADF;
     }
 
     private static boolean isFd(final long fd)
