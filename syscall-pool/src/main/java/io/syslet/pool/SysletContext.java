@@ -233,7 +233,14 @@ public final class SysletContext implements AioContext
             if (activeOps.compareAndSet(active, active + 1))
             {
                 // A slot is free: slots are released before activeOps drops, and there are maxInFlight of them.
-                return freeSlots.poll();
+                // The lock-free list can still answer empty for a moment, while the thread releasing that slot is
+                // half-way through its offer; a null here would leak one count of the limit.
+                Slot slot;
+                while ((slot = freeSlots.poll()) == null)
+                {
+                    Thread.yield();
+                }
+                return slot;
             }
         }
     }
@@ -315,7 +322,12 @@ public final class SysletContext implements AioContext
         slot.callable = null;
         slot.workerThread = null;
         slot.setState(generation, Slot.FREE);
-        freeSlots.offer(slot);
+        // The list has room for every slot, but can answer full for a moment while a poller is half-way through
+        // the entry this offer would reuse: a slot dropped here would be gone for good.
+        while (!freeSlots.offer(slot))
+        {
+            Thread.yield();
+        }
         activeOps.decrementAndGet();
     }
 
