@@ -128,7 +128,12 @@ public interface AioContext extends AutoCloseable
     Ring ring();
 
     /**
-     * @return ops accepted whose events have not reached the ring yet.
+     * Ops accepted whose events have not reached the ring yet: queued, running, or with their event on the
+     * overflow list. An op stops counting only after its event is published, so a 0 means that the event of
+     * every op accepted before this call is in the ring (or already reaped). The converse is not immediate: a
+     * reaper that has just taken an event may still see its op counted for a moment.
+     *
+     * @return ops in flight.
      */
     int inFlight();
 
