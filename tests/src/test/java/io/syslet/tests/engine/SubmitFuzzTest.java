@@ -3,38 +3,29 @@ package io.syslet.tests.engine;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.syslet.abi.AioContext;
 import io.syslet.abi.AioException;
-import io.syslet.abi.BufferRef;
 import io.syslet.abi.Errno;
 import io.syslet.abi.Event;
 import io.syslet.abi.EventCursor;
 import io.syslet.abi.EventDescriptor;
 import io.syslet.abi.IocbDescriptor;
-import io.syslet.abi.IocbWriter;
-import io.syslet.abi.IovDescriptor;
 import io.syslet.abi.Opcode;
 import io.syslet.abi.SetupParams;
 import io.syslet.pool.SysletContext;
-import io.syslet.pool.natives.Natives;
 import io.syslet.ring.Ring;
+import io.syslet.tests.engine.IocbRewriter.Op;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
-import static io.syslet.abi.IocbDescriptor.*;
 import static io.syslet.pool.natives.Natives.LIBC;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -54,12 +45,12 @@ import static org.junit.jupiter.api.Assertions.fail;
  * must be intact after every run: the engine writes only inside registered buffers.
  *
  * <p>The fuzzer chooses every buffer reference, count, offset, flag and attribute list; the test rewrites only
- * what would let an op harm the JVM or the machine rather than test the engine (see {@link Rewriter}): RAW
+ * what would let an op harm the JVM or the machine rather than test the engine (see {@link IocbRewriter}): RAW
  * and GETADDRINFO become NOPs, fd arguments point at fds the test owns or at fds that cannot be open, CLOSE
  * closes only fds made for it, and ops that could block for long are bounded.
  *
- * <p>Input format (read front to back by {@link InputReader}; missing bytes read as 0): u8 max in flight,
- * u16 length P then P bytes copied to the start of the registered buffer, then up to
+ * <p>Input format (read front to back by {@link SubmitFuzzInput.Reader}; missing bytes read as 0): u8 max in
+ * flight, u16 length P then P bytes copied to the start of the registered buffer, then up to
  * {@value #MAX_SUBMISSIONS} submissions, each: u8 control (bit 0: arbitrary i32 offset and length follow,
  * else u8 offset % 17 and u8 trim % 9; bit 1: cancel an accepted op afterwards, chosen by a trailing u16;
  * bit 2: reap what is ready afterwards), then u16 length L and L submission bytes.
@@ -105,7 +96,7 @@ final class SubmitFuzzTest
     @FuzzTest(maxDuration = "60s")
     void arbitrarySubmissionsCompleteExactlyOnce(final byte[] input)
     {
-        new FuzzRun(new InputReader(input), new long[Outcome.values().length]).run();
+        new FuzzRun(new SubmitFuzzInput.Reader(input), new long[Outcome.values().length]).run();
     }
 
     /**
@@ -120,10 +111,10 @@ final class SubmitFuzzTest
         final long[] completedByOpcode = new long[Opcode.COUNT + 1];
         for (int seed = 0; seed < 300; seed++)
         {
-            final byte[] input = randomInput(seed);
+            final byte[] input = SubmitFuzzInput.random(seed);
             try
             {
-                final FuzzRun run = new FuzzRun(new InputReader(input), outcomes);
+                final FuzzRun run = new FuzzRun(new SubmitFuzzInput.Reader(input), outcomes);
                 run.run();
                 run.addCompletedByOpcode(completedByOpcode);
             }
@@ -150,286 +141,17 @@ final class SubmitFuzzTest
         OPENED_FD, GUARDS_INTACT
     }
 
-    /** One iocb the rewriter walked over, whether or not the engine accepted it. */
-    static final class Op
-    {
-        final long cookie;
-        /** The opcode as the fuzzer wrote it (before RAW and GETADDRINFO become NOP). */
-        final int originalOpcode;
-        final int opcode;
-        final boolean wellFormed;
-        /** An fd made for this op to close, or -1. */
-        final int sacrificialFd;
-        boolean accepted;
-        boolean completed;
-        long res;
-
-        Op(final long cookie, final int originalOpcode, final int opcode, final boolean wellFormed,
-            final int sacrificialFd)
-        {
-            this.cookie = cookie;
-            this.originalOpcode = originalOpcode;
-            this.opcode = opcode;
-            this.wellFormed = wellFormed;
-            this.sacrificialFd = sacrificialFd;
-        }
-
-        @Override
-        public String toString()
-        {
-            return Opcode.name(opcode) + " cookie 0x" + Long.toHexString(cookie) + (completed ? " res " + res : "");
-        }
-    }
-
-    /** The fds a run owns. Ops never see any other valid fd. */
-    static final class OwnedFds
-    {
-        final int file;
-        final int directory;
-        final int pipeRead;
-        final int pipeWrite;
-
-        OwnedFds()
-        {
-            directory = TestLibC.LIBC.open(DIRECTORY.toString(), TestLibC.O_RDONLY | TestLibC.O_DIRECTORY |
-                TestLibC.O_CLOEXEC, 0);
-            file = TestLibC.LIBC.open(DIRECTORY.resolve(FILE_NAME).toString(), TestLibC.O_RDWR | TestLibC.O_CREAT |
-                TestLibC.O_TRUNC | TestLibC.O_CLOEXEC, 0600);
-            // Non-blocking, so a READ of the empty pipe or a WRITE to the full one ends with EAGAIN instead of
-            // occupying a worker until the run gives up.
-            final int[] pipe = new int[2];
-            final int pipeResult = LIBC.pipe2(pipe, Natives.O_NONBLOCK | Natives.O_CLOEXEC);
-            pipeRead = pipe[0];
-            pipeWrite = pipe[1];
-            if (directory < 0 || file < 0 || pipeResult != 0)
-            {
-                close();
-                fail("cannot open the run's fds: directory " + directory + ", file " + file + ", pipe " + pipeResult);
-            }
-            // Content to read, so that a read past the end of the registered buffer would have bytes to write.
-            final long written = LIBC.pwrite(file, FILE_CONTENT.addressOffset(), FILE_CONTENT.capacity(), 0);
-            if (written != FILE_CONTENT.capacity())
-            {
-                close();
-                fail("cannot fill the run's file: pwrite returned " + written);
-            }
-        }
-
-        void close()
-        {
-            for (final int fd : new int[]{file, directory, pipeRead, pipeWrite})
-            {
-                if (fd >= 0)
-                {
-                    LIBC.close(fd);
-                }
-            }
-        }
-    }
-
-    /**
-     * Rewrites, in place, each iocb the engine could accept, so that what it does stays inside what the test
-     * owns. Buffer references, counts, offsets, flags, attributes and the structure of the submission stay as
-     * the fuzzer wrote them: those are what the engine must check.
-     */
-    static final class Rewriter
-    {
-        /** Longest poll timeout, in ms; a negative timeout (infinite) is bounded too. */
-        static final int MAX_POLL_MILLIS = 1;
-        static final long MAX_SLEEP_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
-        /** fallocate offsets and lengths above this are folded down, so that no run fills the disk. */
-        static final long MAX_ALLOCATE_BYTES = 1 << 20;
-        /** The most fds one run makes for CLOSE ops to close. */
-        static final int MAX_SACRIFICIAL_FDS = 32;
-        static final int LOCK_NB = 4;
-        static final int WNOHANG = 1;
-        static final int WSTOPPED = 2;
-        static final int WEXITED = 4;
-        static final int WCONTINUED = 8;
-        static final int WNOWAIT = 0x0100_0000;
-        /** No fd can have this number (Linux caps fs.nr_open below it), so the kernel answers EBADF. */
-        static final long NEVER_OPEN_FD = Integer.MAX_VALUE;
-        /** Not an int: the engine answers EBADF without a call. */
-        static final long NOT_AN_FD = 1L << 32;
-
-        private final long[] fds;
-        private final List<Op> ops;
-        private int sacrificialFds;
-
-        Rewriter(final OwnedFds owned, final List<Op> ops)
-        {
-            this.fds = new long[]{owned.file, owned.pipeRead, owned.pipeWrite, owned.directory, -1, NEVER_OPEN_FD,
-                NOT_AN_FD};
-            this.ops = ops;
-        }
-
-        /**
-         * Walks the submission as the engine does, iocb by iocb, by each one's length, and rewrites each.
-         *
-         * @return the iocbs walked, in order; the engine can accept at most these.
-         */
-        List<Op> rewrite(final UnsafeBuffer submission, final int offset, final int limit)
-        {
-            final List<Op> walked = new ArrayList<>();
-            int position = offset;
-            while (limit - position >= MIN_LENGTH && (position & (ALIGNMENT - 1)) == 0)
-            {
-                final int length = submission.getInt(position + LENGTH_OFFSET);
-                if (length < MIN_LENGTH || (length & (ALIGNMENT - 1)) != 0 || length > limit - position)
-                {
-                    break;
-                }
-                final Op op = rewriteOne(submission, position, limit);
-                ops.add(op);
-                walked.add(op);
-                position += length;
-            }
-            return walked;
-        }
-
-        private Op rewriteOne(final UnsafeBuffer iocb, final int at, final int limit)
-        {
-            final int originalOpcode = iocb.getShort(at + OPCODE_OFFSET) & 0xFFFF;
-            final long cookie = COOKIE_BASE + ops.size();
-            iocb.putLong(at + COOKIE_OFFSET, cookie);
-            int sacrificialFd = -1;
-            switch (originalOpcode)
-            {
-                case Opcode.RAW:
-                    // RAW is the documented unchecked escape hatch: its arguments go to the kernel as they are, so
-                    // a fuzzed one could write anywhere in the JVM or signal, kill or close anything. Nothing in
-                    // the engine checks it, so there is nothing to fuzz. aux is cleared with it, so the iocb stays
-                    // as well formed as it was (aux is RAW's alone).
-                    iocb.putShort(at + OPCODE_OFFSET, (short)Opcode.NOP);
-                    iocb.putInt(at + AUX_OFFSET, 0);
-                    break;
-                case Opcode.GETADDRINFO:
-                    // A name from fuzzed bytes (or from whatever a concurrent read put in the buffer) would go to
-                    // the resolver, a query off this machine that waits for the resolver's timeout. Its buffer
-                    // checks are the ones OPENAT, STATX and PREAD exercise.
-                    iocb.putShort(at + OPCODE_OFFSET, (short)Opcode.NOP);
-                    break;
-                case Opcode.PREAD:
-                case Opcode.PWRITE:
-                case Opcode.PREADV:
-                case Opcode.PWRITEV:
-                case Opcode.READ:
-                case Opcode.WRITE:
-                case Opcode.FSYNC:
-                case Opcode.FDATASYNC:
-                case Opcode.SYNC_FILE_RANGE:
-                case Opcode.ACCEPT:
-                case Opcode.CONNECT:
-                case Opcode.RECV:
-                case Opcode.SEND:
-                case Opcode.STATX:
-                    setArg(iocb, at, 0, ownedFd(arg(iocb, at, 0)));
-                    break;
-                case Opcode.OPENAT:
-                    // O_PATH: whatever path the buffer holds (fuzzed bytes, or statx output a concurrent op
-                    // wrote), the open creates, truncates, blocks on and triggers nothing; the test closes the fd.
-                    setArg(iocb, at, 0, ownedFd(arg(iocb, at, 0)));
-                    setArg(iocb, at, 2, TestLibC.O_PATH | TestLibC.O_CLOEXEC |
-                        (arg(iocb, at, 2) & (TestLibC.O_DIRECTORY | TestLibC.O_NOFOLLOW)));
-                    break;
-                case Opcode.CLOSE:
-                    // An fd made for this op alone, or one that cannot be open: closing any other would pull an
-                    // fd out from under the JVM or from under a concurrent op, whose number the JVM could reuse.
-                    if ((arg(iocb, at, 0) & 1) == 0 && sacrificialFds < MAX_SACRIFICIAL_FDS)
-                    {
-                        sacrificialFd = LIBC.eventfd(0, Natives.EFD_CLOEXEC);
-                        assertTrue(sacrificialFd >= 0, "eventfd for a CLOSE op failed");
-                        sacrificialFds++;
-                        setArg(iocb, at, 0, sacrificialFd);
-                    }
-                    else
-                    {
-                        setArg(iocb, at, 0, fds[4 + (int)Math.floorMod(arg(iocb, at, 0) >> 1, 3L)]);
-                    }
-                    break;
-                case Opcode.FALLOCATE:
-                    setArg(iocb, at, 0, ownedFd(arg(iocb, at, 0)));
-                    setArg(iocb, at, 2, fold(arg(iocb, at, 2), MAX_ALLOCATE_BYTES));
-                    setArg(iocb, at, 3, fold(arg(iocb, at, 3), MAX_ALLOCATE_BYTES));
-                    break;
-                case Opcode.FLOCK:
-                    // No other open file description of the test's file takes locks, so this never waits
-                    // anyway; LOCK_NB makes sure.
-                    setArg(iocb, at, 0, ownedFd(arg(iocb, at, 0)));
-                    setArg(iocb, at, 1, arg(iocb, at, 1) | LOCK_NB);
-                    break;
-                case Opcode.POLL:
-                    // The pollfds come from the buffer and may name any fd: poll only looks. The timeout,
-                    // negative (forever) included, is bounded.
-                    setArg(iocb, at, 2, Math.floorMod(arg(iocb, at, 2), (long)MAX_POLL_MILLIS + 1));
-                    break;
-                case Opcode.NANOSLEEP:
-                    setArg(iocb, at, 0, fold(arg(iocb, at, 0), MAX_SLEEP_NANOS));
-                    break;
-                case Opcode.WAITID:
-                    // WNOHANG: never wait; WNOWAIT: never reap a child of the JVM that something else waits for.
-                    setArg(iocb, at, 3, (arg(iocb, at, 3) & (WEXITED | WSTOPPED | WCONTINUED)) | WNOHANG | WNOWAIT);
-                    break;
-                default:
-                    // NOP, CALLABLE from bytes (-EINVAL) and opcodes this version does not define (-ENOSYS) touch
-                    // nothing.
-                    break;
-            }
-            final int opcode = iocb.getShort(at + OPCODE_OFFSET) & 0xFFFF;
-            return new Op(cookie, originalOpcode, opcode, wellFormed(iocb, at, limit), sacrificialFd);
-        }
-
-        private long ownedFd(final long fuzzed)
-        {
-            return fds[(int)Math.floorMod(fuzzed, (long)fds.length)];
-        }
-
-        /** Keeps negative values (the engine or kernel must refuse them) and folds large ones below {@code max}. */
-        private static long fold(final long value, final long max)
-        {
-            return value <= max ? value : value % (max + 1);
-        }
-
-        private static long arg(final UnsafeBuffer iocb, final int at, final int i)
-        {
-            return iocb.getLong(at + argOffset(i));
-        }
-
-        private static void setArg(final UnsafeBuffer iocb, final int at, final int i, final long value)
-        {
-            iocb.putLong(at + argOffset(i), value);
-        }
-    }
-
-    /**
-     * The ABI's well-formedness rules (the {@link IocbDescriptor} comment and docs/ABI.md), written from the
-     * text rather than shared with the engine, as the oracle for what submit must accept or refuse.
-     */
-    static boolean wellFormed(final UnsafeBuffer buffer, final int at, final int limit)
-    {
-        if ((at & 7) != 0 || limit - at < 72)
-        {
-            return false;
-        }
-        final int length = buffer.getInt(at);
-        final int attributes = buffer.getShort(at + 16) & 0xFFFF;
-        final int opcode = buffer.getShort(at + 4) & 0xFFFF;
-        return length >= 72 && length % 8 == 0 && length <= limit - at && attributes <= 64 &&
-            length >= ((72 + 2 * attributes + 7) & ~7) && (buffer.getShort(at + 6) & ~1) == 0 &&
-            buffer.getShort(at + 18) == 0 && (opcode == Opcode.RAW || buffer.getInt(at + 20) == 0);
-    }
-
     /** One run: a context, some submissions, then every event reaped and checked, and destroy. */
     static final class FuzzRun
     {
-        private final InputReader input;
+        private final SubmitFuzzInput.Reader input;
         private final long[] outcomes;
         private final List<Op> ops = new ArrayList<>();
         private final List<Op> accepted = new ArrayList<>();
         private final EventCursor cursor = new EventCursor();
         private int completed;
 
-        FuzzRun(final InputReader input, final long[] outcomes)
+        FuzzRun(final SubmitFuzzInput.Reader input, final long[] outcomes)
         {
             this.input = input;
             this.outcomes = outcomes;
@@ -439,10 +161,20 @@ final class SubmitFuzzTest
         {
             final int maxInFlight = 1 + input.u8() % MAX_IN_FLIGHT;
             prepareMemory();
-            final OwnedFds owned = new OwnedFds();
-            final Rewriter rewriter = new Rewriter(owned, ops);
-            final SysletContext ctx = SysletContext.setup(new SetupParams().ringBytes(4096).maxInFlight(maxInFlight)
-                .maxBuffers(1).boundedWorkers(1).unboundedWorkers(2));
+            final OwnedFds owned = new OwnedFds(DIRECTORY, FILE_NAME, FILE_CONTENT);
+            final IocbRewriter rewriter = new IocbRewriter(owned, ops);
+            final SysletContext ctx;
+            try
+            {
+                // Few workers: each run starts its own, and thread starts are most of a short run's cost.
+                ctx = SysletContext.setup(new SetupParams().ringBytes(4096).maxInFlight(maxInFlight).maxBuffers(1)
+                    .boundedWorkers(1).unboundedWorkers(2));
+            }
+            catch (final RuntimeException ex)
+            {
+                owned.close();
+                throw ex;
+            }
             boolean freed = false;
             try
             {
@@ -491,7 +223,7 @@ final class SubmitFuzzTest
             REGISTERED.putBytes(0, prefix);
         }
 
-        private void submitOne(final SysletContext ctx, final Rewriter rewriter)
+        private void submitOne(final SysletContext ctx, final IocbRewriter rewriter)
         {
             final int control = input.u8();
             final int offset;
@@ -652,7 +384,7 @@ final class SubmitFuzzTest
             completed++;
             assertEquals(op.opcode, event.opcode(), what);
             final long res = event.res();
-            assertTrue(res >= 0 || (res >= -MAX_ERRNO && res <= -1), "res is neither >= 0 nor a negated errno: " + what);
+            assertTrue(res >= 0 || (res >= -MAX_ERRNO && res <= -1), "res neither >= 0 nor a negated errno: " + what);
             final int flags = event.flags();
             assertEquals(0, flags & ~(EventDescriptor.FLAG_IMMEDIATE | EventDescriptor.FLAG_CANCELED),
                 "undefined event flags: " + what);
@@ -688,11 +420,13 @@ final class SubmitFuzzTest
 
         private void checkNothingLeft(final SysletContext ctx)
         {
-            // The count drops just after a worker publishes its event, so it may trail the last event by a moment.
-            long spins = 0;
+            // An op stops counting just after its event is published (see AioContext.inFlight), so the count may
+            // trail the last event by a moment; once it is 0 every event is out, and none may be left.
+            final long deadline = System.nanoTime() + HANG_GUARD_NANOS;
             while (ctx.inFlight() != 0)
             {
-                assertTrue(++spins < 10_000_000L, "every event is reaped, yet in flight stays " + ctx.inFlight());
+                assertTrue(System.nanoTime() - deadline < 0, "every event reaped, yet in flight stays " +
+                    ctx.inFlight());
                 Thread.yield();
             }
             final Ring ring = ctx.ring();
@@ -748,307 +482,6 @@ final class SubmitFuzzTest
     private static byte guardByte(final int i)
     {
         return (byte)(i * 131 + 7);
-    }
-
-    /** Reads the input front to back; past its end every value is 0 and every byte array empty. */
-    static final class InputReader
-    {
-        private final byte[] input;
-        private int position;
-
-        InputReader(final byte[] input)
-        {
-            this.input = input;
-        }
-
-        int remaining()
-        {
-            return input.length - position;
-        }
-
-        int u8()
-        {
-            return position < input.length ? input[position++] & 0xFF : 0;
-        }
-
-        int u16()
-        {
-            return u8() | (u8() << 8);
-        }
-
-        int i32()
-        {
-            return u16() | (u16() << 16);
-        }
-
-        byte[] bytes(final int count)
-        {
-            final int n = Math.min(count, remaining());
-            final byte[] out = new byte[n];
-            System.arraycopy(input, position, out, 0, n);
-            position += n;
-            return out;
-        }
-    }
-
-    /** Writes inputs in the format {@link InputReader} reads. */
-    static final class InputWriter
-    {
-        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-
-        InputWriter u8(final int value)
-        {
-            out.write(value);
-            return this;
-        }
-
-        InputWriter u16(final int value)
-        {
-            return u8(value).u8(value >>> 8);
-        }
-
-        InputWriter i32(final int value)
-        {
-            return u16(value).u16(value >>> 16);
-        }
-
-        InputWriter bytes(final byte[] bytes)
-        {
-            out.write(bytes, 0, bytes.length);
-            return this;
-        }
-
-        byte[] toByteArray()
-        {
-            return out.toByteArray();
-        }
-    }
-
-    /**
-     * A pseudo-random input: a registered-buffer prefix holding a path, iov arrays and pollfds, then a few
-     * submissions of iocbs of every opcode with plausible or wild arguments, some damaged.
-     */
-    static byte[] randomInput(final long seed)
-    {
-        final SplittableRandom random = new SplittableRandom(seed);
-        final InputWriter input = new InputWriter();
-        input.u8(random.nextInt(MAX_IN_FLIGHT));
-        final byte[] prefix = registeredPrefix(random);
-        input.u16(prefix.length).bytes(prefix);
-        final int submissions = 1 + random.nextInt(4);
-        for (int s = 0; s < submissions; s++)
-        {
-            final byte[] iocbs = random.nextInt(16) == 0 ? new byte[0] : randomIocbs(random);
-            final boolean wild = random.nextInt(8) == 0;
-            final int control = (wild ? 1 : 0) | (random.nextInt(3) == 0 ? 2 : 0) | (random.nextInt(3) == 0 ? 4 : 0);
-            input.u8(control);
-            if (wild)
-            {
-                input.i32(random.nextInt(3) == 0 ? random.nextInt() : random.nextInt(-8, 24));
-                input.i32(random.nextInt(3) == 0 ? random.nextInt() : iocbs.length + random.nextInt(-80, 16));
-            }
-            else
-            {
-                // Mostly the whole submission; now and then a misaligned start or a cut-off end.
-                input.u8(random.nextInt(6) == 0 ? random.nextInt(17) : 0);
-                input.u8(random.nextInt(6) == 0 ? random.nextInt(9) : 0);
-            }
-            input.u16(iocbs.length).bytes(iocbs);
-            if ((control & 2) != 0)
-            {
-                input.u16(random.nextInt(1 << 16));
-            }
-        }
-        return input.toByteArray();
-    }
-
-    /** Offsets in the registered buffer of what {@link #registeredPrefix} writes there. */
-    static final int PATH_AT = 0;
-    static final int IOV_AT = 64;
-    static final int POLLFD_AT = 128;
-
-    private static byte[] registeredPrefix(final SplittableRandom random)
-    {
-        final ByteBuffer prefix = ByteBuffer.allocate(POLLFD_AT + 16).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < prefix.capacity(); i++)
-        {
-            prefix.put(i, (byte)random.nextInt());
-        }
-        prefix.put(PATH_AT, (FILE_NAME + "\0").getBytes(StandardCharsets.US_ASCII));
-        for (int i = 0; i < 3; i++)
-        {
-            // Two iovs inside the buffer, the third either inside or past its end.
-            final int at = IOV_AT + i * IovDescriptor.LENGTH;
-            prefix.putLong(at + IovDescriptor.BUFFER_OFFSET, BufferRef.of(0, 1024 + i * 2048));
-            prefix.putLong(at + IovDescriptor.LENGTH_OFFSET, i < 2 ? 100 + i : (random.nextBoolean() ? 64 : 1 << 20));
-        }
-        for (int i = 0; i < 2; i++)
-        {
-            // struct pollfd {int fd; short events; short revents}: stdin and an fd that cannot be open.
-            prefix.putInt(POLLFD_AT + i * 8, i == 0 ? 0 : Integer.MAX_VALUE);
-            prefix.putShort(POLLFD_AT + i * 8 + 4, (short)1);
-            prefix.putShort(POLLFD_AT + i * 8 + 6, (short)0);
-        }
-        return prefix.array();
-    }
-
-    private static byte[] randomIocbs(final SplittableRandom random)
-    {
-        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[MAX_SUBMISSION_BYTES]);
-        final IocbWriter writer = new IocbWriter(buffer);
-        final int count = 1 + random.nextInt(12);
-        for (int i = 0; i < count; i++)
-        {
-            if (writer.length() + IocbDescriptor.length(4) > buffer.capacity())
-            {
-                break;
-            }
-            final int opcode = random.nextInt(Opcode.COUNT + 2);
-            final long[] args = new long[ARG_COUNT];
-            for (int a = 0; a < ARG_COUNT; a++)
-            {
-                args[a] = randomArg(random, opcode, a);
-            }
-            final int countArg = countArg(opcode);
-            if (countArg >= 0 && random.nextInt(3) == 0)
-            {
-                // A range that ends within a few bytes (or elements) of the buffer's end, on either side.
-                final int refArg = opcode == Opcode.POLL ? 0 : 1;
-                final int unit = opcode == Opcode.POLL ? 8 : opcode == Opcode.PREADV || opcode == Opcode.PWRITEV ?
-                    IovDescriptor.LENGTH : 1;
-                final int offset = random.nextInt(REGISTERED_BYTES + 1);
-                args[refArg] = BufferRef.of(0, offset);
-                args[countArg] = (REGISTERED_BYTES - offset) / unit + random.nextInt(-2, 3);
-            }
-            writer.append(opcode, random.nextLong(), opcode == Opcode.RAW ? random.nextInt(512) : 0,
-                args[0], args[1], args[2], args[3], args[4], args[5]);
-            if (random.nextInt(8) == 0)
-            {
-                writer.attributes(random.nextInt(1 << 16), random.nextInt(1 << 16));
-            }
-            if (random.nextInt(16) == 0)
-            {
-                writer.flags(IocbDescriptor.FLAG_NO_IMMEDIATE);
-            }
-        }
-        final byte[] bytes = new byte[writer.length()];
-        buffer.getBytes(0, bytes);
-        if (random.nextInt(4) == 0)
-        {
-            // Damage one byte: a length, flag, reserved field, opcode or argument goes wrong.
-            final int at = random.nextInt(bytes.length);
-            bytes[at] = (byte)random.nextInt();
-        }
-        return bytes;
-    }
-
-    /** An argument that is mostly meaningful for its op (an fd index, a reference, a count), sometimes wild. */
-    private static long randomArg(final SplittableRandom random, final int opcode, final int i)
-    {
-        if (random.nextInt(10) == 0)
-        {
-            return random.nextLong();
-        }
-        final boolean isRef = isBufferArg(opcode, i);
-        if (isRef)
-        {
-            switch (random.nextInt(8))
-            {
-                case 0:
-                    return BufferRef.NO_BUFFER;
-                case 1:
-                    return BufferRef.of(1, 0); // not registered
-                case 2:
-                    return BufferRef.of(0, REGISTERED_BYTES - random.nextInt(1, 64)); // near the end
-                default:
-                    return BufferRef.of(0, fixedRef(opcode, random));
-            }
-        }
-        if (i == 0)
-        {
-            // The rewriter maps it to an fd of the run (3: the directory, for a path relative to it).
-            return (opcode == Opcode.OPENAT || opcode == Opcode.STATX) && random.nextBoolean() ? 3 :
-                random.nextInt(-2, 8);
-        }
-        switch (random.nextInt(4))
-        {
-            case 0:
-                return 0;
-            case 1:
-                return random.nextInt(1, 4);
-            case 2:
-                return random.nextInt(4096);
-            default:
-                return random.nextInt(REGISTERED_BYTES + 64);
-        }
-    }
-
-    private static long fixedRef(final int opcode, final SplittableRandom random)
-    {
-        switch (opcode)
-        {
-            case Opcode.OPENAT:
-            case Opcode.STATX:
-                return random.nextBoolean() ? PATH_AT : random.nextInt(REGISTERED_BYTES);
-            case Opcode.PREADV:
-            case Opcode.PWRITEV:
-                return IOV_AT;
-            case Opcode.POLL:
-                return POLLFD_AT;
-            default:
-                return random.nextInt(4096, REGISTERED_BYTES);
-        }
-    }
-
-    /** The argument that counts what the op's first buffer argument holds, or -1. */
-    private static int countArg(final int opcode)
-    {
-        switch (opcode)
-        {
-            case Opcode.PREAD:
-            case Opcode.PWRITE:
-            case Opcode.PREADV:
-            case Opcode.PWRITEV:
-            case Opcode.READ:
-            case Opcode.WRITE:
-            case Opcode.CONNECT:
-            case Opcode.RECV:
-            case Opcode.SEND:
-                return 2;
-            case Opcode.POLL:
-                return 1;
-            default:
-                return -1;
-        }
-    }
-
-    private static boolean isBufferArg(final int opcode, final int i)
-    {
-        switch (opcode)
-        {
-            case Opcode.PREAD:
-            case Opcode.PWRITE:
-            case Opcode.PREADV:
-            case Opcode.PWRITEV:
-            case Opcode.READ:
-            case Opcode.WRITE:
-            case Opcode.OPENAT:
-            case Opcode.ACCEPT:
-            case Opcode.CONNECT:
-            case Opcode.RECV:
-            case Opcode.SEND:
-                return i == 1;
-            case Opcode.STATX:
-                return i == 1 || i == 4;
-            case Opcode.POLL:
-                return i == 0;
-            case Opcode.WAITID:
-                return i == 2;
-            case Opcode.GETADDRINFO:
-                return i <= 2;
-            default:
-                return false;
-        }
     }
 
     private static UnsafeBuffer fileContent()
