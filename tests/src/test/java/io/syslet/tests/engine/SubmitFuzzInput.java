@@ -21,10 +21,16 @@ import static io.syslet.tests.engine.SubmitFuzzTest.REGISTERED_BYTES;
 
 /**
  * The input format of {@link SubmitFuzzTest} (see its class comment): a reader, a writer, and a generator of
- * pseudo-random inputs for the normal build and for the stored seeds.
+ * pseudo-random inputs for the normal build. Of the stored inputs, {@code seed-random-N} is {@code random(N)};
+ * {@code seed-<sha1>} are inputs a fuzzing run found new coverage with.
  */
 final class SubmitFuzzInput
 {
+    /** Offsets in the registered buffer of what {@link #registeredPrefix} writes there. */
+    static final int PATH_AT = 0;
+    static final int IOV_AT = 64;
+    static final int POLLFD_AT = 128;
+
     private SubmitFuzzInput()
     {
     }
@@ -140,11 +146,6 @@ final class SubmitFuzzInput
         }
         return input.toByteArray();
     }
-
-    /** Offsets in the registered buffer of what {@link #registeredPrefix} writes there. */
-    static final int PATH_AT = 0;
-    static final int IOV_AT = 64;
-    static final int POLLFD_AT = 128;
 
     private static byte[] registeredPrefix(final SplittableRandom random)
     {
