@@ -128,9 +128,13 @@ public interface AioContext extends AutoCloseable
     Ring ring();
 
     /**
-     * @return ops accepted whose events have not reached the ring yet, events on the overflow list
-     * included. An op leaves the count just before its event becomes visible, so once a caller has reaped
-     * an event (or its cancel was answered with an event) that op no longer counts against the limit.
+     * Ops accepted whose events have not reached the ring yet: queued, running, or with their event on the
+     * overflow list. An op stops counting here only after its event is published, so a 0 means that the
+     * event of every op accepted before this call is in the ring (or already reaped). The limit of
+     * {@link SetupParams#maxInFlight} is kept a little ahead of this count: an op frees its place just
+     * before its event becomes visible, so a caller that has reaped an event can always submit again.
+     *
+     * @return ops in flight.
      */
     int inFlight();
 

@@ -67,8 +67,15 @@ public final class SysletContext implements AioContext
     private final boolean cacheVisible;
     /** False with NO_IMMEDIATE. */
     private final boolean immediate;
-    /** Ops accepted whose slots are not yet free. */
+    /**
+     * Ops admitted against the limit: up from acceptance until just before the event is published, so a
+     * reaper that took an event can always submit in its place.
+     */
     private final AtomicInteger activeOps = new AtomicInteger();
+    /** Ops accepted whose events are not in the ring yet: down only after the event is published. */
+    private final AtomicInteger unpublished = new AtomicInteger();
+    /** Slots of ops cancelled while queued that no worker has taken off its queue yet. */
+    private final AtomicInteger canceledInQueue = new AtomicInteger();
     /** Threads inside a public call; destroy waits for them before it frees anything. */
     private final AtomicInteger callers = new AtomicInteger();
     private volatile boolean closed;
@@ -96,9 +103,10 @@ public final class SysletContext implements AioContext
             slots[i] = new Slot(i);
             freeSlots.offer(slots[i]);
         }
-        pools[Dispatch.BOUNDED] = new WorkerPool("bounded", params.boundedWorkers(), maxInFlight, params.spinTries(),
+        // Each queue can hold every slot: ops cancelled while queued stay in their queue until a worker drops them.
+        pools[Dispatch.BOUNDED] = new WorkerPool("bounded", params.boundedWorkers(), slotCount, params.spinTries(),
             params.idleTimeoutNanos(), this::runQueued);
-        pools[Dispatch.UNBOUNDED] = new WorkerPool("unbounded", params.unboundedWorkers(), maxInFlight,
+        pools[Dispatch.UNBOUNDED] = new WorkerPool("unbounded", params.unboundedWorkers(), slotCount,
             params.spinTries(), params.idleTimeoutNanos(), this::runQueued);
     }
 
@@ -258,19 +266,27 @@ public final class SysletContext implements AioContext
             }
             if (activeOps.compareAndSet(active, active + 1))
             {
-                final Slot slot = freeSlots.poll();
-                if (slot != null)
+                // The lock-free list can answer empty for a moment while a thread releasing a slot is half-way
+                // through its offer: look again, unless the slots really are all taken, the spare ones by ops
+                // cancelled in a queue whose workers are all busy.
+                Slot slot;
+                while ((slot = freeSlots.poll()) == null)
                 {
-                    return slot;
+                    if (active + 1 + canceledInQueue.get() > slots.length)
+                    {
+                        activeOps.decrementAndGet();
+                        if (mustSucceed)
+                        {
+                            throw new AioException(Errno.EAGAIN, "every request slot is taken: " + slots.length +
+                                " slots, " + canceledInQueue.get() + " of them held by ops cancelled in a queue " +
+                                "whose workers are all busy");
+                        }
+                        return null;
+                    }
+                    Thread.yield();
                 }
-                // Every spare slot is held by an op cancelled in a queue whose workers are all busy.
-                activeOps.decrementAndGet();
-                if (mustSucceed)
-                {
-                    throw new AioException(Errno.EAGAIN, "every request slot is taken: " + slots.length +
-                        " slots, some held by ops cancelled in a queue whose workers are all busy");
-                }
-                return null;
+                unpublished.incrementAndGet();
+                return slot;
             }
         }
     }
@@ -362,6 +378,7 @@ public final class SysletContext implements AioContext
                 Thread.onSpinWait();
             }
             recycle(slot, generation); // its canceller already took it out of the in-flight count
+            canceledInQueue.decrementAndGet();
             return;
         }
         Measurements.before(slot, scratch);
@@ -401,6 +418,7 @@ public final class SysletContext implements AioContext
     private void offerEvent(final int length, final Scratch scratch)
     {
         ring.offer(RECORD_TYPE, scratch.buffer, Scratch.EVENT_OFFSET, length);
+        unpublished.decrementAndGet();
         if (eventFd >= 0 && (header.getIntVolatile(RingDescriptor.OWNER_FLAGS_OFFSET) & OwnerFlags.NOTIFY_DISABLED) == 0)
         {
             LIBC.write(eventFd, scratch.address + Scratch.ONE_OFFSET, 8);
@@ -444,7 +462,12 @@ public final class SysletContext implements AioContext
         slot.callable = null;
         slot.workerThread = null;
         slot.setState(generation, Slot.FREE);
-        freeSlots.offer(slot);
+        // The list has room for every slot, but can answer full for a moment while a poller is half-way
+        // through the entry this offer would reuse: a slot dropped here would be gone for good.
+        while (!freeSlots.offer(slot))
+        {
+            Thread.yield();
+        }
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -632,6 +655,7 @@ public final class SysletContext implements AioContext
         slot.eventFlags |= FLAG_CANCELED;
         final int length = buildEvent(slot, EventDescriptor.submissionId(slot.index, generation), -Errno.ECANCELED,
             scratch);
+        canceledInQueue.incrementAndGet();
         slot.setState(generation, Slot.QUEUE_CANCELED);
         // Out of the in-flight count before the event shows, as for any op that ends; the slot itself comes
         // back when a worker of its class takes it off the queue.
@@ -824,7 +848,10 @@ public final class SysletContext implements AioContext
         enter(); // the ring's memory is gone after destroy
         try
         {
-            return activeOps.get() + (ring.isOverflowPending() ? ring.overflowSize() : 0);
+            // The count first, then the list: an event that moves from one to the other in between is seen
+            // twice, never missed.
+            final int notInRing = unpublished.get();
+            return notInRing + (ring.isOverflowPending() ? ring.overflowSize() : 0);
         }
         finally
         {

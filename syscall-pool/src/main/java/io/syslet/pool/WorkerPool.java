@@ -60,9 +60,11 @@ final class WorkerPool
      */
     void execute(final Slot slot)
     {
-        if (!queue.offer(slot))
+        // The queue has room for every op in flight, but can answer full for a moment while a worker is half-way
+        // through taking the entry this offer would reuse.
+        while (!queue.offer(slot))
         {
-            throw new IllegalStateException(name + " queue is full: more ops queued than the in-flight limit allows");
+            Thread.yield();
         }
         // Enough spinners will find it on their own; otherwise wake or start someone.
         if (queue.size() <= spinning.get())

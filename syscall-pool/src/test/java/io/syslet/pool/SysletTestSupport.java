@@ -397,4 +397,23 @@ final class SysletTestSupport
             throw new UncheckedIOException(e);
         }
     }
+
+    /**
+     * Waits, bounded, until {@code inFlight()} reads {@code expected}. An op leaves the count only after
+     * its event is published, so a reaper that has just taken the event may see it counted for a moment;
+     * this is not a speed check (the bound only turns a leak into a failure).
+     */
+    static void awaitInFlight(final AioContext ctx, final int expected, final String what)
+    {
+        final long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        int seen;
+        while ((seen = ctx.inFlight()) != expected)
+        {
+            if (System.nanoTime() - deadline > 0)
+            {
+                throw new AssertionError(what + ": inFlight() stayed at " + seen + ", expected " + expected);
+            }
+            Thread.yield();
+        }
+    }
 }
