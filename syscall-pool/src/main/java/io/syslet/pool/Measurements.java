@@ -37,6 +37,12 @@ final class Measurements
      */
     static void before(final Slot slot, final Scratch scratch)
     {
+        slot.runnerTid = scratch.tid;
+        slot.ran = true;
+        if (slot.attributeMask == 0)
+        {
+            return; // nothing to measure: not even the clock
+        }
         if (slot.wants(AttributeId.CPU))
         {
             scratch.cpuBefore = threadCpuNanos(scratch);
@@ -53,8 +59,6 @@ final class Measurements
                 scratch.voluntaryBefore = -1;
             }
         }
-        slot.runnerTid = scratch.tid;
-        slot.ran = true;
         slot.startNanos = System.nanoTime();
     }
 
@@ -63,6 +67,10 @@ final class Measurements
      */
     static void after(final Slot slot, final Scratch scratch)
     {
+        if (slot.attributeMask == 0)
+        {
+            return;
+        }
         slot.endNanos = System.nanoTime();
         if (slot.wants(AttributeId.CPU))
         {

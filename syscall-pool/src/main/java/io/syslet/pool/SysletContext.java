@@ -60,7 +60,6 @@ public final class SysletContext implements AioContext
     private final RegisteredBuffers buffers;
     private final ThreadSignal signal = ThreadSignal.instance();
     private final ThreadLocal<Scratch> callerScratch = ThreadLocal.withInitial(() -> new Scratch(LIBC.gettid()));
-    private final UnsafeBuffer reapView = new UnsafeBuffer(0, 0);
     private final int eventFd;
     private final int maxInFlight;
     /** False with NO_CACHE_ATTRIBUTE: the page-cache side channel is closed. */
