@@ -6,8 +6,10 @@ Standard library only. Two families of results, each in its own sections:
 - Ring benchmarks (io.syslet.benches.<Topology>.<group>): the figure compared is the `sent` auxiliary
   counter, messages per second that producers put into the ring. The group's primary JMH score adds up
   every invocation of every method in the group, failed and empty attempts included, so it is not used.
-- Engine benchmarks (io.syslet.benches.engine.<Class>.<method>): the primary score, one completed op
-  per invocation (ops/s), except NanosleepBatch, whose score is the time of one whole batch (ms).
+- Engine benchmarks (io.syslet.benches.engine.<Class>.<method>[params]): the primary score, completed
+  ops per second (a batch method counts each of its ops), except NanosleepBatch, whose score is the
+  time of one whole batch (ms). CachedPread's section prints issue 4's targets next to the measured
+  ratios; CompoundEvents' records the cost of the compound-event layer over the raw path (issue 5).
 """
 
 import argparse
@@ -93,8 +95,13 @@ def load(data):
     return rows
 
 
+def pkey(**params):
+    """The canonical form of a benchmark's JMH parameters, "" when it has none: "attrs=none,depth=1"."""
+    return ",".join("%s=%s" % (k, params[k]) for k in sorted(params))
+
+
 def load_engine(data):
-    """(class, method, depth) -> the figures of one engine benchmark; depth is "" where it has none."""
+    """(class, method, pkey(params)) -> the figures of one engine benchmark."""
     rows = {}
     for r in data:
         name = r["benchmark"]
@@ -109,7 +116,7 @@ def load_engine(data):
         for fork in primary.get("rawDataHistogram", []) or []:
             for iteration in fork:
                 samples += sum(int(count) for _, count in iteration)
-        rows[(cls, method, r.get("params", {}).get("depth", ""))] = {
+        rows[(cls, method, pkey(**r.get("params", {})))] = {
             "score": float(primary["score"]),
             "error": err,
             "unit": primary.get("scoreUnit", ""),
@@ -296,38 +303,142 @@ def render_ring(w, results, rows, args):
 ENGINE_PREAD = "CachedPread"
 ENGINE_ROUND_TRIP = "GetppidRoundTrip"
 ENGINE_SLEEP = "NanosleepBatch"
-# (class, method, depth): what the row is.
-ENGINE_LABELS = OrderedDict([
-    ((ENGINE_PREAD, "syslet", "1"), "engine, depth 1"),
-    ((ENGINE_PREAD, "syslet", "32"), "engine, depth 32"),
-    ((ENGINE_PREAD, "afc", "1"), "AsynchronousFileChannel, depth 1"),
-    ((ENGINE_PREAD, "afc", "32"), "AsynchronousFileChannel, depth 32"),
-    ((ENGINE_PREAD, "jnr_sync", ""), "JNR pread on the calling thread (the limit)"),
-    ((ENGINE_ROUND_TRIP, "syslet_raw", ""), "engine, RAW syscall(SYS_getppid)"),
-    ((ENGINE_ROUND_TRIP, "syslet_nop", ""), "engine, NOP"),
-    ((ENGINE_ROUND_TRIP, "completable_future", ""), "CompletableFuture.supplyAsync(getppid, fixed pool).join()"),
-    ((ENGINE_ROUND_TRIP, "jnr_direct", ""), "JNR getppid on the calling thread"),
-    ((ENGINE_SLEEP, "syslet", ""), "engine, 64 unbounded workers"),
-    ((ENGINE_SLEEP, "thread_pool", ""), "fixed pool of 64 threads, JNR nanosleep per task"),
-])
+ENGINE_COMPOUND = "CompoundEvents"
+DEPTHS = ("1", "32")
+IMMEDIATE = OrderedDict([("on", "immediate path on"), ("off", "immediate path off (pool path)")])
+ATTRS = OrderedDict([("none", "no attributes"), ("latency_cache", "LATENCY + CACHE")])
+
+
+def pread(immediate, attrs, depth):
+    return (ENGINE_PREAD, "syslet", pkey(attrs=attrs, depth=depth, immediate=immediate))
+
+
+def afc(depth):
+    return (ENGINE_PREAD, "afc", pkey(depth=depth))
+
+
+JNR_PREAD = (ENGINE_PREAD, "jnr_sync", "")
+
+
+def plain(cls, method):
+    return (cls, method, "")
+
+
+def engine_labels():
+    """Every engine benchmark, in the order the tables list them, with what it is."""
+    labels = OrderedDict()
+    for depth in DEPTHS:
+        for immediate, immediate_label in IMMEDIATE.items():
+            for attrs, attrs_label in ATTRS.items():
+                labels[pread(immediate, attrs, depth)] = "engine, %s, %s, depth %s" % (
+                    immediate_label, attrs_label, depth)
+        labels[afc(depth)] = "AsynchronousFileChannel, depth %s" % depth
+    labels[JNR_PREAD] = "JNR pread on the calling thread (the limit)"
+    for method, label in [
+        ("syslet_raw", "engine, RAW syscall(SYS_getppid), argument count not given"),
+        ("syslet_raw_counted", "engine, RAW syscall(SYS_getppid), at most 1 argument declared"),
+        ("syslet_nop", "engine, NOP"),
+        ("completable_future", "CompletableFuture.supplyAsync(getppid, fixed pool).join()"),
+        ("jnr_direct", "JNR getppid on the calling thread"),
+    ]:
+        labels[plain(ENGINE_ROUND_TRIP, method)] = label
+    for method, label in [
+        ("raw_16_nops", "raw: 16 NOPs, one submit, reap 16"),
+        ("single_16_nops", "Completions: 16 single NOP nodes"),
+        ("all_of_16_nops", "Completions: one all-of group of 16 NOPs"),
+        ("raw_16_preads", "raw: 16 cached preads, one submit, reap 16"),
+        ("single_16_preads", "Completions: 16 single pread nodes"),
+        ("all_of_16_preads", "Completions: one all-of group of 16 preads"),
+        ("raw_nop", "raw: one NOP round trip"),
+        ("future_nop", "completions.future(NOP), poll, join"),
+        ("raw_pread", "raw: one cached pread round trip"),
+        ("future_pread", "completions.future(pread), join"),
+    ]:
+        labels[plain(ENGINE_COMPOUND, method)] = label
+    labels[plain(ENGINE_SLEEP, "syslet")] = "engine, 64 unbounded workers"
+    labels[plain(ENGINE_SLEEP, "thread_pool")] = "fixed pool of 64 threads, JNR nanosleep per task"
+    return labels
+
+
+ENGINE_LABELS = engine_labels()
+
+
+def pread_targets():
+    """Issue 4: (what, ours, peer, least ratio of ops/s that meets the target or None)."""
+    rows = []
+    for depth in DEPTHS:
+        rows.append(("immediate path / JNR pread on the calling thread, depth %s" % depth,
+                     pread("on", "none", depth), JNR_PREAD, 0.8))
+    rows.append(("immediate path / AsynchronousFileChannel, depth 1", pread("on", "none", "1"), afc("1"), 20.0))
+    rows.append(("immediate path / AsynchronousFileChannel, depth 32", pread("on", "none", "32"), afc("32"), 4.0))
+    for depth in DEPTHS:
+        rows.append(("ceiling of the two above: JNR pread / AsynchronousFileChannel, depth %s (the immediate path "
+                     "reads on the submitting thread, so it cannot beat JNR pread there)" % depth,
+                     JNR_PREAD, afc(depth), None))
+    for immediate in IMMEDIATE:
+        for depth in DEPTHS:
+            rows.append(("attributes cost, %s, depth %s: LATENCY + CACHE / none" % (IMMEDIATE[immediate], depth),
+                         pread(immediate, "latency_cache", depth), pread(immediate, "none", depth), 0.9))
+    for depth in DEPTHS:
+        rows.append(("immediate path, LATENCY + CACHE / JNR pread, depth %s" % depth,
+                     pread("on", "latency_cache", depth), JNR_PREAD, None))
+    for depth in DEPTHS:
+        rows.append(("immediate path on / off (the pool path), depth %s" % depth,
+                     pread("on", "none", depth), pread("off", "none", depth), None))
+    for depth in DEPTHS:
+        rows.append(("pool path (immediate off) / AsynchronousFileChannel, depth %s" % depth,
+                     pread("off", "none", depth), afc(depth), None))
+    return rows
+
+
 # (section class, ours, peer, what the row means); ratios of ops/s, above 1 = the first is faster.
 ENGINE_PAIRS = [
-    (ENGINE_PREAD, ("syslet", "1"), ("afc", "1"), "engine / AsynchronousFileChannel, depth 1"),
-    (ENGINE_PREAD, ("syslet", "32"), ("afc", "32"), "engine / AsynchronousFileChannel, depth 32"),
-    (ENGINE_PREAD, ("syslet", "1"), ("jnr_sync", ""), "engine depth 1 / JNR pread on the calling thread"),
-    (ENGINE_PREAD, ("syslet", "32"), ("jnr_sync", ""), "engine depth 32 / JNR pread on the calling thread"),
-    (ENGINE_PREAD, ("afc", "32"), ("jnr_sync", ""), "AsynchronousFileChannel depth 32 / JNR pread (the peer's own ratio)"),
-    (ENGINE_ROUND_TRIP, ("syslet_raw", ""), ("completable_future", ""), "engine RAW getppid / supplyAsync"),
-    (ENGINE_ROUND_TRIP, ("syslet_nop", ""), ("completable_future", ""), "engine NOP / supplyAsync"),
-    (ENGINE_ROUND_TRIP, ("syslet_raw", ""), ("jnr_direct", ""), "engine RAW getppid / JNR getppid on the calling thread"),
+    (ENGINE_ROUND_TRIP, plain(ENGINE_ROUND_TRIP, "syslet_raw"), plain(ENGINE_ROUND_TRIP, "completable_future"),
+     "engine RAW getppid / supplyAsync"),
+    (ENGINE_ROUND_TRIP, plain(ENGINE_ROUND_TRIP, "syslet_raw_counted"), plain(ENGINE_ROUND_TRIP, "completable_future"),
+     "engine RAW getppid, count declared / supplyAsync"),
+    (ENGINE_ROUND_TRIP, plain(ENGINE_ROUND_TRIP, "syslet_nop"), plain(ENGINE_ROUND_TRIP, "completable_future"),
+     "engine NOP / supplyAsync"),
+    (ENGINE_ROUND_TRIP, plain(ENGINE_ROUND_TRIP, "syslet_raw_counted"), plain(ENGINE_ROUND_TRIP, "syslet_raw"),
+     "engine RAW getppid, count declared / not given"),
+    (ENGINE_ROUND_TRIP, plain(ENGINE_ROUND_TRIP, "syslet_raw"), plain(ENGINE_ROUND_TRIP, "jnr_direct"),
+     "engine RAW getppid / JNR getppid on the calling thread"),
+    (ENGINE_COMPOUND, plain(ENGINE_COMPOUND, "single_16_nops"), plain(ENGINE_COMPOUND, "raw_16_nops"),
+     "16 NOPs: Completions single nodes / raw (the layer's cost)"),
+    (ENGINE_COMPOUND, plain(ENGINE_COMPOUND, "all_of_16_nops"), plain(ENGINE_COMPOUND, "single_16_nops"),
+     "16 NOPs: all-of group / Completions single nodes (the group's cost)"),
+    (ENGINE_COMPOUND, plain(ENGINE_COMPOUND, "all_of_16_nops"), plain(ENGINE_COMPOUND, "raw_16_nops"),
+     "16 NOPs: all-of group / raw"),
+    (ENGINE_COMPOUND, plain(ENGINE_COMPOUND, "single_16_preads"), plain(ENGINE_COMPOUND, "raw_16_preads"),
+     "16 cached preads: Completions single nodes / raw (the layer's cost)"),
+    (ENGINE_COMPOUND, plain(ENGINE_COMPOUND, "all_of_16_preads"), plain(ENGINE_COMPOUND, "single_16_preads"),
+     "16 cached preads: all-of group / Completions single nodes (the group's cost)"),
+    (ENGINE_COMPOUND, plain(ENGINE_COMPOUND, "all_of_16_preads"), plain(ENGINE_COMPOUND, "raw_16_preads"),
+     "16 cached preads: all-of group / raw"),
+    (ENGINE_COMPOUND, plain(ENGINE_COMPOUND, "future_nop"), plain(ENGINE_COMPOUND, "raw_nop"),
+     "one NOP: CompletableFuture adapter / raw round trip"),
+    (ENGINE_COMPOUND, plain(ENGINE_COMPOUND, "future_pread"), plain(ENGINE_COMPOUND, "raw_pread"),
+     "one cached pread: CompletableFuture adapter / raw round trip"),
 ]
 MODES = {"thrpt": "throughput", "sample": "sample-time"}
 SLEEP_OPS = 10000
 SLEEP_IDEAL_MS = SLEEP_OPS * 1.0 / 64
+# An allocation per op is one object at least, 16 bytes; below this, what -prof gc sees is JMH's background
+# allocation and the worker pool's occasional lock-queue nodes (README, Allocation), not the op's.
+ZERO_BYTES_PER_OP = 4.0
 
 
 def engine_results(engine, cls):
     return [r["result"] for k, r in engine.items() if k[0] == cls]
+
+
+def ratio(engine, ours, peer):
+    """(ratio, formatted with its error) of two benchmarks' ops/s, or None if either is missing."""
+    a, b = engine.get(ours), engine.get(peer)
+    if not a or not b:
+        return None
+    r = a["score"] / b["score"] if b["score"] > 0 else float("nan")
+    return r, fmt_ratio(a["score"], a["error"], b["score"], b["error"])
 
 
 def engine_ratio_table(w, engine, cls):
@@ -336,10 +447,42 @@ def engine_ratio_table(w, engine, cls):
     for pair_cls, ours, peer, label in ENGINE_PAIRS:
         if pair_cls != cls:
             continue
-        a = engine.get((cls,) + ours)
-        b = engine.get((cls,) + peer)
-        if a and b:
-            w("| %s | %s |" % (label, fmt_ratio(a["score"], a["error"], b["score"], b["error"])))
+        found = ratio(engine, ours, peer)
+        if found:
+            w("| %s | %s |" % (label, found[1]))
+    w("")
+
+
+def met(value, least):
+    if least is None:
+        return "", ""
+    if math.isnan(value):
+        return ">= %g" % least, "n/a"
+    return ">= %g" % least, "yes" if value >= least else "**no**"
+
+
+def pread_target_table(w, engine):
+    w("| comparison | measured | target | met |")
+    w("| --- | --- | --- | --- |")
+    for label, ours, peer, least in pread_targets():
+        found = ratio(engine, ours, peer)
+        if found:
+            target, ok = met(found[0], least)
+            w("| %s | %s | %s | %s |" % (label, found[1], target, ok))
+    w("")
+
+
+def bytes_target_table(w, engine, cls, method_prefix):
+    """B/op of the engine's own paths of one class against the target 0 (below ZERO_BYTES_PER_OP)."""
+    w("| benchmark | B/op | target | met |")
+    w("| --- | --- | --- | --- |")
+    for key, label in ENGINE_LABELS.items():
+        r = engine.get(key)
+        if key[0] != cls or not key[1].startswith(method_prefix) or not r:
+            continue
+        b = r["bytes_per_op"]
+        ok = "n/a" if math.isnan(b) else ("yes" if b < ZERO_BYTES_PER_OP else "**no**")
+        w("| %s | %s | 0 | %s |" % (label, fmt_num(b, 3), ok))
     w("")
 
 
@@ -374,82 +517,146 @@ def engine_section_head(w, engine, cls, title, args):
     w("")
 
 
+def render_pread(w, engine, args):
+    engine_section_head(w, engine, ENGINE_PREAD, "Engine: cached 4 KiB random pread (issue 4: the immediate path)", args)
+    w("A 64 MiB temp file, read through once so it is in the page cache; each read takes a random 4 KiB-")
+    w("aligned offset from a precomputed table. One completed read per JMH invocation, so the score is")
+    w("reads per second. Depth = reads kept in flight by the one benchmark thread, which submits and reaps.")
+    w("")
+    w("- Engine: pread iocbs from a reused `IocbWriter` into a registered buffer (4 KiB per read in")
+    w("  flight), events reaped by `getEvents` into a reused buffer; the replacements for the events of")
+    w("  one reap go out in one submit before the next reap. %d bounded workers, no eventfd." % 4)
+    w("  - immediate path on (the default setup): a cached read completes inside that submit, on the")
+    w("    benchmark thread (`preadv2(RWF_NOWAIT)`), its event flagged IMMEDIATE; off (`FLAG_NO_IMMEDIATE`):")
+    w("    every read goes through the engine's worker pool. The tear-down fails the run if off saw an")
+    w("    IMMEDIATE event or on saw fewer than 90% of them.")
+    w("  - attributes: none, or LATENCY + CACHE listed on every iocb; each event is checked to carry both")
+    w("    (64 bytes of TLVs, status OK).")
+    w("- Peer: the JDK's `AsynchronousFileChannel` on a fixed pool of as many threads (4),")
+    w("  `read(directBuffer, position)` futures; at depth 32 a ring of 32 futures, the oldest waited for")
+    w("  and reissued. It has no attributes and no immediate path: one run per depth.")
+    w("- Limit: `Natives.LIBC.pread` into a direct buffer on the calling thread: no queue, no thread hop.")
+    w("")
+    w("### Ratios and the issue's targets")
+    w("")
+    w("Ratios of reads/s, above 1 = the first is faster; attributes cost = reads/s with LATENCY + CACHE /")
+    w("without (0.9 = at most 10% slower). \"met\" compares the point estimate with the target; the ± is")
+    w("the 99.9% confidence half-widths of both measurements combined.")
+    w("")
+    pread_target_table(w, engine)
+    w("Bytes per read of the engine (target 0: below %g B/op, less than one object per %d reads):" % (
+        ZERO_BYTES_PER_OP, int(16 / ZERO_BYTES_PER_OP)))
+    w("")
+    bytes_target_table(w, engine, ENGINE_PREAD, "syslet")
+    w("### Absolute")
+    w("")
+    engine_throughput_table(w, engine, ENGINE_PREAD, "reads", "read")
+
+
+def render_round_trip(w, engine, args):
+    engine_section_head(w, engine, ENGINE_ROUND_TRIP, "Engine: getppid round trip", args)
+    w("One trivial syscall run on another thread and its result brought back: submit one op, wait for")
+    w("its event, check the result, per invocation. The engine runs it as a RAW iocb (`syscall(110)` on")
+    w("x86_64), with the argument count not given or declared (at most 1), or, to show its cost without a")
+    w("syscall, as a NOP; all on 4 workers, no eventfd. The peer is")
+    w("`CompletableFuture.supplyAsync(() -> LIBC.getppid(), fixedPool).join()` with a fixed pool of 4.")
+    w("")
+    w("### Ratios")
+    w("")
+    w("Above 1 means the first is faster.")
+    w("")
+    engine_ratio_table(w, engine, ENGINE_ROUND_TRIP)
+    w("### Absolute")
+    w("")
+    engine_throughput_table(w, engine, ENGINE_ROUND_TRIP, "round trips", "round trip")
+    raw = engine.get(plain(ENGINE_ROUND_TRIP, "syslet_raw"))
+    if raw and raw["bytes_per_op"] >= 8:
+        w("RAW without an argument count allocates: the engine calls libc's `syscall(number, a0..a5)`, 7")
+        w("native parameters, and JNR-FFI's allocation-free call paths stop at 6, so every such op builds a")
+        w("jffi `HeapInvocationBuffer` (72 B). With a declared count of at most 4 (aux bits 24..31) the engine")
+        w("calls `syscall(number, a0..a3)`, which JNR-FFI's generated stub runs without allocating.")
+        w("")
+
+
+def render_compound(w, engine, args):
+    engine_section_head(w, engine, ENGINE_COMPOUND, "Engine: compound events (issue 5)", args)
+    w("What the compound-event layer (`io.syslet.pool.compound.Completions`) costs over the raw submit /")
+    w("reap path. Scores are ops/s throughout (a batch method counts its 16 ops). Both sides use the default")
+    w("setup (immediate path on), 4 workers, no eventfd; the benchmark thread submits and reaps (the layer")
+    w("with `poll`), so every callback runs on it.")
+    w("")
+    w("- NOPs hop to a worker; cached preads complete inside submit (the immediate path), so with them the")
+    w("  layer's own work is all there is.")
+    w("- raw: 16 iocbs in one submit, 16 events reaped and checked. Single nodes: 16")
+    w("  `completions.submit(op)` (the layer submits each op on its own), polled until each has settled.")
+    w("  All-of: one `allOf()` group with 16 op children, started, polled until settled, its result (the")
+    w("  sum) checked. single / raw is the layer's cost, all-of / single the group's.")
+    w("- One op: a raw round trip vs `completions.future(op)`, polled until done, then `join()`.")
+    w("")
+    w("### Ratios")
+    w("")
+    w("Above 1 means the first is faster.")
+    w("")
+    engine_ratio_table(w, engine, ENGINE_COMPOUND)
+    w("### Absolute")
+    w("")
+    w("`B/op` is per op (per child for the batches). The layer allocates per op by design (nodes,")
+    w("callbacks, a copy of each event); the raw path allocates nothing.")
+    w("")
+    engine_throughput_table(w, engine, ENGINE_COMPOUND, "ops", "op")
+
+
+def render_sleep(w, engine, args):
+    engine_section_head(w, engine, ENGINE_SLEEP, "Engine: 10,000 × nanosleep(1 ms) on 64 workers", args)
+    w("Wall time of one batch: submit %d sleeps of 1 ms, wait until all are done. With 64 threads" % SLEEP_OPS)
+    w("sleeping at once the ideal is %d × 1 ms / 64 = %.2f ms; efficiency = ideal / mean batch time." % (
+        SLEEP_OPS, SLEEP_IDEAL_MS))
+    w("The kernel's timer slack (50 µs by default) alone makes each sleep about 1.05 ms or more.")
+    w("Engine: NANOSLEEP iocbs submitted 256 per call, events reaped by `getEvents`, 64 unbounded")
+    w("workers. Peer: a fixed pool of 64 threads, each task the same JNR `nanosleep`, a `CountDownLatch`.")
+    w("")
+    w("| benchmark | mean (ms) | p50 | p90 | max | batches | efficiency | B/batch | B/sleep |")
+    w("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    efficiency = {}
+    for key, label in ENGINE_LABELS.items():
+        r = engine.get(key)
+        if key[0] != ENGINE_SLEEP or not r:
+            continue
+        mean, err, pct = r["score"], r["error"], r["percentiles"]
+        eff = SLEEP_IDEAL_MS / mean if mean > 0 else float("nan")
+        eff_err = eff * err / mean if mean > 0 and not math.isnan(err) else float("nan")
+        efficiency[key[1]] = (eff, eff_err)
+        w("| %s | %s | %s | %s | %s | %d | %s | %s | %s |" % (
+            label, fmt_num(mean) + ("" if math.isnan(err) else " ± " + fmt_num(err)),
+            fmt_num(pct.get(50.0, float("nan"))), fmt_num(pct.get(90.0, float("nan"))),
+            fmt_num(pct.get(100.0, float("nan"))), r["samples"],
+            fmt_num(eff, 3) + ("" if math.isnan(eff_err) else " ± " + fmt_num(eff_err, 3)),
+            fmt_num(r["bytes_per_op"], 0), fmt_num(r["bytes_per_op"] / SLEEP_OPS, 3)))
+    w("")
+    if "syslet" in efficiency and "thread_pool" in efficiency:
+        (a, ea), (b, eb) = efficiency["syslet"], efficiency["thread_pool"]
+        w("Efficiency ratio, engine / thread pool (= pool batch time / engine batch time; above 1 means")
+        w("the engine finished the batch sooner): %s." % fmt_ratio(a, ea, b, eb))
+        w("")
+
+
+def raw_path(key):
+    """True for the benchmarks of the engine's own allocation-free path (not its peers, not the layer)."""
+    cls, method = key[0], key[1]
+    if cls == ENGINE_COMPOUND:
+        return method.startswith("raw_")
+    return method.startswith("syslet")
+
+
 def render_engine(w, engine, args):
     if any(k[0] == ENGINE_PREAD for k in engine):
-        engine_section_head(w, engine, ENGINE_PREAD, "Engine: cached 4 KiB random pread", args)
-        w("A 64 MiB temp file, read through once so it is in the page cache; each read takes a random 4 KiB-")
-        w("aligned offset from a precomputed table. One completed read per JMH invocation, so the score is")
-        w("reads per second. Depth = reads kept in flight by the one benchmark thread, which submits and reaps.")
-        w("")
-        w("- Engine: pread iocbs from a reused `IocbWriter` into a registered buffer (4 KiB per read in")
-        w("  flight), events reaped by `getEvents` into a reused buffer; the replacements for the events of")
-        w("  one reap go out in one submit before the next reap. %d bounded workers, no eventfd." % 4)
-        w("- Peer: the JDK's `AsynchronousFileChannel` on a fixed pool of as many threads (4),")
-        w("  `read(directBuffer, position)` futures; at depth 32 a ring of 32 futures, the oldest waited for")
-        w("  and reissued.")
-        w("- Limit: `Natives.LIBC.pread` into a direct buffer on the calling thread: no queue, no thread hop.")
-        w("")
-        w("### Ratios")
-        w("")
-        w("Above 1 means the first is faster.")
-        w("")
-        engine_ratio_table(w, engine, ENGINE_PREAD)
-        w("### Absolute")
-        w("")
-        engine_throughput_table(w, engine, ENGINE_PREAD, "reads", "read")
+        render_pread(w, engine, args)
     if any(k[0] == ENGINE_ROUND_TRIP for k in engine):
-        engine_section_head(w, engine, ENGINE_ROUND_TRIP, "Engine: getppid round trip", args)
-        w("One trivial syscall run on another thread and its result brought back: submit one op, wait for")
-        w("its event, check the result, per invocation. The engine runs it as a RAW iocb (`syscall(110)` on")
-        w("x86_64) or, to show its cost without a syscall, as a NOP; both on 4 workers, no eventfd. The peer is")
-        w("`CompletableFuture.supplyAsync(() -> LIBC.getppid(), fixedPool).join()` with a fixed pool of 4.")
-        w("")
-        w("### Ratios")
-        w("")
-        w("Above 1 means the first is faster.")
-        w("")
-        engine_ratio_table(w, engine, ENGINE_ROUND_TRIP)
-        w("### Absolute")
-        w("")
-        engine_throughput_table(w, engine, ENGINE_ROUND_TRIP, "round trips", "round trip")
-        raw = engine.get((ENGINE_ROUND_TRIP, "syslet_raw", ""))
-        if raw and raw["bytes_per_op"] >= 8:
-            w("RAW allocates: the engine calls libc's `syscall(number, a0..a5)`, 7 native parameters, and")
-            w("JNR-FFI's allocation-free call paths (jffi `invokeN6`, the x86-64 stub compiler) stop at 6, so")
-            w("every RAW op builds a jffi `HeapInvocationBuffer` (72 B). NOP and the typed ops do not allocate.")
-            w("")
+        render_round_trip(w, engine, args)
+    if any(k[0] == ENGINE_COMPOUND for k in engine):
+        render_compound(w, engine, args)
     if any(k[0] == ENGINE_SLEEP for k in engine):
-        engine_section_head(w, engine, ENGINE_SLEEP, "Engine: 10,000 × nanosleep(1 ms) on 64 workers", args)
-        w("Wall time of one batch: submit %d sleeps of 1 ms, wait until all are done. With 64 threads" % SLEEP_OPS)
-        w("sleeping at once the ideal is %d × 1 ms / 64 = %.2f ms; efficiency = ideal / mean batch time." % (
-            SLEEP_OPS, SLEEP_IDEAL_MS))
-        w("The kernel's timer slack (50 µs by default) alone makes each sleep about 1.05 ms or more.")
-        w("Engine: NANOSLEEP iocbs submitted 256 per call, events reaped by `getEvents`, 64 unbounded")
-        w("workers. Peer: a fixed pool of 64 threads, each task the same JNR `nanosleep`, a `CountDownLatch`.")
-        w("")
-        w("| benchmark | mean (ms) | p50 | p90 | max | batches | efficiency | B/batch | B/sleep |")
-        w("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-        efficiency = {}
-        for key, label in ENGINE_LABELS.items():
-            r = engine.get(key)
-            if key[0] != ENGINE_SLEEP or not r:
-                continue
-            mean, err, pct = r["score"], r["error"], r["percentiles"]
-            eff = SLEEP_IDEAL_MS / mean if mean > 0 else float("nan")
-            eff_err = eff * err / mean if mean > 0 and not math.isnan(err) else float("nan")
-            efficiency[key[1]] = (eff, eff_err)
-            w("| %s | %s | %s | %s | %s | %d | %s | %s | %s |" % (
-                label, fmt_num(mean) + ("" if math.isnan(err) else " ± " + fmt_num(err)),
-                fmt_num(pct.get(50.0, float("nan"))), fmt_num(pct.get(90.0, float("nan"))),
-                fmt_num(pct.get(100.0, float("nan"))), r["samples"],
-                fmt_num(eff, 3) + ("" if math.isnan(eff_err) else " ± " + fmt_num(eff_err, 3)),
-                fmt_num(r["bytes_per_op"], 0), fmt_num(r["bytes_per_op"] / SLEEP_OPS, 3)))
-        w("")
-        if "syslet" in efficiency and "thread_pool" in efficiency:
-            (a, ea), (b, eb) = efficiency["syslet"], efficiency["thread_pool"]
-            w("Efficiency ratio, engine / thread pool (= pool batch time / engine batch time; above 1 means")
-            w("the engine finished the batch sooner): %s." % fmt_ratio(a, ea, b, eb))
-            w("")
+        render_sleep(w, engine, args)
     w("## Allocation (engine sections)")
     w("")
     w("`B/op` is `gc.alloc.rate.norm` of `-prof gc`: bytes allocated by every thread of the JVM (the")
@@ -457,17 +664,14 @@ def render_engine(w, engine, args):
     w("whatever the benchmark does, which is about 0.01 to 0.5 B/op at these rates and 6 to 13 KB per")
     w("nanosleep batch; any allocation per op on a measured path would show as 16 B/op or more.")
     w("`benches/README.md` (Engine, Allocation) says where the engine's bytes come from, thread by thread.")
-    heavy = [(k, r) for k, r in engine.items()
-             if k[1].startswith("syslet") and k[0] != ENGINE_SLEEP and r["bytes_per_op"] >= 8]
-    heavy += [(k, r) for k, r in engine.items()
-              if k[0] == ENGINE_SLEEP and k[1] == "syslet" and r["bytes_per_op"] / SLEEP_OPS >= 8]
+    per_op = lambda k, r: r["bytes_per_op"] / (SLEEP_OPS if k[0] == ENGINE_SLEEP else 1)
+    heavy = [(k, r) for k, r in engine.items() if raw_path(k) and per_op(k, r) >= 8]
     if heavy:
         w("")
-        w("Engine paths that allocate per op:")
+        w("Engine paths (the raw submit / reap path, not the compound layer) that allocate per op:")
         w("")
         for k, r in sorted(heavy):
-            w("- %s.%s%s: %.1f B/op" % (k[0], k[1], " depth " + k[2] if k[2] else "",
-                                         r["bytes_per_op"] / (SLEEP_OPS if k[0] == ENGINE_SLEEP else 1)))
+            w("- %s.%s%s: %.1f B/op" % (k[0], k[1], " (" + k[2] + ")" if k[2] else "", per_op(k, r)))
     w("")
 
 

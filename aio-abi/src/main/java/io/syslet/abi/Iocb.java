@@ -80,9 +80,15 @@ public final class Iocb
             return "iocb at byte " + offset + " has a non-zero reserved field at +" + RESERVED_OFFSET;
         }
         final int opcode = buffer.getShort(offset + OPCODE_OFFSET) & 0xFFFF;
-        if (opcode != Opcode.RAW && buffer.getInt(offset + AUX_OFFSET) != 0)
+        final int aux = buffer.getInt(offset + AUX_OFFSET);
+        if (opcode != Opcode.RAW && aux != 0)
         {
             return "iocb at byte " + offset + " sets aux, which only RAW uses, for " + Opcode.name(opcode);
+        }
+        if (opcode == Opcode.RAW && rawMaxArgs(aux) > ARG_COUNT)
+        {
+            return "iocb at byte " + offset + " declares " + rawMaxArgs(aux) + " arguments for RAW syscall " +
+                rawNumber(aux) + " (aux bits 24..31); a syscall reads at most " + ARG_COUNT;
         }
         return null;
     }
@@ -145,7 +151,8 @@ public final class Iocb
     }
 
     /**
-     * @return aux: the syscall number for RAW.
+     * @return aux: for RAW, the syscall number and the most arguments it reads
+     * ({@link IocbDescriptor#rawNumber}, {@link IocbDescriptor#rawMaxArgs}).
      */
     public int aux()
     {

@@ -16,9 +16,11 @@ package io.syslet.abi;
  *  |                                                               |
  *  +-------------------------------+-------------------------------+
  *  |   attribute count (u16)       |   reserved, zero (u16)        |  16
- *  +-------------------------------+-------------------------------+
- *  |   aux (u32): the syscall number for RAW, else zero            |  20
- *  +---------------------------------------------------------------+
+ *  +-----------------------------------------------+---------------+
+ *  |   aux (u32), zero but for RAW: syscall number | RAW: most args |  20
+ *  |   (bits 0..23)                                | read, 0 = not |
+ *  |                                               | given (24..31)|
+ *  +-----------------------------------------------+---------------+
  *  |   args[0..5]: six u64 arguments, meaning per opcode           |  24
  *  |   ...                                                         |
  *  +---------------------------------------------------------------+
@@ -28,7 +30,8 @@ package io.syslet.abi;
  *
  * An iocb is malformed, and refused with EINVAL, when its length is not a multiple of 8, is below 72,
  * runs past the submission buffer or is too short for its attribute list, or when a reserved field or
- * an undefined flag bit is set. An opcode this version does not implement is not malformed: the op
+ * an undefined flag bit is set, aux is set on an op other than RAW, or a RAW op's aux declares more than
+ * six arguments. An opcode this version does not implement is not malformed: the op
  * completes with -ENOSYS.
  */
 public final class IocbDescriptor
@@ -58,6 +61,13 @@ public final class IocbDescriptor
     /** Flag bits this version defines. */
     public static final int KNOWN_FLAGS = FLAG_NO_IMMEDIATE;
 
+    /** RAW: the bits of aux that hold the syscall number. */
+    public static final int RAW_NUMBER_MASK = 0x00FF_FFFF;
+    /** RAW: aux's high byte holds the most arguments the syscall reads. */
+    public static final int RAW_MAX_ARGS_SHIFT = 24;
+    /** RAW: the argument count is not given; all six arguments are passed. */
+    public static final int RAW_ARGS_NOT_GIVEN = 0;
+
     private IocbDescriptor()
     {
     }
@@ -69,6 +79,51 @@ public final class IocbDescriptor
     public static int length(final int attributeCount)
     {
         return (MIN_LENGTH + attributeCount * 2 + ALIGNMENT - 1) & -ALIGNMENT;
+    }
+
+    /**
+     * The aux of a RAW iocb. Declaring how many arguments the syscall reads lets the engine pass fewer:
+     * the arguments past that count may reach the kernel as any value (for a syscall that reads at most
+     * 4, the Java engine calls libc's {@code syscall()} with fewer parameters, which JNR-FFI can do without
+     * allocating).
+     *
+     * @param number  the syscall number, 0 .. 2^24 - 1 (every Linux ABI's numbers fit but x32's, which set
+     *                bit 30).
+     * @param maxArgs the most arguments the syscall reads, 1..6 (1 for a syscall that takes none), or
+     *                {@link #RAW_ARGS_NOT_GIVEN}. Take it from the syscall's signature: an argument past it
+     *                is not passed as written.
+     * @return aux.
+     * @throws IllegalArgumentException if either is out of range.
+     */
+    public static int rawAux(final int number, final int maxArgs)
+    {
+        if ((number & ~RAW_NUMBER_MASK) != 0)
+        {
+            throw new IllegalArgumentException("syscall number " + number + " is outside 0 .. 2^24 - 1");
+        }
+        if (maxArgs < RAW_ARGS_NOT_GIVEN || maxArgs > ARG_COUNT)
+        {
+            throw new IllegalArgumentException("a syscall reads at most " + ARG_COUNT + " arguments, not " + maxArgs);
+        }
+        return maxArgs << RAW_MAX_ARGS_SHIFT | number;
+    }
+
+    /**
+     * @param aux a RAW iocb's aux.
+     * @return the syscall number.
+     */
+    public static int rawNumber(final int aux)
+    {
+        return aux & RAW_NUMBER_MASK;
+    }
+
+    /**
+     * @param aux a RAW iocb's aux.
+     * @return the most arguments the syscall reads as declared, 0 if not given; above 6 the iocb is malformed.
+     */
+    public static int rawMaxArgs(final int aux)
+    {
+        return aux >>> RAW_MAX_ARGS_SHIFT;
     }
 
     /**

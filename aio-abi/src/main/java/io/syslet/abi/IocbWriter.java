@@ -36,11 +36,31 @@ public final class IocbWriter
         return append(Opcode.NOP, cookie, 0, 0, 0, 0, 0, 0, 0);
     }
 
-    /** Appends {@code syscall(number, a0..a5)}; the arguments go to the kernel unchecked. */
+    /**
+     * Appends {@code syscall(number, a0..a5)} without saying how many arguments it reads, so all six are
+     * passed; the arguments go to the kernel unchecked.
+     *
+     * @throws IllegalArgumentException if the number is outside 0 .. 2^24 - 1.
+     */
     public IocbWriter raw(final long cookie, final int number, final long a0, final long a1, final long a2, final long a3,
         final long a4, final long a5)
     {
-        return append(Opcode.RAW, cookie, number, a0, a1, a2, a3, a4, a5);
+        return raw(cookie, number, IocbDescriptor.RAW_ARGS_NOT_GIVEN, a0, a1, a2, a3, a4, a5);
+    }
+
+    /**
+     * Appends {@code syscall(number, a0..a5)} for a syscall that reads at most {@code maxArgs} arguments;
+     * the arguments go to the kernel unchecked.
+     *
+     * @param maxArgs 1..6 (1 for a syscall that takes none), from the syscall's signature: the arguments
+     *                past it may reach the kernel as any value; up to 4, the engine's call allocates
+     *                nothing. 0: not given, all six are passed.
+     * @throws IllegalArgumentException if the number is outside 0 .. 2^24 - 1 or maxArgs outside 0..6.
+     */
+    public IocbWriter raw(final long cookie, final int number, final int maxArgs, final long a0, final long a1,
+        final long a2, final long a3, final long a4, final long a5)
+    {
+        return append(Opcode.RAW, cookie, IocbDescriptor.rawAux(number, maxArgs), a0, a1, a2, a3, a4, a5);
     }
 
     public IocbWriter pread(final long cookie, final int fd, final long buf, final long count, final long offset)

@@ -10,7 +10,12 @@ public final class Opcode
 {
     /** Does nothing; res = 0. */
     public static final int NOP = 0;
-    /** {@code syscall(aux, a0..a5)}. Arguments go to the kernel unchecked: pass no pointers you do not own. */
+    /**
+     * {@code syscall(number, a0..a5)}: aux holds the number (bits 0..23) and, in its high byte, the most
+     * arguments the syscall reads (1..6), or 0 if not given ({@link IocbDescriptor#rawAux}); arguments past
+     * that count may reach the kernel as any value. Arguments go to the kernel unchecked: pass no
+     * pointers you do not own.
+     */
     public static final int RAW = 1;
     /** {@code pread(a0 fd, a1 buf, a2 count, a3 offset)}. */
     public static final int PREAD = 2;

@@ -3,6 +3,7 @@ package io.syslet.pool;
 import io.syslet.abi.AddrInfoDescriptor;
 import io.syslet.abi.BufferRef;
 import io.syslet.abi.Errno;
+import io.syslet.abi.IocbDescriptor;
 import io.syslet.abi.IovDescriptor;
 import io.syslet.abi.Opcode;
 import io.syslet.attributes.AttributeId;
@@ -31,6 +32,8 @@ final class Dispatch
     private static final int POLLFD_LENGTH = 8;
     private static final int MAX_POLL_FDS = 1 << 16;
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
+    /** The most arguments of a RAW syscall that the allocation-free binding passes. */
+    private static final int SHORT_RAW_ARGS = 4;
 
     private static final int[] WORKER_CLASS = new int[Opcode.COUNT];
     private static final boolean[] INTERRUPTIBLE = new boolean[Opcode.COUNT];
@@ -96,6 +99,21 @@ final class Dispatch
         }
     }
 
+    /**
+     * {@code syscall(number, a0..a5)}. A syscall declared to read at most {@link #SHORT_RAW_ARGS} arguments
+     * goes through the 4-argument binding, which does not allocate; see {@link io.syslet.pool.natives.LibC}.
+     */
+    private static long raw(final Slot s)
+    {
+        final int number = IocbDescriptor.rawNumber(s.aux);
+        final int maxArgs = IocbDescriptor.rawMaxArgs(s.aux);
+        if (maxArgs != IocbDescriptor.RAW_ARGS_NOT_GIVEN && maxArgs <= SHORT_RAW_ARGS)
+        {
+            return result(LIBC.syscall(number, s.a0, s.a1, s.a2, s.a3));
+        }
+        return result(LIBC.syscall(number, s.a0, s.a1, s.a2, s.a3, s.a4, s.a5));
+    }
+
     private static long executeOnce(final Slot s, final Scratch scratch, final RegisteredBuffers buffers)
     {
         switch (s.opcode)
@@ -103,7 +121,7 @@ final class Dispatch
             case Opcode.NOP:
                 return 0;
             case Opcode.RAW:
-                return result(LIBC.syscall(s.aux, s.a0, s.a1, s.a2, s.a3, s.a4, s.a5));
+                return raw(s);
             case Opcode.PREAD:
                 return pread(s, scratch, buffers);
             case Opcode.PWRITE:

@@ -240,6 +240,12 @@ class BadInputTest
                 (b, at) -> b.putShort(at + IocbDescriptor.FLAGS_OFFSET, (short)0x8000)),
             malformed("aux on a non-RAW op", MIN_LENGTH, "sets aux, which only RAW uses, for nop",
                 (b, at) -> b.putInt(at + IocbDescriptor.AUX_OFFSET, 7)),
+            malformed("RAW declaring 7 arguments", MIN_LENGTH, "declares 7 arguments for RAW syscall 39",
+                (b, at) ->
+                {
+                    b.putShort(at + IocbDescriptor.OPCODE_OFFSET, (short)Opcode.RAW);
+                    b.putInt(at + IocbDescriptor.AUX_OFFSET, 7 << IocbDescriptor.RAW_MAX_ARGS_SHIFT | 39);
+                }),
             malformed("truncated header", 40, "has 40 bytes, fewer than the 72", (b, at) -> { }),
             malformed("truncated body", MIN_LENGTH, "has length 80 but only 72 bytes remain",
                 (b, at) -> b.putInt(at + IocbDescriptor.LENGTH_OFFSET, MIN_LENGTH + 8)),

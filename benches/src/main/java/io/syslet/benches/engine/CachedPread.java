@@ -14,8 +14,13 @@ import java.util.concurrent.TimeUnit;
 /**
  * Random 4 KiB preads of a 64 MiB file that is in the page cache, one completed read per invocation, so
  * the score is reads/s. The engine and AsynchronousFileChannel run at queue depth 1 and 32 (parameter
- * {@code depth}, on their states); the JNR pread on the calling thread is the limit neither can beat
- * with one submitting thread at depth 1.
+ * {@code depth}, on their states); the JNR pread on the calling thread is the limit.
+ *
+ * <p>The engine runs in the four combinations of {@code immediate} and {@code attrs} (issue 4): with the
+ * immediate path on (the default setup) a cached read completes inside submit on this thread; off
+ * ({@code FLAG_NO_IMMEDIATE}) it goes through the engine's own worker pool like any op. Each with no
+ * attributes and with LATENCY + CACHE, whose events the benchmark checks carry both. The peers have no
+ * attributes and no immediate path: they run once per depth.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -25,7 +30,10 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = {"--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED"})
 public class CachedPread
 {
-    /** The engine: pread iocbs from a reused IocbWriter, events reaped by getEvents into a reused buffer. */
+    /**
+     * The engine: pread iocbs from a reused IocbWriter, events reaped by getEvents into a reused buffer;
+     * immediate path on or off, attributes or none.
+     */
     @Benchmark
     public int syslet(final SysletPreadState engine)
     {

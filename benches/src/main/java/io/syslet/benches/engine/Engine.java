@@ -7,6 +7,7 @@ import io.syslet.abi.EventDescriptor;
 import io.syslet.abi.IocbDescriptor;
 import io.syslet.abi.IocbWriter;
 import io.syslet.abi.SetupParams;
+import io.syslet.attributes.AttributeId;
 import io.syslet.ring.EntryDescriptor;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -29,8 +30,10 @@ final class Engine
      * ({@code max(4, 2 * nproc)}).
      */
     static final int WORKERS = 4;
+    /** An iocb that asks for no attributes. */
+    static final int[] NO_ATTRIBUTES = new int[0];
     /** Bytes one event takes in a getEvents destination: record header + an event without attributes. */
-    static final int EVENT_SPAN = EntryDescriptor.align(EntryDescriptor.RECORD_HEADER_LENGTH + EventDescriptor.MIN_LENGTH);
+    static final int EVENT_SPAN = eventSpan(NO_ATTRIBUTES);
     /** Longest a benchmark waits for an event before it fails: a lost completion must not hang the run. */
     static final long REAP_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
@@ -44,10 +47,59 @@ final class Engine
      */
     static SetupParams params()
     {
+        return params(true);
+    }
+
+    /**
+     * @param immediate false for {@link SetupParams#FLAG_NO_IMMEDIATE}: every op goes to a worker, a cached
+     *                  pread included (the engine's own pool path).
+     */
+    static SetupParams params(final boolean immediate)
+    {
         return new SetupParams()
-            .flags(SetupParams.FLAG_NO_EVENTFD)
+            .flags(SetupParams.FLAG_NO_EVENTFD | (immediate ? 0 : SetupParams.FLAG_NO_IMMEDIATE))
             .boundedWorkers(WORKERS)
             .unboundedWorkers(WORKERS);
+    }
+
+    /**
+     * @param name a benchmark parameter: {@code none}, or {@code latency_cache} for the LATENCY and CACHE
+     *             attributes (what issue 4 asks the immediate path to carry at almost no cost).
+     * @return the attribute ids an iocb lists.
+     */
+    static int[] attributes(final String name)
+    {
+        switch (name)
+        {
+            case "none":
+                return NO_ATTRIBUTES;
+            case "latency_cache":
+                return new int[]{AttributeId.LATENCY, AttributeId.CACHE};
+            default:
+                throw new IllegalArgumentException("attrs=" + name + ": expected none or latency_cache");
+        }
+    }
+
+    /**
+     * @return bytes of the attribute TLVs of an event whose iocb listed {@code ids}, every one answered OK.
+     */
+    static int attributesLength(final int[] ids)
+    {
+        int length = 0;
+        for (final int id : ids)
+        {
+            length += AttributeId.maxTlvLength(id);
+        }
+        return length;
+    }
+
+    /**
+     * @return bytes one event with those attributes takes in a getEvents destination.
+     */
+    static int eventSpan(final int[] ids)
+    {
+        return EntryDescriptor.align(EntryDescriptor.RECORD_HEADER_LENGTH + EventDescriptor.MIN_LENGTH +
+            attributesLength(ids));
     }
 
     /**
@@ -65,7 +117,17 @@ final class Engine
      */
     static IocbWriter writer(final int iocbs)
     {
-        return new IocbWriter(direct(iocbs * IocbDescriptor.length(0)));
+        return writer(iocbs, 0);
+    }
+
+    /**
+     * @param iocbs      how many iocbs one submission holds.
+     * @param attributes how many attribute ids each lists.
+     * @return a writer whose buffer takes that many.
+     */
+    static IocbWriter writer(final int iocbs, final int attributes)
+    {
+        return new IocbWriter(direct(iocbs * IocbDescriptor.length(attributes)));
     }
 
     /**
@@ -94,7 +156,17 @@ final class Engine
     static int reap(final AioContext context, final UnsafeBuffer events, final int maxEvents, final int minEvents,
         final EventCursor cursor)
     {
-        final int bytes = context.getEvents(events, 0, maxEvents * EVENT_SPAN, minEvents, REAP_TIMEOUT_NANOS);
+        return reapBytes(context, events, maxEvents * EVENT_SPAN, minEvents, cursor);
+    }
+
+    /**
+     * {@link #reap(AioContext, UnsafeBuffer, int, int, EventCursor)} into at most {@code maxBytes}, for
+     * events that carry attributes.
+     */
+    static int reapBytes(final AioContext context, final UnsafeBuffer events, final int maxBytes, final int minEvents,
+        final EventCursor cursor)
+    {
+        final int bytes = context.getEvents(events, 0, maxBytes, minEvents, REAP_TIMEOUT_NANOS);
         if (bytes == 0)
         {
             throw new IllegalStateException("no event within " + TimeUnit.NANOSECONDS.toSeconds(REAP_TIMEOUT_NANOS) +
@@ -129,6 +201,43 @@ final class Engine
         {
             throw new IllegalStateException("expected res " + expected + ", got " + event);
         }
+    }
+
+    /**
+     * @throws IllegalStateException if the event's res is not {@code expected} or it does not carry
+     * {@code attributesLength} bytes of attributes (every one asked for, answered OK).
+     */
+    static void expect(final Event event, final long expected, final int attributesLength)
+    {
+        expectRes(event, expected);
+        if (event.attributesLength() != attributesLength)
+        {
+            throw new IllegalStateException("expected " + attributesLength + " bytes of attributes, got " + event);
+        }
+    }
+
+    /**
+     * Submits everything the writer holds, then reaps until as many events came back, each checked to
+     * have {@code expectedRes}: the raw path at its simplest, one batch in flight.
+     *
+     * @return events reaped.
+     */
+    static int submitAndReap(final AioContext context, final IocbWriter writer, final UnsafeBuffer events,
+        final EventCursor cursor, final long expectedRes)
+    {
+        final int count = writer.count();
+        submitAll(context, writer);
+        int reaped = 0;
+        while (reaped < count)
+        {
+            reap(context, events, count - reaped, count - reaped, cursor);
+            while (cursor.next())
+            {
+                expectRes(cursor.event(), expectedRes);
+                reaped++;
+            }
+        }
+        return reaped;
     }
 
     /**

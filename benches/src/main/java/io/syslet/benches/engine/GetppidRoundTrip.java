@@ -30,11 +30,18 @@ public class GetppidRoundTrip
     /** Non-capturing, so one instance for the whole run: the peer allocates only what supplyAsync does. */
     private static final Supplier<Integer> GETPPID = () -> LIBC.getppid();
 
-    /** The engine: a RAW iocb, syscall(SYS_getppid). */
+    /** The engine: a RAW iocb, syscall(SYS_getppid), argument count not given. */
     @Benchmark
     public long syslet_raw(final SysletRoundTripState engine)
     {
         return engine.rawGetppid();
+    }
+
+    /** The engine: the same RAW iocb declaring at most 1 argument, which takes the allocation-free call. */
+    @Benchmark
+    public long syslet_raw_counted(final SysletRoundTripState engine)
+    {
+        return engine.rawGetppidCounted();
     }
 
     /** The engine: a NOP iocb, no syscall on the worker. */

@@ -48,6 +48,19 @@ public class SysletRoundTripState
     }
 
     /**
+     * The same RAW op declaring that getppid reads at most 1 argument (it takes none; the count is an upper
+     * bound and 0 means "not given"): the engine then calls a shorter syscall() binding that does not
+     * allocate.
+     *
+     * @return the parent's pid, checked.
+     */
+    public long rawGetppidCounted()
+    {
+        writer.raw(1, getppidNumber, 1, 0, 0, 0, 0, 0, 0);
+        return roundTrip(parentPid);
+    }
+
+    /**
      * A NOP: what the engine costs with no syscall at all (it still goes through a worker).
      *
      * @return 0, checked.
@@ -60,9 +73,7 @@ public class SysletRoundTripState
 
     private long roundTrip(final long expectedRes)
     {
-        Engine.submitAll(context, writer);
-        Engine.reap(context, events, 1, 1, cursor);
-        Engine.expectRes(Engine.nextEvent(cursor), expectedRes);
+        Engine.submitAndReap(context, writer, events, cursor, expectedRes);
         return expectedRes;
     }
 

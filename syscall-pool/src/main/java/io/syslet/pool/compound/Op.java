@@ -1,5 +1,6 @@
 package io.syslet.pool.compound;
 
+import io.syslet.abi.IocbDescriptor;
 import io.syslet.abi.Opcode;
 
 import java.util.concurrent.Callable;
@@ -49,11 +50,22 @@ public final class Op
         return of(Opcode.NOP, 0, 0, 0, 0, 0, 0);
     }
 
-    /** {@code syscall(number, a0..a5)}, unchecked. */
+    /** {@code syscall(number, a0..a5)}, unchecked, all six arguments passed. */
     public static Op raw(final int number, final long a0, final long a1, final long a2, final long a3, final long a4,
         final long a5)
     {
-        return new Op(Opcode.RAW, number, a0, a1, a2, a3, a4, a5, ANY_RESULT, new int[0], null);
+        return raw(number, IocbDescriptor.RAW_ARGS_NOT_GIVEN, a0, a1, a2, a3, a4, a5);
+    }
+
+    /**
+     * {@code syscall(number, a0..a5)}, unchecked, for a syscall that reads at most {@code maxArgs}
+     * arguments (see {@link IocbDescriptor#rawAux}).
+     */
+    public static Op raw(final int number, final int maxArgs, final long a0, final long a1, final long a2,
+        final long a3, final long a4, final long a5)
+    {
+        return new Op(Opcode.RAW, IocbDescriptor.rawAux(number, maxArgs), a0, a1, a2, a3, a4, a5, ANY_RESULT,
+            new int[0], null);
     }
 
     /** A pread; fewer than {@code count} bytes is a short result. */

@@ -58,7 +58,24 @@ public interface LibC
 
     void freeaddrinfo(long res);
 
+    /**
+     * glibc's variadic {@code syscall(number, ...)} with all six arguments. Seven native parameters: JNR-FFI's
+     * allocation-free calls stop at six, so each call builds a heap invocation buffer (72 bytes).
+     */
     long syscall(long number, long a0, long a1, long a2, long a3, long a4, long a5);
+
+    /**
+     * The same {@code syscall()} with four arguments, for a syscall that reads at most four: five native
+     * parameters, which JNR-FFI calls through its generated stub, without allocating. syscall() still hands
+     * the kernel a fifth and a sixth argument, taken from where a sixth and seventh parameter would be
+     * (registers and stack the stub leaves as they are), values such a syscall ignores.
+     *
+     * <p>Not five arguments (six native parameters): JNR-FFI 2.3.7's x86-64 stub compiler loads the sixth
+     * integer parameter from {@code [rsp + 0]}, the return address, instead of {@code [rsp + 16]}
+     * ({@code X86_64StubCompiler}: {@code disp = 8 + (4 - i) * 8}), so a five-argument syscall would get a
+     * code address as its fifth argument; statx writes its result there.
+     */
+    long syscall(long number, long a0, long a1, long a2, long a3);
 
     int eventfd(int initval, int flags);
 
