@@ -31,6 +31,8 @@ final class Scratch
     final long address = buffer.addressOffset();
     /** The native thread id of the thread that owns this scratch. */
     final int tid;
+    /** Holds a pread the immediate path tries on this thread before it has a request slot. */
+    final Slot inlineSlot = new Slot(-1);
     /** Builds event attributes in {@link #buffer}. */
     final io.syslet.attributes.AttributeWriter attributes = new io.syslet.attributes.AttributeWriter();
     // Readings taken before a measured call (see Measurements).

@@ -208,6 +208,18 @@ final class Slot
     }
 
     /**
+     * Takes what the immediate path learnt about this op on the submitting thread (its cache answer and
+     * the bytes it already read), so the worker goes on from there.
+     */
+    void takeImmediateAttempt(final Slot attempt)
+    {
+        cacheOutcome = attempt.cacheOutcome;
+        cacheBytes = attempt.cacheBytes;
+        bytesDone = attempt.bytesDone;
+        submitNanos = attempt.submitNanos;
+    }
+
+    /**
      * @param id an attribute id.
      * @return true if the iocb listed it.
      */

@@ -49,6 +49,8 @@ public final class SysletContext implements AioContext
     /** getevents sleeps in slices this long so that destroy never waits for a caller's whole timeout. */
     private static final long WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     private static final long DEFAULT_DESTROY_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** Submission id of an op the immediate path completed without a slot: slot 0xFFFFFFFF, generation 0. */
+    public static final long INLINE_SUBMISSION_ID = 0xFFFF_FFFFL;
 
     private final SetupParams params;
     private final RingRegion region;
@@ -198,19 +200,27 @@ public final class SysletContext implements AioContext
                     }
                     break;
                 }
+                final int iocbLength = iocbs.getInt(position + IocbDescriptor.LENGTH_OFFSET);
+                final Scratch scratch = isImmediateCandidate(iocbs, position) ? callerScratch.get() : null;
+                if (scratch != null && completedInline(iocbs, position, scratch))
+                {
+                    accepted++;
+                    position += iocbLength;
+                    continue;
+                }
                 final Slot slot = acquireSlot(accepted == 0);
                 if (slot == null)
                 {
                     break;
                 }
-                slot.load(iocbs, position);
-                if (!cacheVisible)
+                load(slot, iocbs, position);
+                if (scratch != null)
                 {
-                    slot.attributeMask &= ~(1 << AttributeId.CACHE);
+                    slot.takeImmediateAttempt(scratch.inlineSlot); // a miss or a partial read: the worker goes on
                 }
                 start(slot);
                 accepted++;
-                position += iocbs.getInt(position + IocbDescriptor.LENGTH_OFFSET);
+                position += iocbLength;
             }
             return accepted;
         }
@@ -232,6 +242,7 @@ public final class SysletContext implements AioContext
         {
             final Slot slot = acquireSlot(true);
             slot.loadCallable(cookie, op);
+            slot.submitNanos = 0;
             start(slot);
         }
         finally
@@ -309,19 +320,29 @@ public final class SysletContext implements AioContext
             "-byte event; the ring's largest event is " + ring.maxPayloadLength() + " bytes (ring capacity / 8 - 16)";
     }
 
+    /**
+     * Copies a well-formed iocb into a slot and stamps its submission time (read only if the op wants
+     * the latency attribute).
+     */
+    private void load(final Slot slot, final DirectBuffer iocbs, final int position)
+    {
+        slot.load(iocbs, position);
+        if (!cacheVisible)
+        {
+            slot.attributeMask &= ~(1 << AttributeId.CACHE);
+        }
+        slot.submitNanos = slot.wants(AttributeId.LATENCY) ? System.nanoTime() : 0;
+    }
+
     private void start(final Slot slot)
     {
         final int generation = slot.generation() + 1;
-        slot.submitNanos = System.nanoTime();
         if (!Dispatch.isSupported(slot.opcode))
         {
             // Nothing to run: complete inline, so an unknown op costs no thread hop and cannot disturb the batch.
-            completeInline(slot, generation, -Errno.ENOSYS, callerScratch.get());
-            return;
-        }
-        if (slot.opcode == Opcode.PREAD && immediate && (slot.flags & IocbDescriptor.FLAG_NO_IMMEDIATE) == 0 &&
-            tryImmediate(slot, generation))
-        {
+            slot.setState(generation, Slot.DONE);
+            slot.eventFlags |= FLAG_IMMEDIATE;
+            releaseAndPublish(slot, generation, -Errno.ENOSYS, callerScratch.get());
             return;
         }
         slot.setState(generation, Slot.QUEUED); // release: the worker that takes it sees every field above
@@ -329,35 +350,42 @@ public final class SysletContext implements AioContext
     }
 
     /**
+     * @return true for a pread the immediate path may take: on, not refused by the iocb, and no events
+     * waiting on the overflow list (an inline op takes no place in the limit, so it must not add to the
+     * list).
+     */
+    private boolean isImmediateCandidate(final DirectBuffer iocbs, final int position)
+    {
+        return immediate && (iocbs.getShort(position + IocbDescriptor.OPCODE_OFFSET) & 0xFFFF) == Opcode.PREAD &&
+            (iocbs.getShort(position + IocbDescriptor.FLAGS_OFFSET) & IocbDescriptor.FLAG_NO_IMMEDIATE) == 0 &&
+            !ring.isOverflowPending();
+    }
+
+    /**
      * The immediate path: a pread whose bytes are all in the page cache completes here, on the submitting
-     * thread, with no thread hop. Its event still goes through the ring.
+     * thread, with no thread hop and without taking a request slot. Its event still goes through the
+     * ring, so reapers see one stream.
      *
      * @return true if the op completed; false if it must go to a worker (a miss, a partial read, or a
-     * filesystem without RWF_NOWAIT), with what was learnt kept in the slot.
+     * filesystem without RWF_NOWAIT), with what was learnt in {@code scratch.inlineSlot}.
      */
-    private boolean tryImmediate(final Slot slot, final int generation)
+    private boolean completedInline(final DirectBuffer iocbs, final int position, final Scratch scratch)
     {
-        final Scratch scratch = callerScratch.get();
+        final Slot slot = scratch.inlineSlot;
+        load(slot, iocbs, position);
         Measurements.before(slot, scratch);
         final long res = Dispatch.classifyNowait(slot, Dispatch.nowaitPread(slot, scratch, buffers), slot.a2);
         Measurements.after(slot, scratch);
         if (res == Dispatch.CONTINUE)
         {
-            slot.ran = false; // the worker measures the call that does the work
             return false;
         }
-        completeInline(slot, generation, res, scratch);
-        return true;
-    }
-
-    private void completeInline(final Slot slot, final int generation, final long res, final Scratch scratch)
-    {
-        slot.setState(generation, Slot.DONE);
         if (cacheVisible)
         {
             slot.eventFlags |= FLAG_IMMEDIATE;
         }
-        releaseAndPublish(slot, generation, res, scratch);
+        publishEvent(buildEvent(slot, INLINE_SUBMISSION_ID, res, scratch), scratch);
+        return true;
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -416,8 +444,13 @@ public final class SysletContext implements AioContext
 
     private void offerEvent(final int length, final Scratch scratch)
     {
-        ring.offer(RECORD_TYPE, scratch.buffer, Scratch.EVENT_OFFSET, length);
+        publishEvent(length, scratch);
         unpublished.decrementAndGet();
+    }
+
+    private void publishEvent(final int length, final Scratch scratch)
+    {
+        ring.offer(RECORD_TYPE, scratch.buffer, Scratch.EVENT_OFFSET, length);
         if (eventFd >= 0 && (header.getIntVolatile(RingDescriptor.OWNER_FLAGS_OFFSET) & OwnerFlags.NOTIFY_DISABLED) == 0)
         {
             LIBC.write(eventFd, scratch.address + Scratch.ONE_OFFSET, 8);
