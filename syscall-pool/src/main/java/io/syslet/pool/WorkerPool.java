@@ -9,6 +9,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
+import static io.syslet.pool.natives.Natives.LIBC;
+
 /**
  * One worker class: a bounded lock-free queue of slots and up to {@code maxWorkers} threads that run
  * them. Workers spin a little on an empty queue, then park; an idle worker retires after the idle
@@ -23,6 +25,8 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class WorkerPool
 {
+    private static final int PR_SET_TIMERSLACK = 29;
+
     interface Runner
     {
         void run(Slot slot, Scratch scratch);
@@ -180,7 +184,10 @@ final class WorkerPool
         @Override
         public void run()
         {
-            final Scratch scratch = new Scratch(io.syslet.pool.natives.Natives.LIBC.gettid());
+            final Scratch scratch = new Scratch(LIBC.gettid());
+            // Timer slack (50 us by default) would stretch every timed sleep a worker runs; ops ask for
+            // exact times.
+            LIBC.prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0);
             try
             {
                 while (true)

@@ -98,4 +98,6 @@ public interface LibC
     int clock_gettime(int clockId, long timespec);
 
     int getrusage(int who, long usage);
+
+    int prctl(int option, long arg2, long arg3, long arg4, long arg5);
 }
