@@ -48,6 +48,13 @@ public final class SysletContext implements AioContext
     private static final long CANCEL_RESIGNAL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     /** getevents sleeps in slices this long so that destroy never waits for a caller's whole timeout. */
     private static final long WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    /**
+     * How often getevents looks at an empty ring before it sleeps: a few microseconds, less than the
+     * wake-up it saves (a futex wait and wake on each side) when events come in quick succession.
+     */
+    private static final int REAPER_SPIN_LOOKS = 64;
+    /** In-flight count up to which getevents spins before it sleeps. */
+    private static final int FEW_IN_FLIGHT = 2;
     private static final long DEFAULT_DESTROY_NANOS = TimeUnit.SECONDS.toNanos(5);
     /** Submission id of an op the immediate path completed without a slot: slot 0xFFFFFFFF, generation 0. */
     public static final long INLINE_SUBMISSION_ID = 0xFFFF_FFFFL;
@@ -534,7 +541,12 @@ public final class SysletContext implements AioContext
             final long deadline = System.nanoTime() + Math.max(0, timeoutNanos);
             int written = 0;
             int events = 0;
-            boolean mayWait = !haveState || ring.stateToken() == seenState;
+            final boolean mayWait = !haveState || ring.stateToken() == seenState;
+            // With one or two ops in flight the next event is most likely the caller's own, due in
+            // microseconds: looking a few more times saves a futex sleep and wake on each side. With many in
+            // flight, sleeping at once lets events pile up into one batch, which costs fewer wake-ups, for
+            // workers and reaper alike, than taking them one by one.
+            int idleLooks = unpublished.get() <= FEW_IN_FLIGHT ? 0 : REAPER_SPIN_LOOKS;
             while (true)
             {
                 final int token = ring.stateToken();
@@ -558,7 +570,7 @@ public final class SysletContext implements AioContext
                 {
                     return written;
                 }
-                if (bytes == 0)
+                if (bytes == 0 && ++idleLooks > REAPER_SPIN_LOOKS)
                 {
                     try
                     {
@@ -569,6 +581,10 @@ public final class SysletContext implements AioContext
                         Thread.currentThread().interrupt();
                         return written;
                     }
+                }
+                else if (bytes == 0)
+                {
+                    Thread.onSpinWait();
                 }
             }
         }
