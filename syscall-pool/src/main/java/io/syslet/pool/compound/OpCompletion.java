@@ -37,28 +37,18 @@ public final class OpCompletion extends Completion
     @Override
     void onStart()
     {
+        final boolean cancelledFirst;
         synchronized (this)
         {
-            if (isCanceled())
-            {
-                // cancelled before it started: never submitted
-            }
-            else
-            {
-                submitted = true;
-            }
+            cancelledFirst = isCanceled();
+            submitted = !cancelledFirst;
         }
-        if (!submittedNow())
+        if (cancelledFirst)
         {
-            complete(canceledResult(), 0, false);
+            complete(canceledResult(), 0, false); // cancelled before it started: never submitted
             return;
         }
         owner.submit(this);
-    }
-
-    private synchronized boolean submittedNow()
-    {
-        return submitted;
     }
 
     @Override
