@@ -132,6 +132,11 @@ final class EventFormat
         {
             json.value("CANCELED");
         }
+        final int unknown = event.flags() & ~(EventDescriptor.FLAG_IMMEDIATE | EventDescriptor.FLAG_CANCELED);
+        if (unknown != 0)
+        {
+            json.value("0x" + Integer.toHexString(unknown));
+        }
         json.endArray();
         json.name("attributes").beginObject();
         attributes.wrap(event.buffer(), event.offset() + EventDescriptor.ATTRIBUTES_OFFSET, event.attributesLength());

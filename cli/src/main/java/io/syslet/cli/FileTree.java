@@ -2,13 +2,13 @@ package io.syslet.cli;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.FileVisitOption;
 import java.nio.file.FileVisitResult;
 import java.nio.file.FileVisitor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 
@@ -68,7 +68,7 @@ final class FileTree
         {
             try
             {
-                Files.walkFileTree(root, EnumSet.noneOf(java.nio.file.FileVisitOption.class), maxDepth, tree.visitor());
+                Files.walkFileTree(root, EnumSet.noneOf(FileVisitOption.class), maxDepth, tree.visitor());
             }
             catch (final IOException e)
             {
@@ -76,11 +76,6 @@ final class FileTree
             }
         }
         return tree;
-    }
-
-    List<Path> files()
-    {
-        return Collections.unmodifiableList(files);
     }
 
     private FileVisitor<Path> visitor()

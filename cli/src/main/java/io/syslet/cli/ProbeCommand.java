@@ -23,6 +23,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.Charset;
+import java.nio.file.FileVisitOption;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -311,7 +312,7 @@ final class ProbeCommand implements Callable<Integer>
         final Path[] found = new Path[1];
         try
         {
-            Files.walkFileTree(dir, EnumSet.noneOf(java.nio.file.FileVisitOption.class), 3, new SimpleFileVisitor<>()
+            Files.walkFileTree(dir, EnumSet.noneOf(FileVisitOption.class), 3, new SimpleFileVisitor<>()
             {
                 @Override
                 public FileVisitResult visitFile(final Path file, final BasicFileAttributes attrs)

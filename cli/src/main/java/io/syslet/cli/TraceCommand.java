@@ -6,6 +6,7 @@ import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -104,6 +105,12 @@ final class TraceCommand implements Callable<Integer>
         settings.evict = evict;
         settings.jfr = jfr;
         settings.ringFile = ringFile;
+        if (ringFile != null)
+        {
+            final Path parent = ringFile.toAbsolutePath().getParent();
+            check(parent != null && Files.isDirectory(parent), "--ring-file " + ringFile + ": no such directory " + parent);
+            check(!Files.isDirectory(ringFile), "--ring-file " + ringFile + " is a directory");
+        }
         check(settings.memoryBytes() <= MAX_MEMORY, "--files-in-flight x --depth x --chunk needs " +
             Sizes.format(settings.memoryBytes()) + " of buffers, more than " + Sizes.format(MAX_MEMORY));
         return settings;

@@ -108,7 +108,7 @@ final class TraceResult
         out.println();
         final long evidence = cacheHits + cacheMisses + cachePartial;
         out.printf("page cache  %,d hits, %,d misses, %,d partial: %s hits (pread, RWF_NOWAIT evidence)%n",
-            cacheHits, cacheMisses, cachePartial, evidence == 0 ? "n/a" : String.format("%.1f%%", 100 * hitRatio()));
+            cacheHits, cacheMisses, cachePartial, evidence == 0 ? "n/a" : percent(cacheHits, evidence));
         if (cacheUnsupported > 0 || cacheUnmeasured > 0)
         {
             out.printf("            %,d reads on filesystems without RWF_NOWAIT (no evidence, not misses), %,d failed " +
@@ -116,7 +116,7 @@ final class TraceResult
         }
         out.printf("immediate   %,d reads completed on the submitting thread, with no thread hop%n", immediate);
         out.printf("blocked     %,d of %,d ops slept in the kernel (%s)%n", blocked(), blockedMeasured(),
-            blockedMeasured() == 0 ? "n/a" : String.format("%.1f%%", 100.0 * blocked() / blockedMeasured()));
+            blockedMeasured() == 0 ? "n/a" : percent(blocked(), blockedMeasured()));
         out.printf("off-CPU     %.3f s in all, beside %.3f s on CPU, inside the syscalls%n",
             offCpuNanos / 1e9, cpuNanos / 1e9);
         printProblems(out, "unreadable", unreadable);
@@ -143,11 +143,23 @@ final class TraceResult
             out.print(micros(histogram.getTotalCount() == 0 ? -1 : histogram.getMaxValue(), 10));
             if (service)
             {
-                out.printf(" %7d %7s", stats.errors, stats.blockedMeasured == 0 ? "-" :
-                    String.format("%.1f%%", 100.0 * stats.blocked / stats.blockedMeasured));
+                out.printf(" %7d %7s", stats.errors, percent(stats.blocked, stats.blockedMeasured));
             }
             out.println();
         }
+    }
+
+    /**
+     * @return {@code "12.5%"}; {@code "<0.1%"} rather than a 0.0% that hides a few; {@code "-"} of nothing.
+     */
+    private static String percent(final long part, final long whole)
+    {
+        if (whole == 0)
+        {
+            return "-";
+        }
+        final double percent = 100.0 * part / whole;
+        return part > 0 && percent < 0.1 ? "<0.1%" : String.format("%.1f%%", percent);
     }
 
     private static String micros(final long nanos, final int width)
