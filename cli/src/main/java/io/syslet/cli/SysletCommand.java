@@ -4,14 +4,15 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * Entry point of the {@code syslet} command.
+ * Entry point of the {@code syslet} command. With no arguments it runs {@code trace} of the running JDK.
  */
 @Command(
     name = "syslet",
     mixinStandardHelpOptions = true,
     version = "syslet 0.1.0",
-    description = "Asynchronous blocking syscalls with completions in a lock-free variable-length ring.",
-    subcommands = { RingDemoCommand.class })
+    description = "Asynchronous blocking syscalls with completions in a lock-free variable-length ring. " +
+        "With no command: trace the running JDK.",
+    subcommands = { TraceCommand.class, ProbeCommand.class, DumpCommand.class, RingDemoCommand.class })
 public final class SysletCommand implements Runnable
 {
     @CommandLine.Spec
@@ -36,13 +37,26 @@ public final class SysletCommand implements Runnable
     public static int execute(final String... args)
     {
         final CommandLine commandLine = new CommandLine(new SysletCommand());
-        // Bad input (an option value the ring refuses) is a usage error: 2, like picocli's own; anything else is 1.
+        // Bad input (an option value or a path the command refuses) is a usage error: 2, like picocli's own;
+        // anything else is 1. Either way one line, so scripts can show it as is.
         commandLine.setExecutionExceptionHandler((ex, cl, parseResult) ->
         {
-            cl.getErr().println("syslet: " + ex.getMessage());
+            cl.getErr().println("syslet: " + oneLine(ex.getMessage() != null ? ex.getMessage() : ex.toString()));
             return ex instanceof IllegalArgumentException ? 2 : 1;
         });
-        return commandLine.execute(args.length == 0 ? new String[] { "ring-demo" } : args);
+        commandLine.setParameterExceptionHandler((ex, args1) ->
+        {
+            final CommandLine failed = ex.getCommandLine();
+            failed.getErr().println("syslet: " + oneLine(ex.getMessage()) + " (see '" +
+                failed.getCommandSpec().qualifiedName() + " --help')");
+            return CommandLine.ExitCode.USAGE;
+        });
+        return commandLine.execute(args.length == 0 ? new String[] { "trace" } : args);
+    }
+
+    private static String oneLine(final String message)
+    {
+        return message.strip().replaceAll("\\s*\\R\\s*", "; ");
     }
 
     @Override

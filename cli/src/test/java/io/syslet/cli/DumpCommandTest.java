@@ -1,0 +1,178 @@
+package io.syslet.cli;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static io.syslet.cli.MiniJson.at;
+import static io.syslet.cli.MiniJson.longAt;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class DumpCommandTest
+{
+    private static final int PUBLISHED = 40;
+
+    @TempDir
+    Path dir;
+
+    private Process writer;
+
+    @AfterEach
+    void stopWriter() throws InterruptedException
+    {
+        if (writer != null)
+        {
+            writer.destroyForcibly();
+            writer.waitFor();
+        }
+    }
+
+    @Test
+    void dumpDecodesEveryEventAnotherJvmPublishedAndTakesNone() throws Exception
+    {
+        final Path ring = dir.resolve("events.ring");
+        startWriter(ring, "publish", Integer.toString(PUBLISHED));
+
+        final CliRun run = CliRun.run("dump", ring.toString(), "--json");
+        assertEquals(0, run.exitCode, run.toString());
+        final Map<Long, Map<String, Object>> byCookie = new HashMap<>();
+        for (final Map<String, Object> event : run.jsonLines())
+        {
+            assertEquals(null, byCookie.put(longAt(event, "cookie"), event), "each event once: " + event);
+        }
+        assertEquals(PUBLISHED, byCookie.size(), run.out);
+        for (int i = 0; i < PUBLISHED; i++)
+        {
+            final Map<String, Object> event = byCookie.get(RingWriterMain.FIRST_COOKIE + i);
+            final String[] expected = RingWriterMain.expected(i);
+            assertEquals(expected[0], at(event, "op"), event.toString());
+            assertEquals(Long.parseLong(expected[1]), longAt(event, "res"), event.toString());
+            if (expected[0].equals("openat"))
+            {
+                assertEquals("ENOENT", at(event, "error"));
+            }
+            if (expected[0].equals("pread"))
+            {
+                final long submit = longAt(event, "attributes", "latency", "submit");
+                final long start = longAt(event, "attributes", "latency", "start");
+                final long end = longAt(event, "attributes", "latency", "end");
+                final long publish = longAt(event, "attributes", "latency", "publish");
+                assertTrue(submit <= start && start <= end && end <= publish, event.toString());
+                assertTrue(Set.of("HIT", "MISS", "PARTIAL").contains(at(event, "attributes", "cache", "outcome")),
+                    "a file on disk: " + event);
+                assertEquals((long)RingWriterMain.DATA_BYTES, longAt(event, "attributes", "bytes"));
+            }
+            else
+            {
+                assertEquals(Map.of(), at(event, "attributes"), "only the preads asked for attributes");
+            }
+        }
+
+        final CliRun text = CliRun.run("dump", ring.toString());
+        assertEquals(0, text.exitCode, text.toString());
+        assertTrue(text.out.lines().anyMatch(line -> line.contains(" cookie=1001 op=openat res=-2 (ENOENT) flags=-")),
+            text.out);
+        assertTrue(text.out.lines().anyMatch(line -> line.matches(
+            "@\\d+ cookie=1002 op=pread res=4096 flags=\\S+ latency=\\{queue=.*us service=.*us total=.*us} " +
+                "cache=(HIT|MISS|PARTIAL)\\(\\d+ B cached\\) bytes=4096")), text.out);
+        assertTrue(text.out.startsWith("# ring " + ring + ": capacity 1048576 bytes, head 0, tail "), text.out);
+        assertTrue(text.out.endsWith("# " + PUBLISHED + " records\n"), "dump takes nothing: the second look sees " +
+            "them all again\n" + text.out);
+    }
+
+    @Test
+    void followSeesEachNewEventOfAnOwnerThatConsumesThem() throws Exception
+    {
+        final Path ring = dir.resolve("stream.ring");
+        startWriter(ring, "stream");
+        final int count = 30;
+        final CliRun run = CliRun.run("dump", ring.toString(), "--follow", "--count", Integer.toString(count), "--json",
+            "--timeout", "60s");
+        assertEquals(0, run.exitCode, run.toString());
+        final List<Map<String, Object>> events = run.jsonLines();
+        assertEquals(count, events.size(), "no missed bytes at one small event every 2 ms in a 1 MiB ring:\n" + run.out);
+        final long first = longAt(events.get(0), "cookie");
+        for (int i = 0; i < count; i++)
+        {
+            final Map<String, Object> event = events.get(i);
+            assertEquals(first + i, longAt(event, "cookie"), "consecutive: " + run.out);
+            assertEquals("nop", at(event, "op"));
+            assertEquals(0, longAt(event, "res"));
+            assertTrue(longAt(event, "attributes", "latency", "submit") > 0, event.toString());
+        }
+    }
+
+    @Test
+    void aFileThatIsNotARingIsAUsageErrorOnOneLine() throws IOException
+    {
+        final Path junk = dir.resolve("junk.ring");
+        final byte[] bytes = new byte[512 + 4096];
+        new Random(3).nextBytes(bytes);
+        Files.write(junk, bytes);
+        final CliRun run = CliRun.run("dump", junk.toString());
+        assertEquals(2, run.exitCode, run.toString());
+        assertTrue(run.err.startsWith("syslet: ring file " + junk + ": magic 0x"), run.err);
+        assertEquals(1, run.err.lines().count(), run.err);
+
+        final CliRun missing = CliRun.run("dump", dir.resolve("none.ring").toString());
+        assertEquals(2, missing.exitCode, missing.toString());
+        assertEquals("syslet: " + dir.resolve("none.ring") + ": no such ring file\n", missing.err);
+    }
+
+    /**
+     * Starts RingWriterMain in its own JVM, with this JVM's test class path, and waits for its READY.
+     */
+    private void startWriter(final Path ring, final String... mode) throws Exception
+    {
+        final List<String> command = new ArrayList<>(List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED", "-Xmx64m", "-XX:TieredStopAtLevel=1",
+            "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+            RingWriterMain.class.getName(), ring.toString(), dir.toString()));
+        command.addAll(List.of(mode));
+        final Path errors = dir.resolve("writer.err");
+        writer = new ProcessBuilder(command).redirectError(errors.toFile()).start();
+        final BufferedReader out = new BufferedReader(new InputStreamReader(writer.getInputStream(), StandardCharsets.UTF_8));
+        // A safety net against a writer that never gets ready, not a speed requirement.
+        final String line = CompletableFuture.supplyAsync(() ->
+        {
+            try
+            {
+                return out.readLine();
+            }
+            catch (final IOException e)
+            {
+                return "IOException " + e;
+            }
+        }).get(120, TimeUnit.SECONDS);
+        assertEquals("READY", line, () -> "the writer JVM did not get ready: " + readQuietly(errors));
+    }
+
+    private static String readQuietly(final Path file)
+    {
+        try
+        {
+            return Files.readString(file);
+        }
+        catch (final IOException e)
+        {
+            return e.toString();
+        }
+    }
+}
