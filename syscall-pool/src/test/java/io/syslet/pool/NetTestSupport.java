@@ -476,26 +476,7 @@ final class NetTestSupport
      */
     static Map<Integer, String> openFds()
     {
-        final Map<Integer, String> fds = new TreeMap<>();
-        try (Stream<Path> entries = Files.list(Paths.get("/proc/self/fd")))
-        {
-            for (final Path entry : entries.collect(Collectors.toList()))
-            {
-                try
-                {
-                    fds.put(Integer.parseInt(entry.getFileName().toString()), Files.readSymbolicLink(entry).toString());
-                }
-                catch (final IOException e)
-                {
-                    // The listing's own directory fd, gone by the time we read the link.
-                }
-            }
-        }
-        catch (final IOException e)
-        {
-            throw new UncheckedIOException(e);
-        }
-        return fds;
+        return new TreeMap<>(SysletTestSupport.openFds());
     }
 
     /**
