@@ -233,10 +233,44 @@ final class Dispatch
         {
             return buf;
         }
+        final long done = s.bytesDone;
         final UnsafeBuffer out = scratch.buffer;
-        out.putLong(Scratch.IOV_OFFSET, buf);
-        out.putLong(Scratch.IOV_OFFSET + 8, s.a2);
-        return result(LIBC.preadv2((int)s.a0, scratch.address + Scratch.IOV_OFFSET, 1, s.a3, RWF_NOWAIT));
+        out.putLong(Scratch.IOV_OFFSET, buf + done);
+        out.putLong(Scratch.IOV_OFFSET + 8, s.a2 - done);
+        return result(LIBC.preadv2((int)s.a0, scratch.address + Scratch.IOV_OFFSET, 1, s.a3 + done, RWF_NOWAIT));
+    }
+
+    /**
+     * Tries a pread without blocking and reads the answer as evidence about the page cache. A short
+     * answer is most often the end of the file, not a partly cached range: ask again for the rest (a few
+     * times) before calling it partial, so that the last chunk of a cached file needs no worker.
+     *
+     * @return the op's final res, or {@link #CONTINUE} if the rest needs a blocking read.
+     */
+    static long probePread(final Slot s, final Scratch scratch, final RegisteredBuffers buffers)
+    {
+        final long res = classifyNowait(s, nowaitPread(s, scratch, buffers), s.a2);
+        for (int ask = 0; res == CONTINUE && s.cacheOutcome == CacheOutcome.PARTIAL && ask < 3; ask++)
+        {
+            final long more = nowaitPread(s, scratch, buffers);
+            if (more == 0)
+            {
+                s.cacheOutcome = CacheOutcome.HIT; // end of file: all of it came from the cache
+                return s.bytesDone;
+            }
+            if (more < 0)
+            {
+                break; // EAGAIN: the rest really is not cached
+            }
+            s.bytesDone += more;
+            s.cacheBytes += more;
+            if (s.bytesDone == s.a2)
+            {
+                s.cacheOutcome = CacheOutcome.HIT;
+                return s.bytesDone;
+            }
+        }
+        return res;
     }
 
     /**
@@ -284,7 +318,7 @@ final class Dispatch
     {
         if (probesCache(s))
         {
-            final long res = classifyNowait(s, nowaitPread(s, scratch, buffers), s.a2);
+            final long res = probePread(s, scratch, buffers);
             if (res != CONTINUE)
             {
                 return res;

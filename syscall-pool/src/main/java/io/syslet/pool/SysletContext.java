@@ -381,7 +381,7 @@ public final class SysletContext implements AioContext
         final Slot slot = scratch.inlineSlot;
         load(slot, iocbs, position);
         Measurements.before(slot, scratch);
-        final long res = Dispatch.classifyNowait(slot, Dispatch.nowaitPread(slot, scratch, buffers), slot.a2);
+        final long res = Dispatch.probePread(slot, scratch, buffers);
         Measurements.after(slot, scratch);
         if (res == Dispatch.CONTINUE)
         {

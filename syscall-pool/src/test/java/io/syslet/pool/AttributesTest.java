@@ -376,6 +376,24 @@ class AttributesTest
     }
 
     @Test
+    void readPastTheEndOfACachedFileIsAHitOnTheSubmittingThread() throws IOException
+    {
+        final Path file = writeSynced(dir.resolve("tail.bin"), 10_000);
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final int fd = open(file);
+            assertEquals(10_000, LIBC.pread(fd, memory.addressOffset(), 16_384, 0)); // cache it
+            final int buf = ctx.registerBuffer(memory);
+            writer.pread(1, fd, BufferRef.of(buf, 0), 16_384, 0).attributes(AttributeId.CACHE, AttributeId.WORKER_TID);
+            final Event event = submitOne(ctx);
+            assertEquals(10_000, event.res(), "a short read at the end of the file");
+            assertEquals(EventDescriptor.FLAG_IMMEDIATE, event.flags() & EventDescriptor.FLAG_IMMEDIATE);
+            assertEquals(CacheOutcome.HIT, find(attributes(event), AttributeId.CACHE).cacheOutcome(), describe(event));
+            assertEquals(LIBC.gettid(), find(attributes(event), AttributeId.WORKER_TID).workerTid());
+        }
+    }
+
+    @Test
     void cacheSideChannelCanBeClosed() throws IOException
     {
         final Path file = writeSynced(dir.resolve("secret.bin"), 65536);
