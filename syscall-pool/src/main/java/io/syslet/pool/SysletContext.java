@@ -538,10 +538,11 @@ public final class SysletContext implements AioContext
                 throw new AioException(Errno.EINVAL, "destination of " + dst.capacity() + " bytes cannot take " +
                     maxBytes + " bytes at offset " + offset);
             }
-            final long deadline = System.nanoTime() + Math.max(0, timeoutNanos);
+            long deadline = 0;
+            boolean clockRead = false; // read the clock only once there is something to wait for
             int written = 0;
             int events = 0;
-            final boolean mayWait = !haveState || ring.stateToken() == seenState;
+            final boolean mayWait = timeoutNanos > 0 && (!haveState || ring.stateToken() == seenState);
             // With one or two ops in flight the next event is most likely the caller's own, due in
             // microseconds: looking a few more times saves a futex sleep and wake on each side. With many in
             // flight, sleeping at once lets events pile up into one batch, which costs fewer wake-ups, for
@@ -565,7 +566,13 @@ public final class SysletContext implements AioContext
                 {
                     return written;
                 }
-                final long left = deadline - System.nanoTime();
+                final long now = System.nanoTime();
+                if (!clockRead)
+                {
+                    deadline = now + timeoutNanos;
+                    clockRead = true;
+                }
+                final long left = deadline - now;
                 if (left <= 0)
                 {
                     return written;
