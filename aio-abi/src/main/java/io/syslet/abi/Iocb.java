@@ -1,5 +1,6 @@
 package io.syslet.abi;
 
+import io.syslet.attributes.AttributeId;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
@@ -91,6 +92,23 @@ public final class Iocb
                 rawNumber(aux) + " (aux bits 24..31); a syscall reads at most " + ARG_COUNT;
         }
         return null;
+    }
+
+    /**
+     * @param buffer a buffer holding a well-formed iocb.
+     * @param offset where it starts.
+     * @return bytes of the largest event its op can publish: the fixed part plus, for each attribute
+     * it lists, that attribute's largest TLV (docs/ABI.md section 20).
+     */
+    public static int eventLength(final DirectBuffer buffer, final int offset)
+    {
+        final int count = buffer.getShort(offset + ATTRIBUTE_COUNT_OFFSET) & 0xFFFF;
+        int length = EventDescriptor.MIN_LENGTH;
+        for (int i = 0; i < count; i++)
+        {
+            length += AttributeId.maxTlvLength(buffer.getShort(offset + ATTRIBUTES_OFFSET + i * 2) & 0xFFFF);
+        }
+        return length;
     }
 
     /**

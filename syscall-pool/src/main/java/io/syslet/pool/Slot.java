@@ -1,6 +1,7 @@
 package io.syslet.pool;
 
 import io.syslet.abi.EventDescriptor;
+import io.syslet.abi.Iocb;
 import io.syslet.abi.IocbDescriptor;
 import io.syslet.attributes.AttributeId;
 import org.agrona.DirectBuffer;
@@ -180,16 +181,14 @@ final class Slot
         final int count = iocb.getShort(offset + ATTRIBUTE_COUNT_OFFSET) & 0xFFFF;
         attributeCount = count;
         int mask = 0;
-        int length = EventDescriptor.MIN_LENGTH;
         for (int i = 0; i < count; i++)
         {
             final int id = iocb.getShort(offset + ATTRIBUTES_OFFSET + i * 2) & 0xFFFF;
             attributeIds[i] = (short)id;
             mask |= AttributeId.isKnown(id) ? 1 << id : 0;
-            length += AttributeId.maxTlvLength(id);
         }
         attributeMask = mask;
-        eventLength = length;
+        eventLength = Iocb.eventLength(iocb, offset);
         callable = null;
         reset();
     }

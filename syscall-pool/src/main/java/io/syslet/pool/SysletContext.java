@@ -313,17 +313,13 @@ public final class SysletContext implements AioContext
      */
     private String eventTooLarge(final DirectBuffer iocbs, final int offset)
     {
-        final int count = iocbs.getShort(offset + IocbDescriptor.ATTRIBUTE_COUNT_OFFSET) & 0xFFFF;
-        int length = MIN_LENGTH;
-        for (int i = 0; i < count; i++)
-        {
-            length += AttributeId.maxTlvLength(iocbs.getShort(offset + IocbDescriptor.ATTRIBUTES_OFFSET + i * 2) & 0xFFFF);
-        }
+        final int length = Iocb.eventLength(iocbs, offset);
         if (length <= ring.maxPayloadLength())
         {
             return null;
         }
-        return "iocb at byte " + offset + " lists " + count + " attributes, which make a " + length +
+        return "iocb at byte " + offset + " lists " +
+            (iocbs.getShort(offset + IocbDescriptor.ATTRIBUTE_COUNT_OFFSET) & 0xFFFF) + " attributes, which make a " + length +
             "-byte event; the ring's largest event is " + ring.maxPayloadLength() + " bytes (ring capacity / 8 - 16)";
     }
 
@@ -415,9 +411,7 @@ public final class SysletContext implements AioContext
             canceledInQueue.decrementAndGet();
             return;
         }
-        Measurements.before(slot, scratch);
-        long res = Dispatch.execute(slot, scratch, buffers);
-        Measurements.after(slot, scratch);
+        long res = executeMeasured(slot, scratch);
         if (!slot.transition(generation, Slot.RUNNING, Slot.DONE))
         {
             // CANCEL_REQUESTED. Under the slot's lock, so that no interrupt for this op lands after DONE.
@@ -434,6 +428,17 @@ public final class SysletContext implements AioContext
             }
         }
         releaseAndPublish(slot, generation, res, scratch);
+    }
+
+    /**
+     * Runs the slot's op on this thread, taking the readings its attributes ask for around the call.
+     */
+    private long executeMeasured(final Slot slot, final Scratch scratch)
+    {
+        Measurements.before(slot, scratch);
+        final long res = Dispatch.execute(slot, scratch, buffers);
+        Measurements.after(slot, scratch);
+        return res;
     }
 
     /**
@@ -813,9 +818,7 @@ public final class SysletContext implements AioContext
             long res = -Errno.ENOSYS;
             if (Dispatch.isSupported(slot.opcode))
             {
-                Measurements.before(slot, scratch);
-                res = Dispatch.execute(slot, scratch, buffers);
-                Measurements.after(slot, scratch);
+                res = executeMeasured(slot, scratch);
             }
             slot.eventFlags = FLAG_IMMEDIATE;
             final int length = buildEvent(slot, 0, res, scratch);

@@ -227,10 +227,24 @@ public final class Completions
             }
             return;
         }
+        if (!mayCompleteInline(op))
+        {
+            return; // its event comes later, to whoever polls
+        }
         // An op that completed inline has its event in the ring already: run its chain here, now.
         final UnsafeBuffer buffer = reapBuffers.get();
         final int bytes = context.getEvents(buffer, 0, buffer.capacity(), 0, 0);
         dispatch(buffer, bytes, node);
+    }
+
+    /**
+     * @return true for the ops the engine may complete inside submit: a pread (the immediate path) and
+     * an opcode it does not implement (-ENOSYS at once). Reaping after any other submit would only take
+     * other ops' delayed events onto the submitting thread.
+     */
+    private static boolean mayCompleteInline(final Op op)
+    {
+        return op.opcode == Opcode.PREAD || op.opcode < 0 || op.opcode >= Opcode.COUNT;
     }
 
     private int dispatch(final UnsafeBuffer buffer, final int bytes, final OpCompletion justSubmitted)
