@@ -32,9 +32,9 @@ def signed32(v): return v - (1 << 32) if v & 0x80000000 else v
 def align8(n): return (n + 7) & ~7
 
 
-def check(stamp, length, typ):
-    """check = ~stamp ^ (length * 0x9E3779B1) ^ type, all modulo 2^32 (section 4.1)."""
-    return (~stamp ^ (length * 0x9E3779B1) ^ typ) & MASK32
+def check(stamp, length, typ, salt):
+    """check = ~stamp ^ (length * 0x9E3779B1) ^ type ^ salt, all modulo 2^32 (section 4.1)."""
+    return (~stamp ^ (length * 0x9E3779B1) ^ typ ^ salt) & MASK32
 
 
 def expect(field, found, ok, expected):
@@ -60,7 +60,7 @@ def validate(m):
     return {'magic': magic, 'abi_version': u32(m, 4), 'header_length': u32(m, 8),
             'capacity': cap, 'max_record_length': u32(m, 16), 'compat_features': u32(m, 20),
             'incompat_features': incompat, 'owner_flags': u32(m, 28),
-            'initial_position': u32(m, 32), 'tail': u32(m, TAIL_WORD),
+            'initial_position': u32(m, 32), 'check_salt': u32(m, 36), 'tail': u32(m, TAIL_WORD),
             'producer_flags': u32(m, TAIL_WORD + 4), 'head_cache': u32(m, HEAD_CACHE),
             'head': u32(m, HEAD)}
 
@@ -92,9 +92,10 @@ class Ring:
             off = HEADER_LENGTH + (p & self.mask)
             word = self.w64[off // 8]                       # the commit word, in one load
             stamp, length = word & MASK32, signed32(word >> 32)
-            if stamp != p or length == 0:
+            salt = self.hdr['check_salt']
+            if length == 0 or stamp != (p ^ salt if length < 0 else p):
                 return                                      # reserved, not committed: stop here
-            if length < 0:                                  # skip entry
+            if length < 0:                                  # skip entry (its stamp is p ^ salt)
                 if -length != self.cap - (p & self.mask):
                     raise BadRing(f'ring damaged at position {p}: skip length {-length} '
                                   f'does not reach the end of the data area')
@@ -103,9 +104,9 @@ class Ring:
                 continue
             typ, chk = i32(self.m, off + 8), u32(self.m, off + 12)
             if not RECORD_HEADER <= length <= self.hdr['max_record_length'] \
-                    or chk != check(p, length, typ):
+                    or chk != check(p, length, typ, salt):
                 raise BadRing(f'ring damaged at position {p}: length {length}, type {typ}, '
-                              f'check {chk:#x} (expected {check(p, length, typ):#x})')
+                              f'check {chk:#x} (expected {check(p, length, typ, salt):#x})')
             nxt = (p + align8(length)) & MASK32
             payload = bytes(self.m[off + RECORD_HEADER:off + length])   # copy first
             yield p, nxt, None if typ == PADDING else (typ, payload)

@@ -30,6 +30,7 @@ final class RingPeeker
 
     private final AtomicBuffer region;
     private final int capacity;
+    private final int salt;
     private final int mask;
     private final int maxRecordLength;
     private int position;
@@ -47,6 +48,7 @@ final class RingPeeker
         this.region = region;
         this.mask = capacity - 1;
         this.maxRecordLength = RingDescriptor.maxRecordLength(capacity);
+        this.salt = region.getInt(RingDescriptor.CHECK_SALT_OFFSET);
         this.position = head();
     }
 
@@ -150,7 +152,7 @@ final class RingPeeker
             final long word = region.getLongVolatile(offset);
             final int stamp = EntryDescriptor.stamp(word);
             final int length = EntryDescriptor.length(word);
-            if (stamp != p || length == 0)
+            if (length == 0 || stamp != (length < 0 ? EntryDescriptor.skipStamp(p, salt) : p))
             {
                 // Reserved and not committed yet, or already overwritten by a later lap: the tail tells which.
                 return isLapped(p) ? lapped(p, false) : NOTHING;
@@ -177,7 +179,7 @@ final class RingPeeker
                 return lapped(p, false); // overwritten while copying: the copy may be torn
             }
             final int type = dst.getInt(dstOffset + EntryDescriptor.TYPE_OFFSET);
-            if (dst.getInt(dstOffset + EntryDescriptor.CHECK_OFFSET) != EntryDescriptor.check(p, length, type))
+            if (dst.getInt(dstOffset + EntryDescriptor.CHECK_OFFSET) != EntryDescriptor.check(p, length, type, salt))
             {
                 return damagedOrLapped(p, "check word does not match stamp, length and type " + type);
             }

@@ -12,21 +12,24 @@ package io.syslet.ring;
  *  |  stamp: the u32 position this entry was written for           |  0  \ commit word (u64),
  *  |  length: header + payload bytes, unaligned, &gt;= 16            |  4  / written last, release
  *  |  type: &gt;= 1 for user records, -1 for an aborted record      |  8
- *  |  check: ~stamp ^ (length * 0x9E3779B1) ^ type   (mod 2^32)    | 12
+ *  |  check: ~stamp ^ (length * 0x9E3779B1) ^ type ^ salt (mod 2^32)| 12
  *  |  payload: length - 16 bytes ...                               | 16
  *  |  ... zero to seven bytes of alignment, not part of the record |
  *  +---------------------------------------------------------------+
  * </pre>
  *
  * <p>A <b>skip entry</b> (length &lt; 0) fills the end of the data area when the next record would
- * cross it. It is only the commit word: {@code stamp} and {@code length = -(capacity - offset)}; a
- * skip is valid only if it reaches exactly to the end. It can be as short as 8 bytes.
+ * cross it. It is only the commit word: {@code stamp = position ^ salt} and
+ * {@code length = -(capacity - offset)}; a skip is valid only if it reaches exactly to the end. It can be
+ * as short as 8 bytes.
  *
- * <p>A commit word whose stamp differs from the position being read, or whose length is 0, is
+ * <p>A commit word whose stamp differs from the position being read (for a skip, position ^ salt), or
+ * whose length is 0, is
  * <b>not committed</b>: either stale bytes from an earlier lap or a reservation not yet committed.
  * Stamping entries with their position is what makes stale reads detectable without ever zeroing
- * consumed memory (zeroing races with other consumers that still read it); {@code check} makes stale
- * payload bytes that happen to look like a commit word fail validation.
+ * consumed memory (zeroing races with other consumers that still read it). {@code check}, keyed by the
+ * region's random salt ({@link RingDescriptor#CHECK_SALT_OFFSET}), makes stale payload bytes that look like
+ * a header fail validation, even bytes written on purpose to look like one.
  */
 public final class EntryDescriptor
 {
@@ -72,11 +75,25 @@ public final class EntryDescriptor
      * @param stamp  position the record was written for.
      * @param length record length.
      * @param type   record type.
+     * @param salt   the region's check salt.
      * @return the value stored at {@link #CHECK_OFFSET}.
      */
-    public static int check(final int stamp, final int length, final int type)
+    public static int check(final int stamp, final int length, final int type, final int salt)
     {
-        return ~stamp ^ (length * CHECK_MULTIPLIER) ^ type;
+        return ~stamp ^ (length * CHECK_MULTIPLIER) ^ type ^ salt;
+    }
+
+    /**
+     * Stamp of a skip entry. A skip is only its commit word, with no room for a check word, so its stamp
+     * carries the salt instead: leftover bytes cannot pass for a skip without it.
+     *
+     * @param position position of the skip.
+     * @param salt     the region's check salt.
+     * @return the value stored at {@link #STAMP_OFFSET}.
+     */
+    public static int skipStamp(final int position, final int salt)
+    {
+        return position ^ salt;
     }
 
     /**

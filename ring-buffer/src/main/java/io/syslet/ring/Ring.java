@@ -28,8 +28,11 @@ import static io.syslet.ring.RingDescriptor.*;
  * A consumer copies the record at head into its own buffer, then claims it by CAS on head. A failed
  * CAS means another consumer took it; the copy is discarded. A successful CAS proves the copy is
  * whole: producers only write behind head, and head had not moved. Consumed memory is never zeroed
- * (that would race with a consumer still copying); each entry carries the position it was written for,
- * so bytes left from an earlier lap never look committed. {@link #poll} waits for a producer that has
+ * (that would race with a consumer still copying), and consumers never read tail (that would pull the
+ * line every producer CASes): an entry counts as committed when it carries the position it was written
+ * for, and a record also a check word keyed by the region's random salt. An earlier lap's header has
+ * the wrong stamp; its payload bytes would need the exact stamp and the salted check, which random data
+ * matches with odds of 2^-64 and data crafted without the salt with odds of 2^-32. {@link #poll} waits for a producer that has
  * reserved the record at head but not yet committed it, so it behaves as a linearizable FIFO queue;
  * {@link #read} is the batch form and returns what is committed without waiting.
  *
@@ -60,6 +63,8 @@ public final class Ring
     private final int capacity;
     private final int mask;
     private final int maxRecordLength;
+    /** The region's check salt: a committed record's check word depends on it. */
+    private final int salt;
     private final ReentrantLock overflowLock = new ReentrantLock();
     private final OverflowList overflow = new OverflowList();
     private final Sleepers sleepers = new Sleepers();
@@ -89,6 +94,7 @@ public final class Ring
         this.buffer = buffer;
         this.mask = capacity - 1;
         this.maxRecordLength = RingDescriptor.maxRecordLength(capacity);
+        this.salt = buffer.getInt(CHECK_SALT_OFFSET);
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -117,7 +123,7 @@ public final class Ring
      */
     public void commit(final int index)
     {
-        publish(checkOpenReservation(index), false);
+        publishChecked(index, false);
     }
 
     /**
@@ -128,7 +134,7 @@ public final class Ring
      */
     public void abort(final int index)
     {
-        publish(checkOpenReservation(index), true);
+        publishChecked(index, true);
     }
 
     /**
@@ -202,7 +208,8 @@ public final class Ring
             // Acquire: if the stamp matches, the header and payload written before the commit are visible.
             final long commitWord = buffer.getLongVolatile(offset);
             final int length = EntryDescriptor.length(commitWord);
-            if (stamp(commitWord) != head || length == 0 || !isReserved(head))
+            final int advance = committedSpan(commitWord, head, offset);
+            if (advance == 0)
             {
                 // Volatile: read after the commit word, so "tail == head" means empty at this instant.
                 final long tailWord = buffer.getLongVolatile(TAIL_WORD_OFFSET);
@@ -216,14 +223,6 @@ public final class Ring
                 }
                 // Otherwise a producer reserved head and has not committed: wait for it (keeps poll linearizable).
                 idle = backOff(idle);
-                continue;
-            }
-
-            final int advance = entrySpan(head, offset, length);
-            if (advance == 0)
-            {
-                // Bytes changed under us: head moved on (a retry sees the new head) or the ring is damaged.
-                checkHeadMoved(head);
                 continue;
             }
             if (length > 0 && buffer.getInt(offset + TYPE_OFFSET) != PADDING_TYPE)
@@ -253,8 +252,8 @@ public final class Ring
     }
 
     /**
-     * Takes a batch: copies whole committed records, headers included, each at an 8-byte-aligned offset,
-     * into {@code dst} until the next one would pass {@code maxBytes}, then claims them all with one CAS.
+     * Takes a batch: copies whole committed records, headers included, each at an 8-byte-aligned offset
+     * (the bytes between a record's end and the next offset are unspecified), into {@code dst} until the next one would pass {@code maxBytes}, then claims them all with one CAS.
      * Does not wait for producers that are mid-commit. If the ring is empty and the overflow list is not,
      * flushes first.
      *
@@ -278,22 +277,19 @@ public final class Ring
             final int head = buffer.getIntVolatile(HEAD_POSITION_OFFSET);
             int position = head;
             int written = 0;
+            // Records that lie back to back in the ring are copied with one copy, alignment bytes included: they
+            // land at the same aligned offsets as one by one, and a batch of small records pays one copy, not one
+            // per record. A skip, padding or the end of the batch closes the run.
+            int runOffset = 0;
+            int runBytes = 0;
             while (true)
             {
                 final int offset = dataOffset(position);
                 final long commitWord = buffer.getLongVolatile(offset);
                 final int length = EntryDescriptor.length(commitWord);
-                if (stamp(commitWord) != position || length == 0 || !isReserved(position))
-                {
-                    break;
-                }
-                final int advance = entrySpan(position, offset, length);
+                final int advance = committedSpan(commitWord, position, offset);
                 if (advance == 0)
                 {
-                    if (position == head)
-                    {
-                        checkHeadMoved(head);
-                    }
                     break;
                 }
                 if (length > 0 && buffer.getInt(offset + TYPE_OFFSET) != PADDING_TYPE)
@@ -307,10 +303,29 @@ public final class Ring
                         }
                         break;
                     }
-                    dst.putBytes(dstOffset + written, buffer, offset, length);
+                    if (runBytes == 0)
+                    {
+                        runOffset = offset;
+                    }
+                    runBytes += advance;
                     written += advance;
                 }
+                else if (runBytes != 0)
+                {
+                    dst.putBytes(dstOffset + written - runBytes, buffer, runOffset, runBytes);
+                    runBytes = 0;
+                }
                 position += advance;
+                if ((position & mask) == 0 && runBytes != 0)
+                {
+                    // The data area ends here: the next entry is at its start, not behind this run.
+                    dst.putBytes(dstOffset + written - runBytes, buffer, runOffset, runBytes);
+                    runBytes = 0;
+                }
+            }
+            if (runBytes != 0)
+            {
+                dst.putBytes(dstOffset + written - runBytes, buffer, runOffset, runBytes);
             }
 
             if (position == head)
@@ -499,44 +514,55 @@ public final class Ring
             }
             final int toEnd = capacity - (tail & mask);
             padding = required > toEnd ? toEnd : 0;
-            final int total = required + padding;
-            int head = buffer.getIntVolatile(HEAD_CACHE_OFFSET);
-            if (total > capacity - Positions.distance(head, tail))
+            if (required + padding > capacity - Positions.distance(buffer.getIntVolatile(HEAD_CACHE_OFFSET), tail) &&
+                !hasRoomBehindHead(tail, required + padding))
             {
-                head = buffer.getIntVolatile(HEAD_POSITION_OFFSET);
-                if (total > capacity - Positions.distance(head, tail))
-                {
-                    return INSUFFICIENT_CAPACITY;
-                }
-                // A stale cache is harmless: it is only ever behind head, so it can only under-report room.
-                buffer.putIntRelease(HEAD_CACHE_OFFSET, head);
+                return INSUFFICIENT_CAPACITY;
             }
         }
         while (!buffer.compareAndSetLong(TAIL_WORD_OFFSET, tailWord,
-            (tailWord & ((long)~FLAG_WAITERS << 32)) | ((tail + required + padding) & POSITION_MASK)));
+            (tailWord & ((long)~FLAG_WAITERS << 32)) | ((tail + padding + required) & POSITION_MASK)));
 
-        int position = tail;
-        if (padding != 0)
-        {
-            // Release: the skip is complete as soon as it is visible.
-            buffer.putLongRelease(dataOffset(tail), commitWord(tail, -padding));
-            position = tail + padding;
-        }
+        final int position = tail + padding;
         final int recordOffset = dataOffset(position);
-        // Stamp with length 0 = reserved, not committed. Until this lands a reader may see stale bytes,
-        // which the stamp and check reject.
+        // Stamp with length 0 = reserved, not committed. Until it lands a consumer at this position sees
+        // bytes of an earlier lap, which the stamp and the salted check reject.
         buffer.putLong(recordOffset, commitWord(position, 0));
         buffer.putInt(recordOffset + TYPE_OFFSET, type);
         final boolean wake = (tailWord & ((long)FLAG_WAITERS << 32)) != 0;
         buffer.putInt(recordOffset + CHECK_OFFSET, wake ? recordLength | WAKE_ON_COMMIT : recordLength);
+        if (padding != 0)
+        {
+            // Release, after the record's stamp: a consumer that steps over the skip finds that stamp.
+            buffer.putLongRelease(dataOffset(tail), commitWord(skipStamp(tail, salt), -padding));
+        }
         return recordOffset + RECORD_HEADER_LENGTH;
     }
 
-    private void publish(final int recordOffset, final boolean abort)
+    /**
+     * The slow half of the room check, once the head cache said no: reads head itself.
+     */
+    private boolean hasRoomBehindHead(final int tail, final int total)
+    {
+        final int head = buffer.getIntVolatile(HEAD_POSITION_OFFSET);
+        if (total > capacity - Positions.distance(head, tail))
+        {
+            return false;
+        }
+        // A stale cache is harmless: it is only ever behind head, so it can only under-report room.
+        buffer.putIntRelease(HEAD_CACHE_OFFSET, head);
+        return true;
+    }
+
+    /**
+     * Publishes the reservation at {@code recordOffset}.
+     *
+     * @param stamp   its position.
+     * @param pending its check field as the reservation left it: record length, plus WAKE_ON_COMMIT.
+     */
+    private void publish(final int recordOffset, final int stamp, final int pending, final boolean abort)
     {
         final AtomicBuffer buffer = this.buffer;
-        final int stamp = buffer.getInt(recordOffset + STAMP_OFFSET);
-        final int pending = buffer.getInt(recordOffset + CHECK_OFFSET);
         final int length = pending & ~WAKE_ON_COMMIT;
         final int type;
         if (abort)
@@ -548,13 +574,21 @@ public final class Ring
         {
             type = buffer.getInt(recordOffset + TYPE_OFFSET);
         }
-        buffer.putInt(recordOffset + CHECK_OFFSET, check(stamp, length, type));
+        buffer.putInt(recordOffset + CHECK_OFFSET, check(stamp, length, type, salt));
         // Release: payload, type and check are visible to anyone who sees this commit word.
         buffer.putLongRelease(recordOffset + COMMIT_WORD_OFFSET, commitWord(stamp, length));
         if (pending < 0)
         {
             sleepers.wakeAll();
         }
+    }
+
+    /** {@link #publish} for a reservation this class just made. */
+    private void publishOwn(final int index)
+    {
+        final int recordOffset = index - RECORD_HEADER_LENGTH;
+        publish(recordOffset, buffer.getInt(recordOffset + STAMP_OFFSET), buffer.getInt(recordOffset + CHECK_OFFSET),
+            false);
     }
 
     private boolean writeIfRoom(
@@ -566,7 +600,7 @@ public final class Ring
             return false;
         }
         buffer.putBytes(index, src, srcOffset, length);
-        publish(index - RECORD_HEADER_LENGTH, false);
+        publishOwn(index);
         return true;
     }
 
@@ -625,7 +659,7 @@ public final class Ring
                 return moved;
             }
             buffer.putBytes(index, payload);
-            publish(index - RECORD_HEADER_LENGTH, false);
+            publishOwn(index);
             overflow.remove();
             moved++;
         }
@@ -697,99 +731,107 @@ public final class Ring
             return false;
         }
         final long commitWord = buffer.getLongVolatile(dataOffset(head));
-        return stamp(commitWord) == head && EntryDescriptor.length(commitWord) != 0;
+        return committedSpan(commitWord, head, dataOffset(head)) != 0;
     }
 
     /**
-     * Validates a committed-looking entry at {@code position}.
+     * Whether the entry at {@code position} is committed, and how far it reaches.
      *
-     * @return bytes the entry spans in the data area, or 0 if its fields do not agree (stale bytes).
+     * <p>Committed means written for this position in this lap: a record carries the position as its stamp
+     * and a check word over stamp, length, type and the salt; a skip, which has no room for a check word,
+     * carries the position xor the salt and must reach exactly to the end of the data area. Anything else
+     * is a reservation not yet committed, or bytes of an earlier lap: leftover headers have a stamp a lap
+     * or more old, and leftover payload cannot match the salt unless it knows it.
+     *
+     * @param commitWord the word at {@code offset}, read with acquire.
+     * @return bytes the entry spans in the data area, or 0 if it is not committed.
      */
-    private int entrySpan(final int position, final int offset, final int length)
+    private int committedSpan(final long commitWord, final int position, final int offset)
     {
-        if (length < 0)
+        final int length = EntryDescriptor.length(commitWord);
+        if (length > 0)
         {
-            return -length == capacity - (position & mask) ? -length : 0;
+            if (stamp(commitWord) != position || length < RECORD_HEADER_LENGTH || length > maxRecordLength)
+            {
+                return 0;
+            }
+            final int type = buffer.getInt(offset + TYPE_OFFSET);
+            final int check = buffer.getInt(offset + CHECK_OFFSET);
+            return check == EntryDescriptor.check(position, length, type, salt) ? align(length) : 0;
         }
-        if (length < RECORD_HEADER_LENGTH || length > maxRecordLength)
-        {
-            return 0;
-        }
-        final int type = buffer.getInt(offset + TYPE_OFFSET);
-        final int check = buffer.getInt(offset + CHECK_OFFSET);
-        return check == EntryDescriptor.check(position, length, type) ? align(length) : 0;
-    }
-
-    private void checkHeadMoved(final int head)
-    {
-        if (buffer.getIntVolatile(HEAD_POSITION_OFFSET) == head)
-        {
-            throw new IllegalStateException("ring damaged: the entry at position " + Positions.unsigned(head) +
-                " carries its stamp but its length, type and check do not agree");
-        }
+        return length < 0 && stamp(commitWord) == skipStamp(position, salt) &&
+            -length == capacity - (position & mask) ? -length : 0;
     }
 
     /**
-     * Whether a reservation covers {@code position}, i.e. it is before tail. Bytes at a position no
-     * reservation covers are leftovers of an earlier lap and must never be taken for a record, however
-     * they look. Answers from the consumers' tail cache while it can, so that consumers do not pull the
-     * tail word's cache line, which every producer CASes, once per record.
+     * {@link #publish} for an index that came from outside: refuses anything that is not an open reservation
+     * before writing a byte. Reads the header once for both.
      */
-    private boolean isReserved(final int position)
-    {
-        if (Positions.isBefore(position, buffer.getIntVolatile(TAIL_CACHE_OFFSET)))
-        {
-            return true;
-        }
-        final int tail = buffer.getIntVolatile(TAIL_POSITION_OFFSET);
-        // Racing consumers may store older values: any tail ever read is at or behind the real one, which
-        // is all the cache promises.
-        buffer.putIntRelease(TAIL_CACHE_OFFSET, tail);
-        return Positions.isBefore(position, tail);
-    }
-
-    private int checkOpenReservation(final int index)
+    private void publishChecked(final int index, final boolean abort)
     {
         final int recordOffset = index - RECORD_HEADER_LENGTH;
         if (recordOffset < RingDescriptor.HEADER_LENGTH ||
             recordOffset > RingDescriptor.HEADER_LENGTH + capacity - RECORD_HEADER_LENGTH ||
             (recordOffset & (ALIGNMENT - 1)) != 0)
         {
-            throw new IllegalStateException("index " + index + " is not a reservation in this ring");
+            throw notAReservation(index);
         }
-        final long commitWord = buffer.getLongVolatile(recordOffset);
-        final int length = buffer.getInt(recordOffset + CHECK_OFFSET) & ~WAKE_ON_COMMIT;
-        if (EntryDescriptor.length(commitWord) != 0 || dataOffset(stamp(commitWord)) != recordOffset ||
+        final AtomicBuffer buffer = this.buffer;
+        // Volatile: another thread's commit of the same index must show as "not open", not be repeated.
+        final long reservedWord = buffer.getLongVolatile(recordOffset);
+        final int pending = buffer.getInt(recordOffset + CHECK_OFFSET);
+        final int length = pending & ~WAKE_ON_COMMIT;
+        if (EntryDescriptor.length(reservedWord) != 0 || dataOffset(stamp(reservedWord)) != recordOffset ||
             length < RECORD_HEADER_LENGTH || length > maxRecordLength)
         {
-            throw new IllegalStateException("index " + index + " is not an open reservation: already committed, " +
-                "aborted, or never reserved");
+            throw notOpen(index);
         }
-        return recordOffset;
+        publish(recordOffset, stamp(reservedWord), pending, abort);
+    }
+
+    private static IllegalStateException notAReservation(final int index)
+    {
+        return new IllegalStateException("index " + index + " is not a reservation in this ring");
+    }
+
+    private static IllegalStateException notOpen(final int index)
+    {
+        return new IllegalStateException("index " + index + " is not an open reservation: already committed, " +
+            "aborted, or never reserved");
     }
 
     private int checkedRecordLength(final int length)
     {
-        if (length < 0)
+        if (length < 0 || length > maxRecordLength - RECORD_HEADER_LENGTH)
         {
-            throw new IllegalArgumentException("payload length " + length + " is negative");
-        }
-        if (length > maxRecordLength - RECORD_HEADER_LENGTH)
-        {
-            throw new IllegalArgumentException("payload of " + length + " bytes exceeds the maximum of " +
-                (maxRecordLength - RECORD_HEADER_LENGTH) + " bytes for this ring (capacity " + capacity +
-                ", max record " + maxRecordLength + " bytes including the " + RECORD_HEADER_LENGTH + "-byte header)");
+            throw badPayloadLength(length);
         }
         return RECORD_HEADER_LENGTH + length;
+    }
+
+    private IllegalArgumentException badPayloadLength(final int length)
+    {
+        if (length < 0)
+        {
+            return new IllegalArgumentException("payload length " + length + " is negative");
+        }
+        return new IllegalArgumentException("payload of " + length + " bytes exceeds the maximum of " +
+            (maxRecordLength - RECORD_HEADER_LENGTH) + " bytes for this ring (capacity " + capacity +
+            ", max record " + maxRecordLength + " bytes including the " + RECORD_HEADER_LENGTH + "-byte header)");
     }
 
     private static int checkType(final int type)
     {
         if (type < 1)
         {
-            throw new IllegalArgumentException("record type " + type + " is reserved: user types are >= 1");
+            throw badType(type);
         }
         return type;
+    }
+
+    private static IllegalArgumentException badType(final int type)
+    {
+        return new IllegalArgumentException("record type " + type + " is reserved: user types are >= 1");
     }
 
     private int dataOffset(final int position)

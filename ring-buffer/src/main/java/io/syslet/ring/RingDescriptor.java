@@ -18,7 +18,8 @@ import static org.agrona.BitUtil.CACHE_LINE_LENGTH;
  *  |                     incompat features                         |  24
  *  |                     owner flags (never read by the ring)      |  28
  *  |                     initial position                          |  32
- *  |                     zero ...                                  |  36..127
+ *  |                     check salt (random, set at format)        |  36
+ *  |                     zero ...                                  |  40..127
  *  +---------------------------------------------------------------+
  *  |                     tail position   (u32) \ one u64 word,     | 128
  *  |                     producer flags  (u32) / CAS'd together    | 132
@@ -28,8 +29,7 @@ import static org.agrona.BitUtil.CACHE_LINE_LENGTH;
  *  |                     zero ...                                  | 260..383
  *  +---------------------------------------------------------------+
  *  |                     head position (u32)                       | 384
- *  |                     tail cache (hint for consumers)           | 388
- *  |                     zero ...                                  | 392..511
+ *  |                     zero ...                                  | 388..511
  *  +---------------------------------------------------------------+
  *  |                     data area: capacity bytes of entries      | 512
  *  |                     (see EntryDescriptor)                     |
@@ -64,6 +64,8 @@ public final class RingDescriptor
     public static final int INCOMPAT_FEATURES_OFFSET = 24;
     public static final int OWNER_FLAGS_OFFSET = 28;
     public static final int INITIAL_POSITION_OFFSET = 32;
+    /** Random u32 mixed into every record's check word, so that no payload can carry a valid-looking header. */
+    public static final int CHECK_SALT_OFFSET = 36;
 
     /** The u64 word: low half tail position, high half producer flags. */
     public static final int TAIL_WORD_OFFSET = 2 * CACHE_LINE_LENGTH;
@@ -71,8 +73,6 @@ public final class RingDescriptor
     public static final int PRODUCER_FLAGS_OFFSET = TAIL_WORD_OFFSET + 4;
     public static final int HEAD_CACHE_OFFSET = 4 * CACHE_LINE_LENGTH;
     public static final int HEAD_POSITION_OFFSET = 6 * CACHE_LINE_LENGTH;
-    /** A tail consumers saw, never ahead of tail; lives on the consumers' line. */
-    public static final int TAIL_CACHE_OFFSET = HEAD_POSITION_OFFSET + 4;
 
     /** Length of the header; the data area starts here. */
     public static final int HEADER_LENGTH = 8 * CACHE_LINE_LENGTH;

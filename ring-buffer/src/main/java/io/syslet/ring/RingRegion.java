@@ -13,6 +13,7 @@ import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
 
 import static io.syslet.ring.RingDescriptor.*;
 
@@ -28,6 +29,9 @@ public final class RingRegion implements AutoCloseable
 {
     /** The JVM flag every process that uses syslet needs (Agrona 2.x). */
     public static final String JVM_FLAG = "--add-opens java.base/jdk.internal.misc=ALL-UNNAMED";
+
+    /** Check salts must be unpredictable to whoever writes payloads, so not a seeded PRNG. */
+    private static final SecureRandom SALTS = new SecureRandom();
 
     private final AtomicBuffer buffer;
     private final ByteBuffer memory;
@@ -161,10 +165,10 @@ public final class RingRegion implements AutoCloseable
         buffer.putInt(COMPAT_FEATURES_OFFSET, COMPAT_FEATURES);
         buffer.putInt(INCOMPAT_FEATURES_OFFSET, INCOMPAT_FEATURES);
         buffer.putInt(INITIAL_POSITION_OFFSET, initialPosition);
+        buffer.putInt(CHECK_SALT_OFFSET, SALTS.nextInt());
         buffer.putInt(TAIL_POSITION_OFFSET, initialPosition);
         buffer.putInt(HEAD_CACHE_OFFSET, initialPosition);
         buffer.putInt(HEAD_POSITION_OFFSET, initialPosition);
-        buffer.putInt(TAIL_CACHE_OFFSET, initialPosition);
         // Release: a process that maps the file and sees the magic also sees every field written above.
         buffer.putIntRelease(MAGIC_OFFSET, MAGIC);
     }

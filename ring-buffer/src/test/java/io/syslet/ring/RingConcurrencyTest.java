@@ -91,7 +91,7 @@ final class RingConcurrencyTest
                     final int length = ring.poll(dst, 0);
                     if (length > 0)
                     {
-                        check(dst, 0, length, last, seen);
+                        check(ring, dst, 0, length, last, seen);
                         delivered.incrementAndGet();
                     }
                     else
@@ -116,7 +116,7 @@ final class RingConcurrencyTest
                     while (offset < written)
                     {
                         final int length = dst.getInt(offset + 4);
-                        check(dst, offset, length, last, seen);
+                        check(ring, dst, offset, length, last, seen);
                         delivered.incrementAndGet();
                         offset += align8(length);
                     }
@@ -200,6 +200,7 @@ final class RingConcurrencyTest
     }
 
     private static void check(
+        final Ring ring,
         final UnsafeBuffer dst, final int offset, final int length, final int[] last, final AtomicIntegerArray seen)
     {
         final int producer = dst.getInt(offset + 16);
@@ -207,7 +208,7 @@ final class RingConcurrencyTest
         assertTrue(producer >= 0 && producer < PRODUCERS, "producer " + producer);
         assertEquals(1 + producer, dst.getInt(offset + 8), "type");
         assertEquals(16 + 8 + (seq % 5) * 8 + seq % 3, length, "length of " + producer + "/" + seq);
-        assertEquals(expectedCheck(dst.getInt(offset), length, 1 + producer), dst.getInt(offset + 12), "check");
+        assertEquals(expectedCheck(salt(ring), dst.getInt(offset), length, 1 + producer), dst.getInt(offset + 12), "check");
         for (int i = 8; i < length - 16; i++)
         {
             assertEquals(patternByte(seq, i), dst.getByte(offset + 16 + i), "payload byte " + i);

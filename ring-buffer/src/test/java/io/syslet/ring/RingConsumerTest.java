@@ -56,7 +56,7 @@ final class RingConsumerTest
             int position = initial;
             for (int i = 0; i < LENGTHS.length; i++)
             {
-                assertRecord(dst, offset, position, 1 + i, LENGTHS[i], i);
+                assertRecord(ring, dst, offset, position, 1 + i, LENGTHS[i], i);
                 offset += align8(16 + LENGTHS[i]);
                 position += align8(16 + LENGTHS[i]);
             }
@@ -81,17 +81,17 @@ final class RingConsumerTest
             dst.setMemory(0, 256, (byte)0x77);
 
             assertEquals(24 + 32, ring.read(dst, 0, 24 + 32 + 23), "third record (24 bytes) would pass 79");
-            assertRecord(dst, 0, 0, 1, 5, 0);
-            assertRecord(dst, 24, 24, 2, 16, 1);
+            assertRecord(ring, dst, 0, 0, 1, 5, 0);
+            assertRecord(ring, dst, 24, 24, 2, 16, 1);
             assertEquals(0x77, dst.getByte(56), "nothing copied past the batch");
             assertEquals(56, ring.headPosition());
 
             assertEquals(24, ring.read(dst, 0, 24), "maxBytes equal to the aligned length is enough");
-            assertRecord(dst, 0, 56, 3, 1, 2);
+            assertRecord(ring, dst, 0, 56, 3, 1, 2);
 
             assertEquals(48 + 16, ring.read(dst, 0, 64));
-            assertRecord(dst, 0, 80, 4, 30, 3);
-            assertRecord(dst, 48, 128, 5, 0, 4);
+            assertRecord(ring, dst, 0, 80, 4, 30, 3);
+            assertRecord(ring, dst, 48, 128, 5, 0, 4);
             assertEquals(0, ring.read(dst, 0, 64));
         }
     }
@@ -112,7 +112,7 @@ final class RingConsumerTest
             assertMessageNames(assertThrows(IllegalArgumentException.class, () -> ring.read(dst, 0, -1)), "-1");
             assertEquals(0, ring.headPosition(), "nothing consumed");
             assertEquals(24, ring.read(dst, 8, 56));
-            assertRecord(dst, 8, 0, 1, 4, 1);
+            assertRecord(ring, dst, 8, 0, 1, 4, 1);
         }
     }
 
@@ -131,7 +131,7 @@ final class RingConsumerTest
                 "46");
             assertEquals(0, ring.headPosition(), "the record stays in the ring");
             assertEquals(48, ring.read(dst, 0, 48));
-            assertRecord(dst, 0, 0, 1, 30, 1);
+            assertRecord(ring, dst, 0, 0, 1, 30, 1);
         }
     }
 
@@ -154,9 +154,9 @@ final class RingConsumerTest
 
             assertEquals(0, ring.headPosition() & (CAPACITY - 1), "head stepped over the skip at most");
             assertEquals(36, ring.poll(exact, 28), "a big enough destination gets the same record");
-            assertRecord(exact, 28, 0, 3, 20, 3);
+            assertRecord(ring, exact, 28, 0, 3, 20, 3);
             assertEquals(18, ring.poll(exact, 0));
-            assertRecord(exact, 0, 40, 4, 2, 4);
+            assertRecord(ring, exact, 0, 40, 4, 2, 4);
         }
     }
 
@@ -175,7 +175,7 @@ final class RingConsumerTest
             for (int i = 0; i < LENGTHS.length; i++)
             {
                 assertEquals(16 + LENGTHS[i], ring.poll(dst, 0));
-                assertRecord(dst, 0, position, 1 + i, LENGTHS[i], i);
+                assertRecord(ring, dst, 0, position, 1 + i, LENGTHS[i], i);
                 position += align8(16 + LENGTHS[i]);
                 assertEquals(position, ring.headPosition());
             }

@@ -76,7 +76,7 @@ final class RingModelTest
                     }
                     else
                     {
-                        assertDelivered(expected, dst, 0, length, where);
+                        assertDelivered(ring, expected, dst, 0, length, where);
                     }
                 }
                 else if (op < 95)
@@ -100,7 +100,7 @@ final class RingModelTest
             // Drain what is left.
             while (!model.isEmpty())
             {
-                assertDelivered(model.pollFirst(), dst, 0, ring.poll(dst, 0), "drain");
+                assertDelivered(ring, model.pollFirst(), dst, 0, ring.poll(dst, 0), "drain");
             }
             assertEquals(0, ring.poll(dst, 0));
             assertEquals(0, ring.occupancy());
@@ -149,7 +149,7 @@ final class RingModelTest
         if (skip != 0)
         {
             coverage.skips++;
-            assertEquals(tail, ring.buffer().getInt(dataOffset(ring, tail)), where + " skip stamp");
+            assertEquals(tail ^ salt(ring), ring.buffer().getInt(dataOffset(ring, tail)), where + " skip stamp");
             assertEquals(-skip, ring.buffer().getInt(dataOffset(ring, tail) + 4), where + " skip length");
         }
         ring.buffer().putBytes(index, record.payload());
@@ -194,7 +194,7 @@ final class RingModelTest
             final Expected expected = model.pollFirst();
             assertNotNull(expected, where + ": read delivered more than was offered");
             final int length = dst.getInt(offset + 4);
-            assertDelivered(expected, dst, offset, length, where + " at batch offset " + offset);
+            assertDelivered(ring, expected, dst, offset, length, where + " at batch offset " + offset);
             offset += align8(length);
         }
         assertEquals(written, offset, where);
@@ -215,12 +215,13 @@ final class RingModelTest
     }
 
     private static void assertDelivered(
+        final Ring ring,
         final Expected expected, final UnsafeBuffer dst, final int offset, final int length, final String where)
     {
         assertEquals(16 + expected.payload().length, length, where + " length");
         assertEquals(length, dst.getInt(offset + 4), where + " header length");
         assertEquals(expected.type(), dst.getInt(offset + 8), where + " type");
-        assertEquals(expectedCheck(dst.getInt(offset), length, expected.type()), dst.getInt(offset + 12),
+        assertEquals(expectedCheck(salt(ring), dst.getInt(offset), length, expected.type()), dst.getInt(offset + 12),
             where + " check");
         final byte[] actual = new byte[expected.payload().length];
         dst.getBytes(offset + 16, actual);

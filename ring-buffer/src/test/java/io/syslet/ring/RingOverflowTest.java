@@ -168,7 +168,7 @@ final class RingOverflowTest
             assertEquals(3 * RECORD, ring.read(dst, 0, 4096), "empty ring: read flushes the list, then reads it");
             for (int seq = FILL; seq < FILL + 3; seq++)
             {
-                assertRecordHeader(dst, (seq - FILL) * RECORD, seq * RECORD - RECORD, RECORD, 1);
+                assertRecordHeader(ring, dst, (seq - FILL) * RECORD, seq * RECORD - RECORD, RECORD, 1);
                 assertEquals(seq, dst.getInt((seq - FILL) * RECORD + 16));
             }
             assertFalse(ring.isOverflowPending());

@@ -194,7 +194,7 @@ final class RingRegionTest
         assertEquals(-1024, bytes.getInt(512), "record stamp at data offset 0");
         assertEquals(25, bytes.getInt(516));
         assertEquals(4, bytes.getInt(520));
-        assertEquals(expectedCheck(-1024, 25, 4), bytes.getInt(524));
+        assertEquals(expectedCheck(bytes.getInt(36), -1024, 25, 4), bytes.getInt(524));
     }
 
     @Test
@@ -227,7 +227,7 @@ final class RingRegionTest
                         position += toEnd;
                     }
                     assertEquals(recordLength, consumer.poll(dst, 0), "record " + i);
-                    assertRecord(dst, 0, position, 1 + i, i, i);
+                    assertRecord(consumer, dst, 0, position, 1 + i, i, i);
                     position += align8(recordLength);
                     assertEquals(position, producer.headPosition(), "the producer's mapping sees the consumer's head");
                 }

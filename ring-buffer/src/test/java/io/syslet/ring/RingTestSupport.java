@@ -60,22 +60,30 @@ final class RingTestSupport
     }
 
     /** Independent of {@link EntryDescriptor#check}: the formula of the ABI document. */
-    static int expectedCheck(final int stamp, final int length, final int type)
+    static int expectedCheck(final int salt, final int stamp, final int length, final int type)
     {
-        return ~stamp ^ (length * 0x9E37_79B1) ^ type;
+        return ~stamp ^ (length * 0x9E37_79B1) ^ type ^ salt;
+    }
+
+    /** The check salt of a ring, read from its header bytes (offset 36). */
+    static int salt(final Ring ring)
+    {
+        return ring.buffer().getInt(36);
     }
 
     static void assertRecordHeader(
-        final DirectBuffer buffer, final int offset, final int stamp, final int length, final int type)
+        final Ring ring, final DirectBuffer buffer, final int offset, final int stamp, final int length, final int type)
     {
+        final int salt = salt(ring);
         assertEquals(stamp, buffer.getInt(offset), "stamp at " + offset);
         assertEquals(length, buffer.getInt(offset + 4), "length at " + (offset + 4));
         assertEquals(type, buffer.getInt(offset + 8), "type at " + (offset + 8));
-        assertEquals(expectedCheck(stamp, length, type), buffer.getInt(offset + 12), "check at " + (offset + 12));
-        assertEquals(EntryDescriptor.check(stamp, length, type), buffer.getInt(offset + 12), "EntryDescriptor.check");
+        assertEquals(expectedCheck(salt, stamp, length, type), buffer.getInt(offset + 12), "check at " + (offset + 12));
+        assertEquals(EntryDescriptor.check(stamp, length, type, salt), buffer.getInt(offset + 12), "EntryDescriptor.check");
     }
 
     static void assertRecord(
+        final Ring ring,
         final DirectBuffer buffer,
         final int offset,
         final int stamp,
@@ -83,7 +91,7 @@ final class RingTestSupport
         final int payloadLength,
         final int seed)
     {
-        assertRecordHeader(buffer, offset, stamp, RECORD_HEADER + payloadLength, type);
+        assertRecordHeader(ring, buffer, offset, stamp, RECORD_HEADER + payloadLength, type);
         assertPayload(buffer, offset + RECORD_HEADER, payloadLength, seed);
     }
 

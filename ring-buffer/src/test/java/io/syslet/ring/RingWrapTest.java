@@ -31,9 +31,9 @@ final class RingWrapTest
             // 116-byte record occupies 120: it does not fit in the 64 bytes left before the end.
             assertTrue(ring.offer(5, payload(100, 11), 0, 100));
 
-            assertEquals(initial, buffer.getInt(skipOffset), "skip stamp = old tail position");
+            assertEquals(initial ^ salt(ring), buffer.getInt(skipOffset), "skip stamp = old tail position ^ salt");
             assertEquals(-64, buffer.getInt(skipOffset + 4), "skip length = -(bytes to end)");
-            assertRecord(buffer, 512, 0, 5, 100, 11);
+            assertRecord(ring, buffer, 512, 0, 5, 100, 11);
 
             final int tail = ring.tailPosition();
             assertEquals(120L, Integer.toUnsignedLong(tail), "tail crossed 2^32");
@@ -44,7 +44,7 @@ final class RingWrapTest
 
             final UnsafeBuffer dst = heap(256);
             assertEquals(116, ring.poll(dst, 8));
-            assertRecord(dst, 8, 0, 5, 100, 11);
+            assertRecord(ring, dst, 8, 0, 5, 100, 11);
             assertEquals(tail, ring.headPosition());
             assertEquals(0, ring.occupancy());
             assertEquals(0, ring.poll(dst, 0));
@@ -59,13 +59,13 @@ final class RingWrapTest
             final Ring ring = new Ring(region);
             assertTrue(ring.offer(1, payload(40, 1), 0, 40));   // 56 bytes at offset 960, 8 left
             assertTrue(ring.offer(2, payload(30, 2), 0, 30));   // skip 8, then 48 bytes at offset 0
-            assertEquals(-8, region.buffer().getInt(512 + CAPACITY - 8), "8-byte skip stamp");
+            assertEquals(-8 ^ salt(ring), region.buffer().getInt(512 + CAPACITY - 8), "8-byte skip stamp");
             assertEquals(-8, region.buffer().getInt(512 + CAPACITY - 8 + 4), "8-byte skip length");
 
             final UnsafeBuffer dst = heap(512);
             assertEquals(56 + 48, ring.read(dst, 0, 512), "the skip is not copied");
-            assertRecord(dst, 0, -64, 1, 40, 1);
-            assertRecord(dst, 56, 0, 2, 30, 2);
+            assertRecord(ring, dst, 0, -64, 1, 40, 1);
+            assertRecord(ring, dst, 56, 0, 2, 30, 2);
             assertEquals(48, ring.headPosition());
         }
     }
@@ -80,14 +80,14 @@ final class RingWrapTest
             assertTrue(ring.offer(3, payload(0, 0), 0, 0));    // 16 bytes: one more than fits in 8
 
             final int skipOffset = 512 + CAPACITY - 8;
-            assertEquals(-8, buffer.getInt(skipOffset), "stamp");
+            assertEquals(-8 ^ salt(ring), buffer.getInt(skipOffset), "stamp");
             assertEquals(-8, buffer.getInt(skipOffset + 4), "length");
-            assertRecordHeader(buffer, 512, 0, 16, 3);
+            assertRecordHeader(ring, buffer, 512, 0, 16, 3);
             assertEquals(16, ring.tailPosition());
 
             final UnsafeBuffer dst = heap(16);
             assertEquals(16, ring.poll(dst, 0), "a destination of exactly the record length is enough");
-            assertRecordHeader(dst, 0, 0, 16, 3);
+            assertRecordHeader(ring, dst, 0, 0, 16, 3);
             assertEquals(16, ring.headPosition());
         }
     }
@@ -100,16 +100,16 @@ final class RingWrapTest
             final Ring ring = new Ring(region);
             final AtomicBuffer buffer = region.buffer();
             assertTrue(ring.offer(4, payload(8, 4), 0, 8));    // 24 bytes, 24 left
-            assertRecord(buffer, 512 + CAPACITY - 24, -24, 4, 8, 4);
+            assertRecord(ring, buffer, 512 + CAPACITY - 24, -24, 4, 8, 4);
             assertEquals(0, ring.tailPosition(), "tail is exactly 2^32");
             assertTrue(ring.offer(5, payload(8, 5), 0, 8));
-            assertRecord(buffer, 512, 0, 5, 8, 5);
+            assertRecord(ring, buffer, 512, 0, 5, 8, 5);
 
             final UnsafeBuffer dst = heap(64);
             assertEquals(24, ring.poll(dst, 0));
-            assertRecord(dst, 0, -24, 4, 8, 4);
+            assertRecord(ring, dst, 0, -24, 4, 8, 4);
             assertEquals(24, ring.poll(dst, 24));
-            assertRecord(dst, 24, 0, 5, 8, 5);
+            assertRecord(ring, dst, 24, 0, 5, 8, 5);
         }
     }
 
@@ -122,12 +122,12 @@ final class RingWrapTest
             final int index = ring.tryReserve(2, 4);
             assertEquals(512 + 16, index, "record after the skip lands at data offset 0");
             ring.abort(index);
-            assertRecordHeader(region.buffer(), 512, 0, 20, -1);
+            assertRecordHeader(ring, region.buffer(), 512, 0, 20, -1);
             assertTrue(ring.offer(6, payload(4, 6), 0, 4));
 
             final UnsafeBuffer dst = heap(64);
             assertEquals(20, ring.poll(dst, 0));
-            assertRecord(dst, 0, 24, 6, 4, 6);
+            assertRecord(ring, dst, 0, 24, 6, 4, 6);
             assertEquals(0, ring.poll(dst, 0));
         }
     }
@@ -153,7 +153,7 @@ final class RingWrapTest
                 final int toEnd = capacity - (before & (capacity - 1));
                 final int stamp = align8(recordLength) > toEnd ? before + toEnd : before;
                 assertEquals(recordLength, ring.poll(dst, 0), "record " + i);
-                assertRecord(dst, 0, stamp, 1 + i % 5, length, i);
+                assertRecord(ring, dst, 0, stamp, 1 + i % 5, length, i);
                 expectedHead = stamp + align8(recordLength);
                 assertEquals(expectedHead, ring.headPosition());
                 crossed |= Integer.toUnsignedLong(expectedHead) < Integer.toUnsignedLong(before);

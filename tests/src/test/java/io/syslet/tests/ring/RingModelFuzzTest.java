@@ -259,11 +259,12 @@ final class RingModelFuzzTest
     {
         private final Choices choices;
         private final long[] events;
-        // Payload bytes come from a PRNG the input seeds, not byte by byte from the input. The ring tells stale
-        // bytes from a committed record by stamp and check word, which rejects leftovers of earlier laps but not a
-        // payload crafted to look like a header for a later position (poll then returns a phantom record from an
-        // empty ring); a fuzzer steering payload bytes by comparison feedback would end up forging one and stop
-        // there, so that case is reported on its own and this test covers everything else.
+        // Payload bytes come from a PRNG the input seeds, not byte by byte from the input. The ring tells leftovers
+        // of earlier laps from a committed record by stamp and a check word keyed by the region's random salt. A
+        // fuzzer that steers payload bytes by comparison feedback sees the salted check compared and can learn it,
+        // then forge a header for a later position (poll returns a phantom record from an empty ring: the limit
+        // docs/ABI.md section 10 states for whoever knows the salt). RingLeftoverTest covers forgeries without the
+        // salt; this test covers everything else.
         private SplittableRandom payloads;
         private int capacity;
         private int mask;
@@ -886,7 +887,7 @@ final class RingModelFuzzTest
             assertEquals(expected.position, dst.getInt(offset + EntryDescriptor.STAMP_OFFSET), "stamp: " + what);
             assertEquals(length, dst.getInt(offset + EntryDescriptor.LENGTH_OFFSET), "length: " + what);
             assertEquals(expected.type, dst.getInt(offset + EntryDescriptor.TYPE_OFFSET), "type: " + what);
-            assertEquals(EntryDescriptor.check(expected.position, length, expected.type),
+            assertEquals(EntryDescriptor.check(expected.position, length, expected.type, ring.buffer().getInt(RingDescriptor.CHECK_SALT_OFFSET)),
                 dst.getInt(offset + EntryDescriptor.CHECK_OFFSET), "check: " + what);
             final byte[] payload = new byte[expected.payload.length];
             dst.getBytes(offset + EntryDescriptor.RECORD_HEADER_LENGTH, payload);

@@ -3,6 +3,7 @@ package io.syslet.tests.ring;
 import io.syslet.ring.EntryDescriptor;
 import io.syslet.ring.Positions;
 import io.syslet.ring.Ring;
+import io.syslet.ring.RingDescriptor;
 import io.syslet.ring.RingRegion;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -445,7 +446,7 @@ final class RingStressTest
             final int payload = offset + EntryDescriptor.RECORD_HEADER_LENGTH;
             final int payloadLength = length - EntryDescriptor.RECORD_HEADER_LENGTH;
             if (payloadLength < TAG_LENGTH || length > ring.maxRecordLength() ||
-                check != EntryDescriptor.check(stamp, length, type))
+                check != EntryDescriptor.check(stamp, length, type, ring.buffer().getInt(RingDescriptor.CHECK_SALT_OFFSET)))
             {
                 fail("bad header at position " + Positions.unsigned(stamp) + ": length " + length + ", type " + type +
                     ", check " + check);

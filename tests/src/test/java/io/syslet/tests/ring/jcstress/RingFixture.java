@@ -2,6 +2,7 @@ package io.syslet.tests.ring.jcstress;
 
 import io.syslet.ring.EntryDescriptor;
 import io.syslet.ring.Ring;
+import io.syslet.ring.RingDescriptor;
 import io.syslet.ring.RingRegion;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -151,7 +152,8 @@ final class RingFixture
             copy.getInt(EntryDescriptor.STAMP_OFFSET) != recordPosition ||
             copy.getInt(EntryDescriptor.LENGTH_OFFSET) != RECORD_LENGTH ||
             copy.getInt(EntryDescriptor.TYPE_OFFSET) != TYPE ||
-            copy.getInt(EntryDescriptor.CHECK_OFFSET) != EntryDescriptor.check(recordPosition, RECORD_LENGTH, TYPE))
+            copy.getInt(EntryDescriptor.CHECK_OFFSET) != EntryDescriptor.check(recordPosition, RECORD_LENGTH, TYPE,
+                ring.buffer().getInt(RingDescriptor.CHECK_SALT_OFFSET)))
         {
             return BAD_HEADER;
         }
