@@ -59,7 +59,27 @@ final class Measurements
                 scratch.voluntaryBefore = -1;
             }
         }
-        slot.startNanos = System.nanoTime();
+        if (isTimed(slot))
+        {
+            slot.startNanos = System.nanoTime();
+        }
+    }
+
+    /**
+     * @return true if the op's attributes need the clock around its call: latency, or CPU (whose off-CPU
+     * half is the service time minus the CPU time).
+     */
+    static boolean isTimed(final Slot slot)
+    {
+        return slot.wants(AttributeId.LATENCY) || slot.wants(AttributeId.CPU);
+    }
+
+    /**
+     * @return the publication timestamp an op's latency attribute needs, read now; 0 if it has none.
+     */
+    static long publishNanos(final Slot slot)
+    {
+        return slot.wants(AttributeId.LATENCY) ? System.nanoTime() : 0;
     }
 
     /**
@@ -71,7 +91,10 @@ final class Measurements
         {
             return;
         }
-        slot.endNanos = System.nanoTime();
+        if (isTimed(slot))
+        {
+            slot.endNanos = System.nanoTime();
+        }
         if (slot.wants(AttributeId.CPU))
         {
             final long after = threadCpuNanos(scratch);

@@ -225,6 +225,10 @@ public final class SysletContext implements AioContext
                 {
                     slot.takeImmediateAttempt(scratch.inlineSlot); // a miss or a partial read: the worker goes on
                 }
+                else
+                {
+                    slot.submitNanos = slot.wants(AttributeId.LATENCY) ? System.nanoTime() : 0;
+                }
                 start(slot);
                 accepted++;
                 position += iocbLength;
@@ -324,8 +328,7 @@ public final class SysletContext implements AioContext
     }
 
     /**
-     * Copies a well-formed iocb into a slot and stamps its submission time (read only if the op wants
-     * the latency attribute).
+     * Copies a well-formed iocb into a slot. The caller stamps its submission time, if it wants one.
      */
     private void load(final Slot slot, final DirectBuffer iocbs, final int position)
     {
@@ -334,7 +337,6 @@ public final class SysletContext implements AioContext
         {
             slot.attributeMask &= ~(1 << AttributeId.CACHE);
         }
-        slot.submitNanos = slot.wants(AttributeId.LATENCY) ? System.nanoTime() : 0;
     }
 
     private void start(final Slot slot)
@@ -377,6 +379,8 @@ public final class SysletContext implements AioContext
         final Slot slot = scratch.inlineSlot;
         load(slot, iocbs, position);
         Measurements.before(slot, scratch);
+        // Accepted and started within this call, nothing in between: one clock reading serves both.
+        slot.submitNanos = slot.startNanos;
         final long res = Dispatch.probePread(slot, scratch, buffers);
         Measurements.after(slot, scratch);
         if (res == Dispatch.CONTINUE)
@@ -387,7 +391,8 @@ public final class SysletContext implements AioContext
         {
             slot.eventFlags |= FLAG_IMMEDIATE;
         }
-        publishEvent(buildEvent(slot, INLINE_SUBMISSION_ID, res, scratch), scratch);
+        // The event is built right after the call returns: the end reading serves as the publication time too.
+        publishEvent(buildEvent(slot, INLINE_SUBMISSION_ID, res, slot.endNanos, scratch), scratch);
         return true;
     }
 
@@ -449,7 +454,8 @@ public final class SysletContext implements AioContext
      */
     private void releaseAndPublish(final Slot slot, final int generation, final long res, final Scratch scratch)
     {
-        final int length = buildEvent(slot, EventDescriptor.submissionId(slot.index, generation), res, scratch);
+        final int length = buildEvent(slot, EventDescriptor.submissionId(slot.index, generation), res,
+            Measurements.publishNanos(slot), scratch);
         release(slot, generation);
         offerEvent(length, scratch);
     }
@@ -474,7 +480,8 @@ public final class SysletContext implements AioContext
      *
      * @return its length.
      */
-    private int buildEvent(final Slot slot, final long submissionId, final long res, final Scratch scratch)
+    private int buildEvent(final Slot slot, final long submissionId, final long res, final long publishNanos,
+        final Scratch scratch)
     {
         final UnsafeBuffer event = scratch.buffer;
         final int at = Scratch.EVENT_OFFSET;
@@ -488,7 +495,7 @@ public final class SysletContext implements AioContext
         if (slot.attributeCount > 0)
         {
             final AttributeWriter writer = scratch.attributes.wrap(event, at + ATTRIBUTES_OFFSET);
-            Measurements.write(slot, res, System.nanoTime(), cacheVisible, writer);
+            Measurements.write(slot, res, publishNanos, cacheVisible, writer);
             attributesLength = writer.length();
         }
         event.putInt(at + ATTRIBUTES_LENGTH_OFFSET, attributesLength);
@@ -714,7 +721,7 @@ public final class SysletContext implements AioContext
         slot.markCanceled(generation);
         slot.eventFlags |= FLAG_CANCELED;
         final int length = buildEvent(slot, EventDescriptor.submissionId(slot.index, generation), -Errno.ECANCELED,
-            scratch);
+            Measurements.publishNanos(slot), scratch);
         canceledInQueue.incrementAndGet();
         slot.setState(generation, Slot.QUEUE_CANCELED);
         // Out of the in-flight count before the event shows, as for any op that ends; the slot itself comes
@@ -803,25 +810,22 @@ public final class SysletContext implements AioContext
                 throw new AioException(Errno.EINVAL, fault);
             }
             final Slot slot = new Slot(-1);
-            slot.load(iocb, offset);
-            if (!cacheVisible)
-            {
-                slot.attributeMask &= ~(1 << AttributeId.CACHE);
-            }
+            load(slot, iocb, offset);
             if (dstOffset < 0 || dst.capacity() - dstOffset < slot.eventLength)
             {
                 throw new AioException(Errno.EINVAL, "event destination of " + dst.capacity() + " bytes cannot take a " +
                     slot.eventLength + "-byte event at offset " + dstOffset);
             }
             final Scratch scratch = callerScratch.get();
-            slot.submitNanos = System.nanoTime();
             long res = -Errno.ENOSYS;
             if (Dispatch.isSupported(slot.opcode))
             {
                 res = executeMeasured(slot, scratch);
+                // Run inside this call: submit and start are one reading, end and publication another.
+                slot.submitNanos = slot.startNanos;
             }
             slot.eventFlags = FLAG_IMMEDIATE;
-            final int length = buildEvent(slot, 0, res, scratch);
+            final int length = buildEvent(slot, 0, res, slot.endNanos, scratch);
             dst.putBytes(dstOffset, scratch.buffer, Scratch.EVENT_OFFSET, length);
             return length;
         }

@@ -258,6 +258,7 @@ class AttributesTest
             final AttributeCursor attributes = new AttributeCursor();
             int submitted = 0;
             int reaped = 0;
+            int immediate = 0;
             while (reaped < total)
             {
                 while (submitted < total && writer.count() < 64)
@@ -299,10 +300,18 @@ class AttributesTest
                         fail("latency intervals broken: queue=" + queue + " service=" + service + " total=" + all +
                             " for " + event);
                     }
+                    if (event.opcode() == Opcode.PREAD && (event.flags() & EventDescriptor.FLAG_IMMEDIATE) != 0)
+                    {
+                        // Completed inside submit: one reading for submit and start, one for end and publish.
+                        assertEquals(0, queue, event::toString);
+                        assertEquals(service, all, event::toString);
+                        immediate++;
+                    }
                     reaped++;
                 }
             }
             assertEquals(total, reaped);
+            assertTrue(immediate > 0, "no pread of the synced, cached file completed on the immediate path");
         }
     }
 
