@@ -318,6 +318,7 @@ def afc(depth):
 
 
 JNR_PREAD = (ENGINE_PREAD, "jnr_sync", "")
+JNR_PREAD_NOWAIT = (ENGINE_PREAD, "jnr_sync_nowait", "")
 
 
 def plain(cls, method):
@@ -334,6 +335,7 @@ def engine_labels():
                     immediate_label, attrs_label, depth)
         labels[afc(depth)] = "AsynchronousFileChannel, depth %s" % depth
     labels[JNR_PREAD] = "JNR pread on the calling thread (the limit)"
+    labels[JNR_PREAD_NOWAIT] = "JNR preadv2(RWF_NOWAIT) on the calling thread (the immediate path's call, bare)"
     for method, label in [
         ("syslet_raw", "engine, RAW syscall(SYS_getppid), argument count not given"),
         ("syslet_raw_counted", "engine, RAW syscall(SYS_getppid), at most 1 argument declared"),
@@ -369,6 +371,12 @@ def pread_targets():
     for depth in DEPTHS:
         rows.append(("immediate path / JNR pread on the calling thread, depth %s" % depth,
                      pread("on", "none", depth), JNR_PREAD, 0.8))
+    rows.append(("ceiling of the two above: JNR preadv2(RWF_NOWAIT) / JNR pread, both bare on the calling thread "
+                 "(the immediate path must make the first call, so it cannot beat this ratio)",
+                 JNR_PREAD_NOWAIT, JNR_PREAD, None))
+    for depth in DEPTHS:
+        rows.append(("immediate path / JNR preadv2(RWF_NOWAIT) on the calling thread, depth %s: what the path "
+                     "adds around its call" % depth, pread("on", "none", depth), JNR_PREAD_NOWAIT, None))
     rows.append(("immediate path / AsynchronousFileChannel, depth 1", pread("on", "none", "1"), afc("1"), 20.0))
     rows.append(("immediate path / AsynchronousFileChannel, depth 32", pread("on", "none", "32"), afc("32"), 4.0))
     for depth in DEPTHS:

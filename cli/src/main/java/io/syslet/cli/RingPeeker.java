@@ -30,7 +30,7 @@ final class RingPeeker
 
     private final AtomicBuffer region;
     private final int capacity;
-    private final int salt;
+    private int salt;
     private final int mask;
     private final int maxRecordLength;
     private int position;
@@ -205,6 +205,10 @@ final class RingPeeker
     private int lapped(final int p, final boolean reformatted)
     {
         final int head = head();
+        if (reformatted)
+        {
+            salt = region.getInt(RingDescriptor.CHECK_SALT_OFFSET); // a new format draws a new salt
+        }
         lastMissedBytes = reformatted ? 0 : Integer.toUnsignedLong(head - p);
         missedBytes += lastMissedBytes;
         position = head;
@@ -216,6 +220,10 @@ final class RingPeeker
         if (isLapped(p))
         {
             return lapped(p, false);
+        }
+        if (region.getInt(RingDescriptor.CHECK_SALT_OFFSET) != salt)
+        {
+            return lapped(p, true); // formatted again under us: its records carry the new salt
         }
         throw new IllegalStateException("ring damaged at position " + Integer.toUnsignedString(p) + ": " + fault);
     }

@@ -53,4 +53,14 @@ public class CachedPread
     {
         return sync.read();
     }
+
+    /**
+     * Natives.LIBC.preadv2(RWF_NOWAIT) on the calling thread: the call the immediate path makes, with
+     * nothing around it, so the ceiling of that path.
+     */
+    @Benchmark
+    public long jnr_sync_nowait(final SyncPreadState sync)
+    {
+        return sync.readNowait();
+    }
 }

@@ -12,6 +12,7 @@ import static io.syslet.pool.natives.Natives.LIBC;
 /**
  * A plain pread on the calling thread through the same JNR binding the engine's workers use: no queue,
  * no thread hop, no event. What one thread can do at best; the engine's workers pay this plus the hop.
+ * Also the immediate path's own call, {@code preadv2(RWF_NOWAIT)} with a one-element iovec, bare.
  */
 @State(Scope.Thread)
 public class SyncPreadState
@@ -20,11 +21,34 @@ public class SyncPreadState
     private UnsafeBuffer buffer;
     private int reads;
 
+    /** RWF_NOWAIT from linux/fs.h: fail with EAGAIN instead of waiting for IO. */
+    private static final int RWF_NOWAIT = 0x8;
+
+    private UnsafeBuffer iovec;
+
     @Setup(Level.Trial)
     public void setUp(final CachedFile file)
     {
         this.file = file;
         buffer = Engine.direct(BLOCK);
+        iovec = Engine.direct(16);
+        iovec.putLong(0, buffer.addressOffset());
+        iovec.putLong(8, BLOCK);
+    }
+
+    /**
+     * Reads one random block with {@code preadv2(..., RWF_NOWAIT)}.
+     *
+     * @return bytes read, checked to be a whole block (the file is cached).
+     */
+    public long readNowait()
+    {
+        final long n = LIBC.preadv2(file.fd, iovec.addressOffset(), 1, file.offset(reads++), RWF_NOWAIT);
+        if (n != BLOCK)
+        {
+            throw new IllegalStateException("expected a " + BLOCK + "-byte preadv2(RWF_NOWAIT), got " + n);
+        }
+        return n;
     }
 
     /**
