@@ -16,7 +16,7 @@ final class OpStats
     final String name;
     /** Service time: end - start of the call, from the latency attribute. */
     final Histogram service = new Histogram(3);
-    /** Queue time: start - submit, the wait for a worker (about 0 for the immediate path). */
+    /** Queue time: start - submit, the wait for a worker (0 for the immediate path). */
     final Histogram queue = new Histogram(3);
     long count;
     long errors;

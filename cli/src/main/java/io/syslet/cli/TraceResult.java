@@ -103,7 +103,7 @@ final class TraceResult
         out.println("service time per syscall, us (end - start of the call, from the latency attribute)");
         printTable(out, true);
         out.println();
-        out.println("queue time per syscall, us (start - submit: the wait for a worker; about 0 on the immediate path)");
+        out.println("queue time per syscall, us (start - submit: the wait for a worker; 0 on the immediate path)");
         printTable(out, false);
         out.println();
         final long evidence = cacheHits + cacheMisses + cachePartial;

@@ -43,10 +43,8 @@ final class Measurements
         {
             return; // nothing to measure: not even the clock
         }
-        if (slot.wants(AttributeId.CPU))
-        {
-            scratch.cpuBefore = threadCpuNanos(scratch);
-        }
+        // Outermost first, so that each reading brackets only the call and the readings inside it: the
+        // getrusage syscalls lie outside the CPU-time window, which lies around the latency window.
         if (slot.wants(AttributeId.BLOCKED))
         {
             if (rusage(scratch))
@@ -58,6 +56,10 @@ final class Measurements
             {
                 scratch.voluntaryBefore = -1;
             }
+        }
+        if (slot.wants(AttributeId.CPU))
+        {
+            scratch.cpuBefore = threadCpuNanos(scratch);
         }
         if (isTimed(slot))
         {
