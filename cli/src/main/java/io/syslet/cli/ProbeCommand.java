@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 import static io.syslet.pool.natives.Natives.LIBC;
+import static io.syslet.pool.natives.Natives.RWF_NOWAIT;
 
 /**
  * {@code syslet probe}: what the engine supports here, and whether each filesystem answers
@@ -47,7 +48,6 @@ import static io.syslet.pool.natives.Natives.LIBC;
             "preadv2(RWF_NOWAIT), with which the engine tells page-cache hits from misses."})
 final class ProbeCommand implements Callable<Integer>
 {
-    private static final int RWF_NOWAIT = 0x8;
     private static final int EOPNOTSUPP = 95;
     private static final int PATH_OFFSET = 0;
     private static final int IOVEC_OFFSET = Tracer.PATH_BYTES;

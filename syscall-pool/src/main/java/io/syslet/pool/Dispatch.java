@@ -12,6 +12,7 @@ import io.syslet.pool.natives.Natives;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import static io.syslet.pool.natives.Natives.LIBC;
+import static io.syslet.pool.natives.Natives.RWF_NOWAIT;
 import static io.syslet.pool.natives.Natives.result;
 
 /**
@@ -219,7 +220,6 @@ final class Dispatch
      * {@link #classifyNowait} result: the read is not finished; read the rest with a blocking call.
      */
     static final long CONTINUE = Long.MIN_VALUE;
-    private static final int RWF_NOWAIT = 8;
 
     /**
      * Tries a pread without blocking: {@code preadv2(RWF_NOWAIT)} returns only what the page cache holds.

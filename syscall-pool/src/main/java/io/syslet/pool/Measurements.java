@@ -77,9 +77,10 @@ final class Measurements
     }
 
     /**
-     * @return the publication timestamp an op's latency attribute needs, read now; 0 if it has none.
+     * @return the clock now, for a submission or publication timestamp, if the op asked for latency; else 0
+     * without reading it.
      */
-    static long publishNanos(final Slot slot)
+    static long latencyClock(final Slot slot)
     {
         return slot.wants(AttributeId.LATENCY) ? System.nanoTime() : 0;
     }

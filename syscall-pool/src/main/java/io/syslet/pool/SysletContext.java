@@ -227,7 +227,7 @@ public final class SysletContext implements AioContext
                 }
                 else
                 {
-                    slot.submitNanos = slot.wants(AttributeId.LATENCY) ? System.nanoTime() : 0;
+                    slot.submitNanos = Measurements.latencyClock(slot);
                 }
                 start(slot);
                 accepted++;
@@ -455,7 +455,7 @@ public final class SysletContext implements AioContext
     private void releaseAndPublish(final Slot slot, final int generation, final long res, final Scratch scratch)
     {
         final int length = buildEvent(slot, EventDescriptor.submissionId(slot.index, generation), res,
-            Measurements.publishNanos(slot), scratch);
+            Measurements.latencyClock(slot), scratch);
         release(slot, generation);
         offerEvent(length, scratch);
     }
@@ -721,7 +721,7 @@ public final class SysletContext implements AioContext
         slot.markCanceled(generation);
         slot.eventFlags |= FLAG_CANCELED;
         final int length = buildEvent(slot, EventDescriptor.submissionId(slot.index, generation), -Errno.ECANCELED,
-            Measurements.publishNanos(slot), scratch);
+            Measurements.latencyClock(slot), scratch);
         canceledInQueue.incrementAndGet();
         slot.setState(generation, Slot.QUEUE_CANCELED);
         // Out of the in-flight count before the event shows, as for any op that ends; the slot itself comes

@@ -1,5 +1,6 @@
 package io.syslet.benches.engine;
 
+import io.syslet.pool.natives.Natives;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Scope;
@@ -21,9 +22,6 @@ public class SyncPreadState
     private UnsafeBuffer buffer;
     private int reads;
 
-    /** RWF_NOWAIT from linux/fs.h: fail with EAGAIN instead of waiting for IO. */
-    private static final int RWF_NOWAIT = 0x8;
-
     private UnsafeBuffer iovec;
 
     @Setup(Level.Trial)
@@ -43,7 +41,7 @@ public class SyncPreadState
      */
     public long readNowait()
     {
-        final long n = LIBC.preadv2(file.fd, iovec.addressOffset(), 1, file.offset(reads++), RWF_NOWAIT);
+        final long n = LIBC.preadv2(file.fd, iovec.addressOffset(), 1, file.offset(reads++), Natives.RWF_NOWAIT);
         if (n != BLOCK)
         {
             throw new IllegalStateException("expected a " + BLOCK + "-byte preadv2(RWF_NOWAIT), got " + n);

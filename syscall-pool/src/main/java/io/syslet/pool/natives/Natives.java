@@ -23,6 +23,8 @@ public final class Natives
     public static final int AT_FDCWD = -100;
     public static final int EFD_CLOEXEC = 02000000;
     public static final int EFD_NONBLOCK = 04000;
+    /** preadv2 flag (linux/fs.h): answer EAGAIN instead of waiting for IO; EOPNOTSUPP where unsupported. */
+    public static final int RWF_NOWAIT = 0x8;
 
     private Natives()
     {
