@@ -228,10 +228,8 @@ public final class Iocb
             throw new IllegalArgumentException((count + ids.length) + " attributes exceed the maximum of " + MAX_ATTRIBUTES);
         }
         final int newLength = IocbDescriptor.length(count + ids.length);
-        for (int i = length(); i < newLength; i++)
-        {
-            buffer.putByte(offset + i, (byte)0);
-        }
+        final int oldLength = length();
+        buffer.setMemory(offset + oldLength, newLength - oldLength, (byte)0);
         for (int i = 0; i < ids.length; i++)
         {
             buffer.putShort(offset + ATTRIBUTES_OFFSET + (count + i) * 2, (short)ids[i]);

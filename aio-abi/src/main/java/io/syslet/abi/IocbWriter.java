@@ -247,6 +247,11 @@ public final class IocbWriter
      */
     public void discard(final int n)
     {
+        if (n == count)
+        {
+            reset(); // everything went: nothing to move to the front
+            return;
+        }
         int offset = 0;
         for (int i = 0; i < n; i++)
         {

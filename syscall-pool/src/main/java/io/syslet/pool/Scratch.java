@@ -1,5 +1,7 @@
 package io.syslet.pool;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -10,6 +12,20 @@ import org.agrona.concurrent.UnsafeBuffer;
  */
 final class Scratch
 {
+    private static final VarHandle CALL_DEPTH;
+
+    static
+    {
+        try
+        {
+            CALL_DEPTH = MethodHandles.lookup().findVarHandle(Scratch.class, "callDepth", int.class);
+        }
+        catch (final ReflectiveOperationException e)
+        {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     static final int EVENT_OFFSET = 0;
     static final int EVENT_CAPACITY = 4096;
     static final int IOV_OFFSET = EVENT_OFFSET + EVENT_CAPACITY;
@@ -29,12 +45,19 @@ final class Scratch
     /** A flyweight for reading native structs that libc allocated (getaddrinfo's list). */
     final UnsafeBuffer foreign = new UnsafeBuffer(0, 0);
     final long address = buffer.addressOffset();
-    /** The native thread id of the thread that owns this scratch. */
+    /** The thread that made this scratch and alone uses it. */
+    final Thread owner = Thread.currentThread();
+    /** The native thread id of {@link #owner}. */
     final int tid;
     /** Holds a pread the immediate path tries on this thread before it has a request slot. */
     final Slot inlineSlot = new Slot(-1);
     /** Builds event attributes in {@link #buffer}. */
     final io.syslet.attributes.AttributeWriter attributes = new io.syslet.attributes.AttributeWriter();
+    /**
+     * Public calls of the context this scratch belongs to that {@link #owner} is inside: more than 1 when
+     * an op run inside a call calls in again. Only the owner writes it; destroy reads it.
+     */
+    private volatile int callDepth;
     // Readings taken before a measured call (see Measurements).
     long cpuBefore;
     long voluntaryBefore;
@@ -44,5 +67,26 @@ final class Scratch
     {
         this.tid = tid;
         buffer.putLong(ONE_OFFSET, 1L);
+    }
+
+    /**
+     * Volatile write: a full fence, so the caller's next volatile read (closed) is ordered after it.
+     */
+    void enterCall()
+    {
+        callDepth = callDepth + 1;
+    }
+
+    /**
+     * Release: everything the call did happens before destroy sees it out. No fence needed here.
+     */
+    void exitCall()
+    {
+        CALL_DEPTH.setRelease(this, callDepth - 1);
+    }
+
+    boolean isInCall()
+    {
+        return callDepth != 0;
     }
 }

@@ -166,7 +166,7 @@ final class Slot
     /**
      * Copies a well-formed iocb's fields in (see {@link io.syslet.abi.Iocb#malformation}).
      */
-    void load(final DirectBuffer iocb, final int offset)
+    void load(final DirectBuffer iocb, final int offset, final int eventLength)
     {
         opcode = iocb.getShort(offset + OPCODE_OFFSET) & 0xFFFF;
         flags = iocb.getShort(offset + FLAGS_OFFSET) & 0xFFFF;
@@ -188,7 +188,7 @@ final class Slot
             mask |= AttributeId.isKnown(id) ? 1 << id : 0;
         }
         attributeMask = mask;
-        eventLength = Iocb.eventLength(iocb, offset);
+        this.eventLength = eventLength;
         callable = null;
         reset();
     }

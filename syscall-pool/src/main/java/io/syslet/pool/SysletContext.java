@@ -25,7 +25,9 @@ import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.UncheckedIOException;
+import java.util.Queue;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -68,7 +70,12 @@ public final class SysletContext implements AioContext
     private final WorkerPool[] pools = new WorkerPool[2];
     private final RegisteredBuffers buffers;
     private final ThreadSignal signal = ThreadSignal.instance();
-    private final ThreadLocal<Scratch> callerScratch = ThreadLocal.withInitial(() -> new Scratch(LIBC.gettid()));
+    private final ThreadLocal<Scratch> callerScratches = ThreadLocal.withInitial(this::newCallerScratch);
+    /**
+     * The scratch {@link #callerScratch()} handed out last. Plain field, read and written racily: a reader
+     * uses it only if its final {@link Scratch#owner} is the reading thread, which then made it itself.
+     */
+    private Scratch lastCallerScratch;
     private final int eventFd;
     private final int maxInFlight;
     /** False with NO_CACHE_ATTRIBUTE: the page-cache side channel is closed. */
@@ -84,8 +91,13 @@ public final class SysletContext implements AioContext
     private final AtomicInteger unpublished = new AtomicInteger();
     /** Slots of ops cancelled while queued that no worker has taken off its queue yet. */
     private final AtomicInteger canceledInQueue = new AtomicInteger();
-    /** Threads inside a public call; destroy waits for them before it frees anything. */
-    private final AtomicInteger callers = new AtomicInteger();
+    /**
+     * The scratch of every live thread that has called in: each counts the public calls its thread is
+     * inside, and destroy waits until all are out before it frees anything. Per thread, not one shared
+     * counter: a call pays one fence on a line its own thread owns, not two atomics on a line every caller
+     * and destroy fight over.
+     */
+    private final Queue<Scratch> callers = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
     private boolean destroyed;
     private boolean freed;
@@ -162,21 +174,21 @@ public final class SysletContext implements AioContext
     @Override
     public int registerBuffer(final AtomicBuffer buffer)
     {
-        enter();
+        final Scratch caller = enter();
         try
         {
             return buffers.register(buffer);
         }
         finally
         {
-            exit();
+            exit(caller);
         }
     }
 
     @Override
     public int submit(final DirectBuffer iocbs, final int offset, final int length)
     {
-        enter();
+        final Scratch caller = enter();
         try
         {
             if (offset < 0 || length < 0 || offset > iocbs.capacity() - length)
@@ -198,18 +210,18 @@ public final class SysletContext implements AioContext
                     }
                     break;
                 }
-                final String tooLarge = eventTooLarge(iocbs, position);
-                if (tooLarge != null)
+                final int eventLength = Iocb.eventLength(iocbs, position);
+                if (eventLength > ring.maxPayloadLength())
                 {
                     if (accepted == 0)
                     {
-                        throw new AioException(Errno.EINVAL, tooLarge);
+                        throw new AioException(Errno.EINVAL, eventTooLarge(iocbs, position, eventLength));
                     }
                     break;
                 }
                 final int iocbLength = iocbs.getInt(position + IocbDescriptor.LENGTH_OFFSET);
-                final Scratch scratch = isImmediateCandidate(iocbs, position) ? callerScratch.get() : null;
-                if (scratch != null && completedInline(iocbs, position, scratch))
+                final Scratch scratch = isImmediateCandidate(iocbs, position) ? caller : null;
+                if (scratch != null && completedInline(iocbs, position, eventLength, scratch))
                 {
                     accepted++;
                     position += iocbLength;
@@ -220,7 +232,7 @@ public final class SysletContext implements AioContext
                 {
                     break;
                 }
-                load(slot, iocbs, position);
+                load(slot, iocbs, position, eventLength);
                 if (scratch != null)
                 {
                     slot.takeImmediateAttempt(scratch.inlineSlot); // a miss or a partial read: the worker goes on
@@ -229,7 +241,7 @@ public final class SysletContext implements AioContext
                 {
                     slot.submitNanos = Measurements.latencyClock(slot);
                 }
-                start(slot);
+                start(slot, caller);
                 accepted++;
                 position += iocbLength;
             }
@@ -237,7 +249,7 @@ public final class SysletContext implements AioContext
         }
         finally
         {
-            exit();
+            exit(caller);
         }
     }
 
@@ -248,17 +260,17 @@ public final class SysletContext implements AioContext
         {
             throw new AioException(Errno.EINVAL, "callable op is null");
         }
-        enter();
+        final Scratch caller = enter();
         try
         {
             final Slot slot = acquireSlot(true);
             slot.loadCallable(cookie, op);
             slot.submitNanos = 0;
-            start(slot);
+            start(slot, caller);
         }
         finally
         {
-            exit();
+            exit(caller);
         }
     }
 
@@ -313,33 +325,44 @@ public final class SysletContext implements AioContext
     }
 
     /**
-     * @return null if the iocb's event fits in one ring record, else why not.
+     * @return why an iocb whose event is {@code length} bytes, more than one ring record holds, is refused.
      */
-    private String eventTooLarge(final DirectBuffer iocbs, final int offset)
+    private String eventTooLarge(final DirectBuffer iocbs, final int offset, final int length)
     {
-        final int length = Iocb.eventLength(iocbs, offset);
-        if (length <= ring.maxPayloadLength())
-        {
-            return null;
-        }
         return "iocb at byte " + offset + " lists " +
             (iocbs.getShort(offset + IocbDescriptor.ATTRIBUTE_COUNT_OFFSET) & 0xFFFF) + " attributes, which make a " + length +
             "-byte event; the ring's largest event is " + ring.maxPayloadLength() + " bytes (ring capacity / 8 - 16)";
     }
 
     /**
+     * @return the calling thread's scratch. Most contexts are driven by one thread: for it, this is a field
+     * read and a compare instead of a ThreadLocal lookup (a tenth of the immediate path's own cost).
+     */
+    private Scratch callerScratch()
+    {
+        final Scratch last = lastCallerScratch;
+        if (last != null && last.owner == Thread.currentThread())
+        {
+            return last;
+        }
+        final Scratch mine = callerScratches.get();
+        lastCallerScratch = mine;
+        return mine;
+    }
+
+    /**
      * Copies a well-formed iocb into a slot. The caller stamps its submission time, if it wants one.
      */
-    private void load(final Slot slot, final DirectBuffer iocbs, final int position)
+    private void load(final Slot slot, final DirectBuffer iocbs, final int position, final int eventLength)
     {
-        slot.load(iocbs, position);
+        slot.load(iocbs, position, eventLength);
         if (!cacheVisible)
         {
             slot.attributeMask &= ~(1 << AttributeId.CACHE);
         }
     }
 
-    private void start(final Slot slot)
+    private void start(final Slot slot, final Scratch caller)
     {
         final int generation = slot.generation() + 1;
         if (!Dispatch.isSupported(slot.opcode))
@@ -347,7 +370,7 @@ public final class SysletContext implements AioContext
             // Nothing to run: complete inline, so an unknown op costs no thread hop and cannot disturb the batch.
             slot.setState(generation, Slot.DONE);
             slot.eventFlags |= FLAG_IMMEDIATE;
-            releaseAndPublish(slot, generation, -Errno.ENOSYS, callerScratch.get());
+            releaseAndPublish(slot, generation, -Errno.ENOSYS, caller);
             return;
         }
         slot.setState(generation, Slot.QUEUED); // release: the worker that takes it sees every field above
@@ -374,10 +397,11 @@ public final class SysletContext implements AioContext
      * @return true if the op completed; false if it must go to a worker (a miss, a partial read, or a
      * filesystem without RWF_NOWAIT), with what was learnt in {@code scratch.inlineSlot}.
      */
-    private boolean completedInline(final DirectBuffer iocbs, final int position, final Scratch scratch)
+    private boolean completedInline(
+        final DirectBuffer iocbs, final int position, final int eventLength, final Scratch scratch)
     {
         final Slot slot = scratch.inlineSlot;
-        load(slot, iocbs, position);
+        load(slot, iocbs, position, eventLength);
         Measurements.before(slot, scratch);
         // Accepted and started within this call, nothing in between: one clock reading serves both.
         slot.submitNanos = slot.startNanos;
@@ -542,7 +566,7 @@ public final class SysletContext implements AioContext
     private int getEvents(final MutableDirectBuffer dst, final int offset, final int maxBytes, final int minEvents,
         final long timeoutNanos, final boolean haveState, final int seenState)
     {
-        enter();
+        final Scratch caller = enter();
         try
         {
             if (offset < 0 || maxBytes < 0 || dst.capacity() - offset < maxBytes)
@@ -609,7 +633,7 @@ public final class SysletContext implements AioContext
         }
         finally
         {
-            exit();
+            exit(caller);
         }
     }
 
@@ -652,14 +676,14 @@ public final class SysletContext implements AioContext
     @Override
     public int stateToken()
     {
-        enter();
+        final Scratch caller = enter();
         try
         {
             return ring.stateToken();
         }
         finally
         {
-            exit();
+            exit(caller);
         }
     }
 
@@ -670,7 +694,7 @@ public final class SysletContext implements AioContext
     @Override
     public int cancel(final long cookie)
     {
-        enter();
+        final Scratch caller = enter();
         try
         {
             for (final Slot slot : slots)
@@ -687,7 +711,7 @@ public final class SysletContext implements AioContext
                 final int opcode = slot.opcode;
                 if (state == Slot.QUEUED)
                 {
-                    if (cancelQueued(slot, generation, callerScratch.get()))
+                    if (cancelQueued(slot, generation, caller))
                     {
                         return CANCELED;
                     }
@@ -702,7 +726,7 @@ public final class SysletContext implements AioContext
         }
         finally
         {
-            exit();
+            exit(caller);
         }
     }
 
@@ -796,7 +820,7 @@ public final class SysletContext implements AioContext
     @Override
     public int run(final DirectBuffer iocb, final int offset, final MutableDirectBuffer dst, final int dstOffset)
     {
-        enter();
+        final Scratch caller = enter();
         try
         {
             if (offset < 0 || offset > iocb.capacity())
@@ -810,35 +834,34 @@ public final class SysletContext implements AioContext
                 throw new AioException(Errno.EINVAL, fault);
             }
             final Slot slot = new Slot(-1);
-            load(slot, iocb, offset);
+            load(slot, iocb, offset, Iocb.eventLength(iocb, offset));
             if (dstOffset < 0 || dst.capacity() - dstOffset < slot.eventLength)
             {
                 throw new AioException(Errno.EINVAL, "event destination of " + dst.capacity() + " bytes cannot take a " +
                     slot.eventLength + "-byte event at offset " + dstOffset);
             }
-            final Scratch scratch = callerScratch.get();
             long res = -Errno.ENOSYS;
             if (Dispatch.isSupported(slot.opcode))
             {
-                res = executeMeasured(slot, scratch);
+                res = executeMeasured(slot, caller);
                 // Run inside this call: submit and start are one reading, end and publication another.
                 slot.submitNanos = slot.startNanos;
             }
             slot.eventFlags = FLAG_IMMEDIATE;
-            final int length = buildEvent(slot, 0, res, slot.endNanos, scratch);
-            dst.putBytes(dstOffset, scratch.buffer, Scratch.EVENT_OFFSET, length);
+            final int length = buildEvent(slot, 0, res, slot.endNanos, caller);
+            dst.putBytes(dstOffset, caller.buffer, Scratch.EVENT_OFFSET, length);
             return length;
         }
         finally
         {
-            exit();
+            exit(caller);
         }
     }
 
     @Override
     public Probe probe()
     {
-        enter();
+        final Scratch caller = enter();
         try
         {
             final boolean[] supported = new boolean[Opcode.COUNT];
@@ -850,28 +873,28 @@ public final class SysletContext implements AioContext
         }
         finally
         {
-            exit();
+            exit(caller);
         }
     }
 
     @Override
     public int eventFd()
     {
-        enter();
+        final Scratch caller = enter();
         try
         {
             return eventFd;
         }
         finally
         {
-            exit();
+            exit(caller);
         }
     }
 
     @Override
     public void notifications(final boolean enabled)
     {
-        enter();
+        final Scratch caller = enter();
         try
         {
             while (true)
@@ -886,28 +909,28 @@ public final class SysletContext implements AioContext
         }
         finally
         {
-            exit();
+            exit(caller);
         }
     }
 
     @Override
     public Ring ring()
     {
-        enter();
+        final Scratch caller = enter();
         try
         {
             return ring;
         }
         finally
         {
-            exit();
+            exit(caller);
         }
     }
 
     @Override
     public int inFlight()
     {
-        enter(); // the ring's memory is gone after destroy
+        final Scratch caller = enter(); // the ring's memory is gone after destroy
         try
         {
             // The count first, then the list: an event that moves from one to the other in between is seen
@@ -917,7 +940,7 @@ public final class SysletContext implements AioContext
         }
         finally
         {
-            exit();
+            exit(caller);
         }
     }
 
@@ -956,11 +979,11 @@ public final class SysletContext implements AioContext
         }
         closed = true;
         final long deadline = System.nanoTime() + Math.max(0, timeoutNanos);
-        while (callers.get() != 0)
+        while (anyCallerInside())
         {
             LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
         }
-        final Scratch scratch = callerScratch.get();
+        final Scratch scratch = callerScratch();
         boolean busy = true;
         while (busy && System.nanoTime() - deadline < 0)
         {
@@ -1025,18 +1048,52 @@ public final class SysletContext implements AioContext
         return freed;
     }
 
-    private void enter()
+    /**
+     * Marks the calling thread inside a public call, or refuses the call if the context is destroyed.
+     *
+     * @return the thread's scratch, to hand to {@link #exit}.
+     */
+    private Scratch enter()
     {
-        callers.incrementAndGet();
+        final Scratch caller = callerScratch();
+        // Volatile write, then volatile read; destroy does the mirror (closed, then every depth). In the
+        // one order of synchronization actions, either destroy sees this depth or this call sees closed.
+        caller.enterCall();
         if (closed)
         {
-            callers.decrementAndGet();
+            caller.exitCall();
             throw new AioException(Errno.EBADF, "context is destroyed");
         }
+        return caller;
     }
 
-    private void exit()
+    private static void exit(final Scratch caller)
     {
-        callers.decrementAndGet();
+        caller.exitCall();
+    }
+
+    private boolean anyCallerInside()
+    {
+        for (final Scratch caller : callers)
+        {
+            if (caller.isInCall())
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Makes a calling thread's scratch and lists it for destroy. Scratches of threads that have ended are
+     * dropped from the list here, so threads that come and go do not pile up in it.
+     */
+    private Scratch newCallerScratch()
+    {
+        callers.removeIf(caller -> !caller.owner.isAlive());
+        final Scratch scratch = new Scratch(LIBC.gettid());
+        // Listed before its first call: a destroy that misses it here finds closed set at that call.
+        callers.add(scratch);
+        return scratch;
     }
 }

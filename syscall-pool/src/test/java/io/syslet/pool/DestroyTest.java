@@ -1,6 +1,7 @@
 package io.syslet.pool;
 
 import io.syslet.abi.AioContext;
+import io.syslet.abi.AioException;
 import io.syslet.abi.Errno;
 import io.syslet.abi.Event;
 import io.syslet.abi.EventCursor;
@@ -24,8 +25,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 import static io.syslet.pool.NetTestSupport.*;
@@ -43,6 +46,7 @@ class DestroyTest
     private static final int READS = 100;
     private static final int SLEEPS = 24;
     private static final int CALLABLES = 24;
+    private static final int CALLER_THREADS = 4;
     private static final long OPEN_COOKIE = 1;
     private static final long PREAD_COOKIE = 100;
     private static final long READ_COOKIE = 200;
@@ -248,6 +252,93 @@ class DestroyTest
         assertFalse(waiter.isAlive(), "getEvents still waits on a destroyed context");
         assertEquals(0, got.get(), "no events, and no error from the call that was already inside");
         assertBadF("getEvents", () -> ctx.getEvents(dst, 0, dst.capacity(), 1, 0));
+    }
+
+    /**
+     * Threads that keep calling in (immediate preads of a cached file, each reaped at once) while destroy
+     * runs: each call either completes or is refused with EBADF, never anything else, and none reads the
+     * ring after destroy freed it (that would crash the JVM). Before that, 64 threads that each made one
+     * call and ended: destroy does not wait for callers that are gone.
+     */
+    @Test
+    void destroyRacesCallersWithoutLosingOrCrashing() throws Exception
+    {
+        final Path file = dir.resolve("cached");
+        Files.write(file, new byte[4096]);
+        final int fileFd = TEST_LIBC.open(file.toString(), Natives.O_RDONLY | Natives.O_CLOEXEC, 0);
+        assertTrue(fileFd >= 0, "open: errno " + testErrno());
+        final SysletContext ctx = SysletContext.setup(new SetupParams());
+        try
+        {
+            final Memory mem = new Memory(ctx, 4096 * CALLER_THREADS);
+            final AtomicInteger completed = new AtomicInteger();
+            for (int i = 0; i < 64; i++)
+            {
+                final Thread oneCall = new Thread(() -> ctx.stateToken(), "destroy-test-one-call-" + i);
+                oneCall.start();
+                oneCall.join();
+            }
+            final AtomicReference<Throwable> failure = new AtomicReference<>();
+            final CountDownLatch running = new CountDownLatch(CALLER_THREADS);
+            final Thread[] callers = new Thread[CALLER_THREADS];
+            for (int t = 0; t < CALLER_THREADS; t++)
+            {
+                final long ref = mem.ref(4096 * t, 4096);
+                callers[t] = new Thread(() -> callUntilRefused(ctx, fileFd, ref, running, completed, failure),
+                    "destroy-test-caller-" + t);
+                callers[t].start();
+            }
+            running.await();
+            awaitTrue("callers complete reads", () -> completed.get() > 1000);
+            assertTrue(ctx.destroy(DESTROY_NANOS), "destroy freed everything with callers racing it");
+            for (final Thread caller : callers)
+            {
+                caller.join(TimeUnit.NANOSECONDS.toMillis(PATIENCE_NANOS));
+                assertFalse(caller.isAlive(), caller.getName() + " still calls a destroyed context");
+            }
+            assertNull(failure.get(), () -> "a racing call failed other than with EBADF: " + failure.get());
+        }
+        finally
+        {
+            ctx.close();
+            close(fileFd);
+        }
+    }
+
+    private static void callUntilRefused(final SysletContext ctx, final int fd, final long ref,
+        final CountDownLatch running, final AtomicInteger completed, final AtomicReference<Throwable> failure)
+    {
+        final IocbWriter writer = new IocbWriter(new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 64)));
+        final UnsafeBuffer dst = new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 64));
+        final EventCursor cursor = new EventCursor();
+        running.countDown();
+        try
+        {
+            while (true)
+            {
+                writer.reset();
+                writer.pread(1, fd, ref, 4096, 0);
+                assertEquals(1, writer.submitTo(ctx));
+                final int bytes = ctx.getEvents(dst, 0, dst.capacity(), 1, TimeUnit.SECONDS.toNanos(10));
+                cursor.wrap(dst, 0, bytes);
+                while (cursor.next())
+                {
+                    assertEquals(4096, cursor.event().res(), cursor.event().toString());
+                    completed.incrementAndGet();
+                }
+            }
+        }
+        catch (final AioException e)
+        {
+            if (e.errno() != Errno.EBADF)
+            {
+                failure.compareAndSet(null, e);
+            }
+        }
+        catch (final Throwable e)
+        {
+            failure.compareAndSet(null, e);
+        }
     }
 
     private static void assertRefusedAfterDestroy(final AioContext ctx, final Memory mem)
