@@ -4,6 +4,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.AtomicBuffer;
 
+import java.nio.ByteOrder;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -207,9 +208,8 @@ public final class Ring
             final int offset = dataOffset(head);
             // Acquire: if the stamp matches, the header and payload written before the commit are visible.
             final long commitWord = buffer.getLongVolatile(offset);
-            final int length = EntryDescriptor.length(commitWord);
-            final int advance = committedSpan(commitWord, head, offset);
-            if (advance == 0)
+            final int span = committedSpan(commitWord, head, offset);
+            if (span == 0)
             {
                 // Volatile: read after the commit word, so "tail == head" means empty at this instant.
                 final long tailWord = buffer.getLongVolatile(TAIL_WORD_OFFSET);
@@ -225,8 +225,9 @@ public final class Ring
                 idle = backOff(idle);
                 continue;
             }
-            if (length > 0 && buffer.getInt(offset + TYPE_OFFSET) != PADDING_TYPE)
+            if (span > 0)
             {
+                final int length = EntryDescriptor.length(commitWord);
                 if (dst.capacity() - dstOffset < length || dstOffset < 0)
                 {
                     if (buffer.getIntVolatile(HEAD_POSITION_OFFSET) != head)
@@ -239,14 +240,14 @@ public final class Ring
                 }
                 dst.putBytes(dstOffset, buffer, offset, length);
                 // The CAS validates the copy: head still at this record means no producer overwrote it.
-                if (buffer.compareAndSetInt(HEAD_POSITION_OFFSET, head, head + advance))
+                if (buffer.compareAndSetInt(HEAD_POSITION_OFFSET, head, head + span))
                 {
                     return length;
                 }
             }
             else
             {
-                buffer.compareAndSetInt(HEAD_POSITION_OFFSET, head, head + advance);
+                buffer.compareAndSetInt(HEAD_POSITION_OFFSET, head, head - span);
             }
         }
     }
@@ -286,20 +287,20 @@ public final class Ring
             {
                 final int offset = dataOffset(position);
                 final long commitWord = buffer.getLongVolatile(offset);
-                final int length = EntryDescriptor.length(commitWord);
-                final int advance = committedSpan(commitWord, position, offset);
-                if (advance == 0)
+                final int span = committedSpan(commitWord, position, offset);
+                if (span == 0)
                 {
                     break;
                 }
-                if (length > 0 && buffer.getInt(offset + TYPE_OFFSET) != PADDING_TYPE)
+                final int advance = Math.abs(span);
+                if (span > 0)
                 {
                     if (written + advance > maxBytes)
                     {
                         if (written == 0 && buffer.getIntVolatile(HEAD_POSITION_OFFSET) == head)
                         {
-                            throw new IllegalArgumentException("record of " + length + " bytes at position " +
-                                Positions.unsigned(position) + " does not fit in a batch of " + maxBytes + " bytes");
+                            throw new IllegalArgumentException("record of " + EntryDescriptor.length(commitWord) +
+                                " bytes at position " + Positions.unsigned(position) + " does not fit in a batch of " + maxBytes + " bytes");
                         }
                         break;
                     }
@@ -744,7 +745,9 @@ public final class Ring
      * or more old, and leftover payload cannot match the salt unless it knows it.
      *
      * @param commitWord the word at {@code offset}, read with acquire.
-     * @return bytes the entry spans in the data area, or 0 if it is not committed.
+     * @return 0 if the entry is not committed; else the bytes it spans in the data area, positive for a
+     * record to deliver, negative for an entry consumers step over (a skip, or an aborted record). The sign
+     * saves the callers a second read of the type.
      */
     private int committedSpan(final long commitWord, final int position, final int offset)
     {
@@ -755,12 +758,18 @@ public final class Ring
             {
                 return 0;
             }
-            final int type = buffer.getInt(offset + TYPE_OFFSET);
-            final int check = buffer.getInt(offset + CHECK_OFFSET);
-            return check == EntryDescriptor.check(position, length, type, salt) ? align(length) : 0;
+            // Type and check are neighbours in one aligned u64: one read (and one bounds check) for both.
+            final long typeAndCheck = buffer.getLong(offset + TYPE_OFFSET, ByteOrder.LITTLE_ENDIAN);
+            final int type = (int)typeAndCheck;
+            if ((int)(typeAndCheck >>> 32) != EntryDescriptor.check(position, length, type, salt))
+            {
+                return 0;
+            }
+            return type != PADDING_TYPE ? align(length) : -align(length);
         }
+        // A skip's length is already minus its span.
         return length < 0 && stamp(commitWord) == skipStamp(position, salt) &&
-            -length == capacity - (position & mask) ? -length : 0;
+            -length == capacity - (position & mask) ? length : 0;
     }
 
     /**
