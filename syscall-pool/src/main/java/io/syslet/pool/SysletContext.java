@@ -336,7 +336,8 @@ public final class SysletContext implements AioContext
 
     /**
      * @return the calling thread's scratch. Most contexts are driven by one thread: for it, this is a field
-     * read and a compare instead of a ThreadLocal lookup (a tenth of the immediate path's own cost).
+     * read and a compare instead of a ThreadLocal lookup, which perf put at about a tenth of what the
+     * immediate path adds to its preadv2.
      */
     private Scratch callerScratch()
     {
