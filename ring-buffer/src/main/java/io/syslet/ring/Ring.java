@@ -300,7 +300,8 @@ public final class Ring
                         if (written == 0 && buffer.getIntVolatile(HEAD_POSITION_OFFSET) == head)
                         {
                             throw new IllegalArgumentException("record of " + EntryDescriptor.length(commitWord) +
-                                " bytes at position " + Positions.unsigned(position) + " does not fit in a batch of " + maxBytes + " bytes");
+                                " bytes at position " + Positions.unsigned(position) + " does not fit in a batch of " +
+                                maxBytes + " bytes");
                         }
                         break;
                     }
