@@ -22,9 +22,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -131,27 +134,23 @@ class AttributesTest
                 {
                     preload[page] = random.nextInt(3) == 0;
                 }
-                String mismatch = compareWithFincore(ctx, buf, file, fd, pages, preload);
-                if (mismatch != null)
-                {
-                    // Even read back to front, the kernel now and then brings in a page next to a miss
-                    // (seen once in a few dozen full runs on 6.18): one more try from a fresh eviction,
-                    // and the first disagreement is printed so that a real one shows twice.
-                    System.err.println("fincore comparison retried: " + mismatch);
-                    mismatch = compareWithFincore(ctx, buf, file, fd, pages, preload);
-                }
-                assertNull(mismatch);
+                assertNull(compareWithFincore(ctx, buf, file, fd, pages, preload));
             }
         }
     }
 
     /**
      * Evicts the file, caches the preload pages, asks fincore how many pages are resident, then reads
-     * every page through the engine, one at a time, with the cache attribute. Back to front: a miss can
-     * make the kernel bring in the page after it too (seen on 6.18 even with POSIX_FADV_RANDOM), which
-     * would turn a later read of that page into a hit that fincore, asked before, did not count.
+     * every page through the engine, one at a time, with the cache attribute, back to front.
      *
-     * @return null if hits and misses equal fincore's resident and absent pages, else the difference.
+     * <p>A miss can make the kernel bring in a neighbour of the page it reads (a large folio, or
+     * read-around; seen on 6.18 even with POSIX_FADV_RANDOM), which turns a later read of that neighbour
+     * into a true hit that fincore, asked before, did not count. So each page's residency is also taken
+     * from mincore ({@link MappedByteBuffer#isLoaded} of a one-page mapping, which touches nothing) at the
+     * start and again just before its read: the engine's answer must match the latter for every page, and
+     * its hit count must equal fincore's count plus the pages that came in behind a miss.
+     *
+     * @return null if all of that holds, else the first difference.
      */
     private String compareWithFincore(final SysletContext ctx, final int buf, final Path file, final int fd,
         final int pages, final boolean[] preload) throws Exception
@@ -166,28 +165,48 @@ class AttributesTest
             }
         }
         final long resident = fincorePages(file);
-        int hits = 0;
-        int misses = 0;
-        for (int page = pages - 1; page >= 0; page--)
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ))
         {
-            writer.pread(page, fd, BufferRef.of(buf, (long)page * PAGE), PAGE, (long)page * PAGE)
-                .attributes(AttributeId.CACHE);
-            final Event event = submitOne(ctx);
-            assertEquals(PAGE, event.res());
-            final int outcome = find(attributes(event), AttributeId.CACHE).cacheOutcome();
-            if (outcome == CacheOutcome.HIT)
+            final MappedByteBuffer[] pageMaps = new MappedByteBuffer[pages];
+            final boolean[] residentAtStart = new boolean[pages];
+            int residentByMincore = 0;
+            for (int page = 0; page < pages; page++)
             {
-                hits++;
+                pageMaps[page] = channel.map(FileChannel.MapMode.READ_ONLY, (long)page * PAGE, PAGE);
+                residentAtStart[page] = pageMaps[page].isLoaded();
+                residentByMincore += residentAtStart[page] ? 1 : 0;
             }
-            else
+            if (residentByMincore != resident)
             {
-                assertEquals(CacheOutcome.MISS, outcome, describe(event));
-                misses++;
+                return file + ": fincore said " + resident + " of " + pages + " pages resident, mincore " +
+                    residentByMincore;
             }
+            int hits = 0;
+            int broughtInByMisses = 0;
+            for (int page = pages - 1; page >= 0; page--)
+            {
+                final boolean residentNow = pageMaps[page].isLoaded();
+                broughtInByMisses += residentNow && !residentAtStart[page] ? 1 : 0;
+                writer.pread(page, fd, BufferRef.of(buf, (long)page * PAGE), PAGE, (long)page * PAGE)
+                    .attributes(AttributeId.CACHE);
+                final Event event = submitOne(ctx);
+                assertEquals(PAGE, event.res());
+                final int outcome = find(attributes(event), AttributeId.CACHE).cacheOutcome();
+                if (outcome != CacheOutcome.HIT)
+                {
+                    assertEquals(CacheOutcome.MISS, outcome, describe(event));
+                }
+                if ((outcome == CacheOutcome.HIT) != residentNow)
+                {
+                    return file + ": page " + page + " was " + (residentNow ? "" : "not ") + "resident just " +
+                        "before its read (mincore), but the engine said " + (residentNow ? "MISS" : "HIT");
+                }
+                hits += outcome == CacheOutcome.HIT ? 1 : 0;
+            }
+            return hits == resident + broughtInByMisses ? null :
+                file + ": fincore said " + resident + " of " + pages + " pages resident and " + broughtInByMisses +
+                " came in behind misses; the engine saw " + hits + " hits";
         }
-        return hits == resident && misses == pages - resident ? null :
-            file + ": fincore said " + resident + " of " + pages + " pages resident; the engine saw " + hits +
-            " hits and " + misses + " misses";
     }
 
     @Test
