@@ -220,8 +220,8 @@ public final class SysletContext implements AioContext
                     break;
                 }
                 final int iocbLength = iocbs.getInt(position + IocbDescriptor.LENGTH_OFFSET);
-                final Scratch scratch = isImmediateCandidate(iocbs, position) ? caller : null;
-                if (scratch != null && completedInline(iocbs, position, eventLength, scratch))
+                final boolean triedInline = isImmediateCandidate(iocbs, position);
+                if (triedInline && completedInline(iocbs, position, eventLength, caller))
                 {
                     accepted++;
                     position += iocbLength;
@@ -233,9 +233,9 @@ public final class SysletContext implements AioContext
                     break;
                 }
                 load(slot, iocbs, position, eventLength);
-                if (scratch != null)
+                if (triedInline)
                 {
-                    slot.takeImmediateAttempt(scratch.inlineSlot); // a miss or a partial read: the worker goes on
+                    slot.takeImmediateAttempt(caller.inlineSlot); // a miss or a partial read: the worker goes on
                 }
                 else
                 {
