@@ -3,7 +3,6 @@ package io.syslet.tests.ring.jcstress;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
-import org.openjdk.jcstress.annotations.JCStressMeta;
 import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
@@ -21,85 +20,36 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @Outcome(id = "1, 0", expect = ACCEPTABLE, desc = "the reader took the whole committed record")
 @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "the reader saw nothing committed yet; the record waits, whole")
 @Outcome(expect = FORBIDDEN, desc = "torn, stale, uncommitted, duplicated or lost record")
-public final class CommitReadTest
+@JCStressTest
+@State
+public class CommitReadTest
 {
-    private CommitReadTest()
+    private final RingFixture fixture = new RingFixture();
+
+    /**
+     * Reserves, writes the payload, commits.
+     */
+    @Actor
+    public void producer()
     {
+        fixture.ring.commit(fixture.reserveAndWrite());
     }
 
     /**
-     * The record lands mid data area, over the bytes of a record one lap older.
+     * Takes a batch: r1.
      */
-    @JCStressTest
-    @JCStressMeta(CommitReadTest.class)
-    @State
-    public static class Plain
+    @Actor
+    public void consumer(final II_Result r)
     {
-        private final RingFixture fixture = new RingFixture(RingFixture.PLAIN_START);
-
-        /**
-         * Reserves, writes the payload, commits.
-         */
-        @Actor
-        public void producer()
-        {
-            fixture.ring.commit(fixture.reserveAndWrite());
-        }
-
-        /**
-         * Takes a batch: r1.
-         */
-        @Actor
-        public void consumer(final II_Result r)
-        {
-            r.r1 = fixture.read(fixture.destination2);
-        }
-
-        /**
-         * Takes what is left: r2.
-         */
-        @Arbiter
-        public void after(final II_Result r)
-        {
-            r.r2 = fixture.read(fixture.destination1);
-        }
+        r.r1 = fixture.read(fixture.destination2);
     }
 
     /**
-     * The record needs a skip entry first and its position wraps past 2^32 to 0.
+     * Takes what is left: r2.
      */
-    @JCStressTest
-    @JCStressMeta(CommitReadTest.class)
-    @State
-    public static class Wrap
+    @Arbiter
+    public void after(final II_Result r)
     {
-        private final RingFixture fixture = new RingFixture(RingFixture.WRAP_START);
-
-        /**
-         * Reserves, writes the payload, commits.
-         */
-        @Actor
-        public void producer()
-        {
-            fixture.ring.commit(fixture.reserveAndWrite());
-        }
-
-        /**
-         * Takes a batch: r1.
-         */
-        @Actor
-        public void consumer(final II_Result r)
-        {
-            r.r1 = fixture.read(fixture.destination2);
-        }
-
-        /**
-         * Takes what is left: r2.
-         */
-        @Arbiter
-        public void after(final II_Result r)
-        {
-            r.r2 = fixture.read(fixture.destination1);
-        }
+        r.r2 = fixture.read(fixture.destination1);
     }
 }

@@ -3,7 +3,6 @@ package io.syslet.tests.ring.jcstress;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
-import org.openjdk.jcstress.annotations.JCStressMeta;
 import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
@@ -22,69 +21,28 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @Outcome(id = "1, 0", expect = ACCEPTABLE, desc = "the producer's own poll took it")
 @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "the other consumer took it")
 @Outcome(expect = FORBIDDEN, desc = "both got it, it was lost, or a copy was torn")
-public final class OfferPollVersusPollTest
+@JCStressTest
+@State
+public class OfferPollVersusPollTest
 {
-    private OfferPollVersusPollTest()
+    private final RingFixture fixture = new RingFixture();
+
+    /**
+     * Adds the record, then takes one: r1.
+     */
+    @Actor
+    public void producer(final II_Result r)
     {
+        fixture.offer();
+        r.r1 = fixture.poll(fixture.destination1);
     }
 
     /**
-     * The record lands mid data area, over the bytes of a record one lap older.
+     * Takes whatever is there: r2.
      */
-    @JCStressTest
-    @JCStressMeta(OfferPollVersusPollTest.class)
-    @State
-    public static class Plain
+    @Actor
+    public void consumer(final II_Result r)
     {
-        private final RingFixture fixture = new RingFixture(RingFixture.PLAIN_START);
-
-        /**
-         * Adds the record, then takes one: r1.
-         */
-        @Actor
-        public void producer(final II_Result r)
-        {
-            fixture.offer();
-            r.r1 = fixture.poll(fixture.destination1);
-        }
-
-        /**
-         * Takes whatever is there: r2.
-         */
-        @Actor
-        public void consumer(final II_Result r)
-        {
-            r.r2 = fixture.poll(fixture.destination2);
-        }
-    }
-
-    /**
-     * The record needs a skip entry first and its position wraps past 2^32 to 0.
-     */
-    @JCStressTest
-    @JCStressMeta(OfferPollVersusPollTest.class)
-    @State
-    public static class Wrap
-    {
-        private final RingFixture fixture = new RingFixture(RingFixture.WRAP_START);
-
-        /**
-         * Adds the record, then takes one: r1.
-         */
-        @Actor
-        public void producer(final II_Result r)
-        {
-            fixture.offer();
-            r.r1 = fixture.poll(fixture.destination1);
-        }
-
-        /**
-         * Takes whatever is there: r2.
-         */
-        @Actor
-        public void consumer(final II_Result r)
-        {
-            r.r2 = fixture.poll(fixture.destination2);
-        }
+        r.r2 = fixture.poll(fixture.destination2);
     }
 }

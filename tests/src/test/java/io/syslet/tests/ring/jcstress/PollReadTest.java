@@ -3,7 +3,6 @@ package io.syslet.tests.ring.jcstress;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
-import org.openjdk.jcstress.annotations.JCStressMeta;
 import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
@@ -20,83 +19,35 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @Outcome(id = "1, 0", expect = ACCEPTABLE, desc = "the first consumer took the whole record")
 @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "the second consumer took the whole record")
 @Outcome(expect = FORBIDDEN, desc = "both got it, neither got it, or a copy was torn")
-public final class PollReadTest
+@JCStressTest
+@State
+public class PollReadTest
 {
-    private PollReadTest()
+    private final RingFixture fixture = new RingFixture();
+
+    /**
+     * Fresh ring per state.
+     */
+    public PollReadTest()
     {
+        fixture.offer();
     }
 
     /**
-     * The record lands mid data area, over the bytes of a record one lap older.
+     * Takes the record if it wins: r1.
      */
-    @JCStressTest
-    @JCStressMeta(PollReadTest.class)
-    @State
-    public static class Plain
+    @Actor
+    public void poller(final II_Result r)
     {
-        private final RingFixture fixture = new RingFixture(RingFixture.PLAIN_START);
-
-        /**
-         * Fresh ring per state.
-         */
-        public Plain()
-        {
-            fixture.offer();
-        }
-
-        /**
-         * Takes the record if it wins: r1.
-         */
-        @Actor
-        public void poller(final II_Result r)
-        {
-            r.r1 = fixture.poll(fixture.destination1);
-        }
-
-        /**
-         * Takes the record if it wins: r2.
-         */
-        @Actor
-        public void reader(final II_Result r)
-        {
-            r.r2 = fixture.read(fixture.destination2);
-        }
+        r.r1 = fixture.poll(fixture.destination1);
     }
 
     /**
-     * The record needs a skip entry first and its position wraps past 2^32 to 0.
+     * Takes the record if it wins: r2.
      */
-    @JCStressTest
-    @JCStressMeta(PollReadTest.class)
-    @State
-    public static class Wrap
+    @Actor
+    public void reader(final II_Result r)
     {
-        private final RingFixture fixture = new RingFixture(RingFixture.WRAP_START);
-
-        /**
-         * Fresh ring per state.
-         */
-        public Wrap()
-        {
-            fixture.offer();
-        }
-
-        /**
-         * Takes the record if it wins: r1.
-         */
-        @Actor
-        public void poller(final II_Result r)
-        {
-            r.r1 = fixture.poll(fixture.destination1);
-        }
-
-        /**
-         * Takes the record if it wins: r2.
-         */
-        @Actor
-        public void reader(final II_Result r)
-        {
-            r.r2 = fixture.read(fixture.destination2);
-        }
+        r.r2 = fixture.read(fixture.destination2);
     }
 }

@@ -7,6 +7,8 @@ import io.syslet.ring.RingRegion;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.util.concurrent.atomic.AtomicInteger;
+
 /**
  * A small ring whose memory already went round once, shared by the jcstress tests of this package.
  *
@@ -49,6 +51,7 @@ final class RingFixture
     /** Result of one consume: more bytes than one record (read() returned a batch). */
     static final int TOO_MUCH = 5;
 
+    private static final AtomicInteger STATES = new AtomicInteger();
     private static final long NEW = 0x5EED_0000_0000_1000L;
     private static final long OLD = 0x01D0_01D0_01D0_0000L;
     private static final int FILLER_PAYLOAD_LENGTH = 16;
@@ -61,7 +64,18 @@ final class RingFixture
     final UnsafeBuffer destination1 = new UnsafeBuffer(new byte[CAPACITY]);
     final UnsafeBuffer destination2 = new UnsafeBuffer(new byte[CAPACITY]);
 
-    RingFixture(final int initialPosition)
+    /**
+     * A fresh ring at the next of the two starting positions: states alternate between a record mid data
+     * area ({@link #PLAIN_START}) and one that needs a skip entry and wraps past 2^32 ({@link #WRAP_START}),
+     * so each test runs both cases. (jcstress has no parameters, and does not inherit actors, so one
+     * state class per case would copy every actor.)
+     */
+    RingFixture()
+    {
+        this((STATES.getAndIncrement() & 1) == 0 ? PLAIN_START : WRAP_START);
+    }
+
+    private RingFixture(final int initialPosition)
     {
         ring = new Ring(RingRegion.allocate(CAPACITY, initialPosition));
         final UnsafeBuffer filler = new UnsafeBuffer(new byte[FILLER_PAYLOAD_LENGTH]);

@@ -3,7 +3,6 @@ package io.syslet.tests.ring.jcstress;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
-import org.openjdk.jcstress.annotations.JCStressMeta;
 import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
@@ -20,89 +19,38 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @Description("an uncommitted reservation is never seen; committed afterwards, it is seen whole")
 @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "nothing before the commit, the whole record after it")
 @Outcome(expect = FORBIDDEN, desc = "the reader saw the record before its commit, or the commit lost it")
-public final class UncommittedReadTest
+@JCStressTest
+@State
+public class UncommittedReadTest
 {
-    private UncommittedReadTest()
+    private final RingFixture fixture = new RingFixture();
+    private int index;
+
+    /**
+     * Reserves and writes the payload; leaves the commit to the arbiter.
+     */
+    @Actor
+    public void producer()
     {
+        index = fixture.reserveAndWrite();
     }
 
     /**
-     * The record lands mid data area, over the bytes of a record one lap older.
+     * Takes a batch: r1.
      */
-    @JCStressTest
-    @JCStressMeta(UncommittedReadTest.class)
-    @State
-    public static class Plain
+    @Actor
+    public void consumer(final II_Result r)
     {
-        private final RingFixture fixture = new RingFixture(RingFixture.PLAIN_START);
-        private int index;
-
-        /**
-         * Reserves and writes the payload; leaves the commit to the arbiter.
-         */
-        @Actor
-        public void producer()
-        {
-            index = fixture.reserveAndWrite();
-        }
-
-        /**
-         * Takes a batch: r1.
-         */
-        @Actor
-        public void consumer(final II_Result r)
-        {
-            r.r1 = fixture.read(fixture.destination2);
-        }
-
-        /**
-         * Commits, then takes what is there: r2.
-         */
-        @Arbiter
-        public void after(final II_Result r)
-        {
-            fixture.ring.commit(index);
-            r.r2 = fixture.read(fixture.destination1);
-        }
+        r.r1 = fixture.read(fixture.destination2);
     }
 
     /**
-     * The record needs a skip entry first and its position wraps past 2^32 to 0.
+     * Commits, then takes what is there: r2.
      */
-    @JCStressTest
-    @JCStressMeta(UncommittedReadTest.class)
-    @State
-    public static class Wrap
+    @Arbiter
+    public void after(final II_Result r)
     {
-        private final RingFixture fixture = new RingFixture(RingFixture.WRAP_START);
-        private int index;
-
-        /**
-         * Reserves and writes the payload; leaves the commit to the arbiter.
-         */
-        @Actor
-        public void producer()
-        {
-            index = fixture.reserveAndWrite();
-        }
-
-        /**
-         * Takes a batch: r1.
-         */
-        @Actor
-        public void consumer(final II_Result r)
-        {
-            r.r1 = fixture.read(fixture.destination2);
-        }
-
-        /**
-         * Commits, then takes what is there: r2.
-         */
-        @Arbiter
-        public void after(final II_Result r)
-        {
-            fixture.ring.commit(index);
-            r.r2 = fixture.read(fixture.destination1);
-        }
+        fixture.ring.commit(index);
+        r.r2 = fixture.read(fixture.destination1);
     }
 }
