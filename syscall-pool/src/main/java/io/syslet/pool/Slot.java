@@ -14,22 +14,24 @@ import static io.syslet.abi.IocbDescriptor.*;
 
 /**
  * One op in flight: a pooled request slot that holds the decoded iocb from submit until its event is
- * published. There are exactly {@code maxInFlight} of them, made at setup, so submit allocates nothing.
+ * published. They are all made at setup, so submit allocates nothing.
  *
  * <p>{@link #control} packs the slot's generation (high 32 bits) with its state (low 32) so that every
  * transition is one CAS that also proves the slot was not reused in between: a canceller holding an old
  * generation can never cancel the next op that lands in the same slot.
  *
  * <pre>
- *   FREE --submit--&gt; QUEUED --worker--&gt; RUNNING --done--&gt; DONE --released--&gt; FREE (generation + 1 on reuse)
- *                      |                   |
- *                      cancel              cancel
- *                      v                   v
- *                QUEUE_CANCELING    CANCEL_REQUESTED --done--&gt; DONE
- *                      | published
- *                      v
- *                QUEUE_CANCELED --worker--&gt; FREE
+ *   FREE --claim--&gt; CLAIMED --submit--&gt; QUEUED --worker--&gt; RUNNING --done--&gt; DONE --released--&gt; FREE
+ *                                      |                   |
+ *                                      cancel              cancel
+ *                                      v                   v
+ *                                QUEUE_CANCELING    CANCEL_REQUESTED --done--&gt; DONE
+ *                                      | published
+ *                                      v
+ *                                QUEUE_CANCELED --worker--&gt; FREE
  * </pre>
+ *
+ * The generation goes up by one from CLAIMED to QUEUED, each time the slot takes a new op.
  *
  * A completed op's slot is released before its event is published, so that an op whose event can be
  * reaped no longer counts against the in-flight limit.
@@ -45,6 +47,8 @@ final class Slot
     static final int QUEUE_CANCELING = 5;
     /** Cancelled while queued and published; the worker that dequeues it frees it. */
     static final int QUEUE_CANCELED = 6;
+    /** Taken by a submitter that is loading an op into it; not yet queued, so not yet cancellable. */
+    static final int CLAIMED = 7;
 
     private static final VarHandle CONTROL;
     private static final VarHandle CANCELED_GENERATION;
@@ -140,6 +144,18 @@ final class Slot
     int generation()
     {
         return generation(control());
+    }
+
+    /**
+     * Takes the slot for a new op if it is free.
+     *
+     * @return true if it was FREE and is now CLAIMED by the caller.
+     */
+    boolean claimIfFree()
+    {
+        final long control = control();
+        return state(control) == FREE &&
+            CONTROL.compareAndSet(this, control, control(generation(control), CLAIMED));
     }
 
     boolean transition(final int generation, final int from, final int to)

@@ -21,15 +21,16 @@ import io.syslet.ring.RingRegion;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.AtomicBuffer;
-import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.UncheckedIOException;
+import java.lang.invoke.VarHandle;
 import java.util.Queue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 import static io.syslet.abi.EventDescriptor.*;
@@ -51,12 +52,16 @@ public final class SysletContext implements AioContext
     /** getevents sleeps in slices this long so that destroy never waits for a caller's whole timeout. */
     private static final long WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     /**
-     * How often getevents looks at an empty ring before it sleeps: a few microseconds, less than the
-     * wake-up it saves (a futex wait and wake on each side) when events come in quick succession.
+     * How often getevents looks at an empty ring before it sleeps, yielding its core before each look:
+     * about 60 us when nothing else wants the core. On a machine with fewer cores than busy threads the
+     * yield lets the workers run to publish what it waits for, so events pile up into one batch, and
+     * neither side pays a futex sleep and wake (several us each, the larger part of a pool op's cost
+     * before this).
      */
-    private static final int REAPER_SPIN_LOOKS = 64;
-    /** In-flight count up to which getevents spins before it sleeps. */
-    private static final int FEW_IN_FLIGHT = 2;
+    private static final int REAPER_YIELD_LOOKS = 200;
+    private static final long ONE_ACTIVE = 1L;
+    private static final long ONE_UNPUBLISHED = 1L << 32;
+    private static final long ONE_OP = ONE_ACTIVE + ONE_UNPUBLISHED;
     private static final long DEFAULT_DESTROY_NANOS = TimeUnit.SECONDS.toNanos(5);
     /** Submission id of an op the immediate path completed without a slot: slot 0xFFFFFFFF, generation 0. */
     public static final long INLINE_SUBMISSION_ID = 0xFFFF_FFFFL;
@@ -66,7 +71,8 @@ public final class SysletContext implements AioContext
     private final Ring ring;
     private final AtomicBuffer header;
     private final Slot[] slots;
-    private final ManyToManyConcurrentArrayQueue<Slot> freeSlots;
+    /** Where the next search for a free slot starts: a hint, read and written racily by submitters. */
+    private int slotCursor;
     private final WorkerPool[] pools = new WorkerPool[2];
     private final RegisteredBuffers buffers;
     private final ThreadSignal signal = ThreadSignal.instance();
@@ -83,12 +89,13 @@ public final class SysletContext implements AioContext
     /** False with NO_IMMEDIATE. */
     private final boolean immediate;
     /**
-     * Ops admitted against the limit: up from acceptance until just before the event is published, so a
-     * reaper that took an event can always submit in its place.
+     * Two counts of ops in one word, so that a submit takes its place in both with one CAS. Low 32 bits,
+     * <em>active</em>: ops admitted against the limit, up from acceptance until just before the event is
+     * published, so a reaper that took an event can always submit in its place. High 32 bits,
+     * <em>unpublished</em>: ops accepted whose events are not in the ring yet, down only after the event
+     * is published. Neither goes below 0, so neither half borrows from the other.
      */
-    private final AtomicInteger activeOps = new AtomicInteger();
-    /** Ops accepted whose events are not in the ring yet: down only after the event is published. */
-    private final AtomicInteger unpublished = new AtomicInteger();
+    private final AtomicLong opCounts = new AtomicLong();
     /** Slots of ops cancelled while queued that no worker has taken off its queue yet. */
     private final AtomicInteger canceledInQueue = new AtomicInteger();
     /**
@@ -117,11 +124,9 @@ public final class SysletContext implements AioContext
         // slot stays in the queue until a worker of their class drops it.
         final int slotCount = maxInFlight + Math.max(16, maxInFlight / 4);
         this.slots = new Slot[slotCount];
-        this.freeSlots = new ManyToManyConcurrentArrayQueue<>(slotCount);
         for (int i = 0; i < slotCount; i++)
         {
             slots[i] = new Slot(i);
-            freeSlots.offer(slots[i]);
         }
         // Each queue can hold every slot: ops cancelled while queued stay in their queue until a worker drops them.
         pools[Dispatch.BOUNDED] = new WorkerPool("bounded", params.boundedWorkers(), slotCount, params.spinTries(),
@@ -232,7 +237,22 @@ public final class SysletContext implements AioContext
                 {
                     break;
                 }
-                load(slot, iocbs, position, eventLength);
+                try
+                {
+                    load(slot, iocbs, position, eventLength);
+                }
+                catch (final RuntimeException e)
+                {
+                    // Only a caller that rewrites its iocbs while submit reads them gets here: they were
+                    // well-formed a moment ago. Give the slot back and refuse this iocb like a malformed one.
+                    abandon(slot);
+                    if (accepted == 0)
+                    {
+                        throw new AioException(Errno.EINVAL, "iocb at byte " + position +
+                            " changed while submit read it (" + e + ")");
+                    }
+                    break;
+                }
                 if (triedInline)
                 {
                     slot.takeImmediateAttempt(caller.inlineSlot); // a miss or a partial read: the worker goes on
@@ -286,7 +306,8 @@ public final class SysletContext implements AioContext
         {
             // The count first, then the list: an op that moves from one to the other in between is seen
             // twice, never missed.
-            final int active = activeOps.get();
+            final long counts = opCounts.get();
+            final int active = (int)counts;
             final int backlog = ring.isOverflowPending() ? ring.overflowSize() : 0;
             if (active + backlog >= maxInFlight)
             {
@@ -297,17 +318,17 @@ public final class SysletContext implements AioContext
                 }
                 return null;
             }
-            if (activeOps.compareAndSet(active, active + 1))
+            if (opCounts.compareAndSet(counts, counts + ONE_OP))
             {
-                // The lock-free list can answer empty for a moment while a thread releasing a slot is half-way
-                // through its offer: look again, unless the slots really are all taken, the spare ones by ops
-                // cancelled in a queue whose workers are all busy.
+                // The count admits this op, so a slot is free or about to be (a worker between the count and
+                // the slot's release): look again, unless the slots really are all taken, the spare ones by
+                // ops cancelled in a queue whose workers are all busy.
                 Slot slot;
-                while ((slot = freeSlots.poll()) == null)
+                while ((slot = claimFreeSlot()) == null)
                 {
                     if (active + 1 + canceledInQueue.get() > slots.length)
                     {
-                        activeOps.decrementAndGet();
+                        opCounts.addAndGet(-ONE_OP);
                         if (mustSucceed)
                         {
                             throw new AioException(Errno.EAGAIN, "every request slot is taken: " + slots.length +
@@ -318,10 +339,46 @@ public final class SysletContext implements AioContext
                     }
                     Thread.yield();
                 }
-                unpublished.incrementAndGet();
                 return slot;
             }
         }
+    }
+
+    /**
+     * Gives back a claimed slot that never took its op, and the op's place in the counts.
+     */
+    private void abandon(final Slot slot)
+    {
+        slot.setState(slot.generation(), Slot.FREE);
+        opCounts.addAndGet(-ONE_OP);
+    }
+
+    /**
+     * Looks for a free slot round-robin from where the last search ended. Ops end roughly in the order
+     * they came, so the slot at the cursor is nearly always free: the search costs one look at a line
+     * the submitter writes next anyway. (A shared free list cost an atomic on each side per op, on lines
+     * that submitters and workers fight over.)
+     *
+     * @return a slot now CLAIMED by the caller, or null if one pass over every slot found none free.
+     */
+    private Slot claimFreeSlot()
+    {
+        final Slot[] all = slots;
+        int index = slotCursor;
+        for (int looked = 0; looked < all.length; looked++)
+        {
+            if (index >= all.length)
+            {
+                index = 0;
+            }
+            final Slot slot = all[index++];
+            if (slot.claimIfFree())
+            {
+                slotCursor = index;
+                return slot;
+            }
+        }
+        return null;
     }
 
     /**
@@ -488,7 +545,7 @@ public final class SysletContext implements AioContext
     private void offerEvent(final int length, final Scratch scratch)
     {
         publishEvent(length, scratch);
-        unpublished.decrementAndGet();
+        opCounts.addAndGet(-ONE_UNPUBLISHED);
     }
 
     private void publishEvent(final int length, final Scratch scratch)
@@ -530,7 +587,7 @@ public final class SysletContext implements AioContext
     private void release(final Slot slot, final int generation)
     {
         recycle(slot, generation);
-        activeOps.decrementAndGet();
+        opCounts.addAndGet(-ONE_ACTIVE);
     }
 
     private void recycle(final Slot slot, final int generation)
@@ -538,12 +595,6 @@ public final class SysletContext implements AioContext
         slot.callable = null;
         slot.workerThread = null;
         slot.setState(generation, Slot.FREE);
-        // The list has room for every slot, but can answer full for a moment while a poller is half-way
-        // through the entry this offer would reuse: a slot dropped here would be gone for good.
-        while (!freeSlots.offer(slot))
-        {
-            Thread.yield();
-        }
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -580,11 +631,7 @@ public final class SysletContext implements AioContext
             int written = 0;
             int events = 0;
             final boolean mayWait = timeoutNanos > 0 && (!haveState || ring.stateToken() == seenState);
-            // With one or two ops in flight the next event is most likely the caller's own, due in
-            // microseconds: looking a few more times saves a futex sleep and wake on each side. With many in
-            // flight, sleeping at once lets events pile up into one batch, which costs fewer wake-ups, for
-            // workers and reaper alike, than taking them one by one.
-            int idleLooks = unpublished.get() <= FEW_IN_FLIGHT ? 0 : REAPER_SPIN_LOOKS;
+            int idleLooks = 0;
             while (true)
             {
                 final int token = ring.stateToken();
@@ -614,7 +661,7 @@ public final class SysletContext implements AioContext
                 {
                     return written;
                 }
-                if (bytes == 0 && ++idleLooks > REAPER_SPIN_LOOKS)
+                if (bytes == 0 && ++idleLooks > REAPER_YIELD_LOOKS)
                 {
                     try
                     {
@@ -628,7 +675,7 @@ public final class SysletContext implements AioContext
                 }
                 else if (bytes == 0)
                 {
-                    Thread.onSpinWait();
+                    Thread.yield();
                 }
             }
         }
@@ -706,10 +753,15 @@ public final class SysletContext implements AioContext
                 {
                     continue;
                 }
-                // Fields read after an acquire of control and before a CAS that succeeds on the same
-                // control belong to this generation.
                 final int generation = Slot.generation(control);
                 final int opcode = slot.opcode;
+                // The slot may have moved on to another op since control was read, and the cookie and opcode
+                // read be that op's: they are this generation's only if control is still the same after them.
+                VarHandle.acquireFence();
+                if (slot.control() != control)
+                {
+                    continue;
+                }
                 if (state == Slot.QUEUED)
                 {
                     if (cancelQueued(slot, generation, caller))
@@ -751,7 +803,7 @@ public final class SysletContext implements AioContext
         slot.setState(generation, Slot.QUEUE_CANCELED);
         // Out of the in-flight count before the event shows, as for any op that ends; the slot itself comes
         // back when a worker of its class takes it off the queue.
-        activeOps.decrementAndGet();
+        opCounts.addAndGet(-ONE_ACTIVE);
         offerEvent(length, scratch);
         return true;
     }
@@ -936,7 +988,7 @@ public final class SysletContext implements AioContext
         {
             // The count first, then the list: an event that moves from one to the other in between is seen
             // twice, never missed.
-            final int notInRing = unpublished.get();
+            final int notInRing = (int)(opCounts.get() >>> 32);
             return notInRing + (ring.isOverflowPending() ? ring.overflowSize() : 0);
         }
         finally
@@ -1011,6 +1063,7 @@ public final class SysletContext implements AioContext
                         busy = true;
                         break;
                     case Slot.FREE:
+                    case Slot.CLAIMED: // no caller is inside any more, so no submit goes on loading it
                         break;
                     default:
                         busy = true; // DONE or QUEUE_CANCELED: a worker is about to release it

@@ -13,10 +13,11 @@ import static io.syslet.pool.natives.Natives.LIBC;
 
 /**
  * One worker class: a bounded lock-free queue of slots and up to {@code maxWorkers} threads that run
- * them. Workers spin a little on an empty queue, then park; an idle worker retires after the idle
- * timeout. A submit wakes a parked worker or, if none is parked and none is spinning, starts one, up
- * to the limit; past it the op waits in the queue, which has room for every op in flight, so the pool
- * never deadlocks and never grows memory without bound.
+ * them. A worker that finds the queue empty looks again {@code spinTries} times, yielding its core
+ * before each look, then parks; an idle worker retires after the idle timeout. A submit wakes a parked
+ * worker or, if none is parked and none is spinning, starts one, up to the limit; past it the op waits
+ * in the queue, which has room for every op in flight, so the pool never deadlocks and never grows
+ * memory without bound.
  *
  * <p>Lost-wakeup argument: a worker that goes idle first publishes itself in {@code idle}
  * (incrementing the volatile {@code idleCount}), then looks at the queue once more. A submitter first
@@ -75,6 +76,11 @@ final class WorkerPool
         {
             return;
         }
+        wakeOrStartOne();
+    }
+
+    private void wakeOrStartOne()
+    {
         if (idleCount > 0 && wakeOne())
         {
             return;
@@ -224,14 +230,29 @@ final class WorkerPool
         private Slot spin()
         {
             spinning.incrementAndGet();
+            boolean counted = true;
             try
             {
                 for (int i = 0; i < spinTries && !stopping; i++)
                 {
-                    Thread.onSpinWait();
+                    // A yield, not a pause: on a machine with more runnable threads than cores (the submitter,
+                    // the reaper and the other workers) it hands this core at once to the thread that will
+                    // queue the next op or reap the last event, where a pausing spinner would keep it until
+                    // preempted. With nothing else to run it returns at once: a syscall, about 0.3 us here.
+                    Thread.yield();
                     final Slot slot = queue.poll();
                     if (slot != null)
                     {
+                        // A submitter that offered after this poll may have counted this worker as a spinner
+                        // that will take its op, and left it at that; but this worker is about to run an op
+                        // that may block. The submitter offers, then reads the count; this worker lowers
+                        // the count, then looks at the queue (both sequentially consistent): so either the
+                        // submitter sees the lower count and wakes someone, or this worker sees the op.
+                        counted = false;
+                        if (spinning.decrementAndGet() == 0 && !queue.isEmpty())
+                        {
+                            wakeOrStartOne();
+                        }
                         return slot;
                     }
                 }
@@ -239,7 +260,10 @@ final class WorkerPool
             }
             finally
             {
-                spinning.decrementAndGet();
+                if (counted)
+                {
+                    spinning.decrementAndGet();
+                }
             }
         }
 

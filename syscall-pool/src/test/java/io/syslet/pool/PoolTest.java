@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static io.syslet.pool.NetTestSupport.*;
@@ -172,6 +173,82 @@ class PoolTest
                 close(fileFd);
                 close(pipe);
             }
+        }
+    }
+
+    /**
+     * A worker that was spinning when it took op A, an op that blocks, must not leave op B, queued a moment
+     * later, waiting behind A while the pool may start another worker. The submitter of B counts spinners
+     * to decide whether to wake anyone; a spinner that has just taken A used to still count then. The
+     * window is a few instructions wide; before the fix, the race came up within the first few thousand trials.
+     */
+    @Test
+    void anOpQueuedWhileASpinnerTakesABlockingOpStillGetsAWorker() throws Exception
+    {
+        for (int trial = 0; trial < 5_000; trial++)
+        {
+            final Slot warmUp = new Slot(0);
+            final Slot blocking = new Slot(1);
+            final Slot next = new Slot(2);
+            final CountDownLatch warmedUp = new CountDownLatch(1);
+            final CountDownLatch release = new CountDownLatch(1);
+            final CountDownLatch nextRan = new CountDownLatch(1);
+            final WorkerPool pool = new WorkerPool("race", 2, 16, Integer.MAX_VALUE, TimeUnit.MINUTES.toNanos(1),
+                (slot, scratch) ->
+                {
+                    if (slot == warmUp)
+                    {
+                        warmedUp.countDown();
+                    }
+                    else if (slot == blocking)
+                    {
+                        awaitUninterruptibly(release);
+                    }
+                    else
+                    {
+                        nextRan.countDown();
+                    }
+                });
+            try
+            {
+                pool.execute(warmUp); // starts a worker, which then spins on the empty queue
+                warmedUp.await();
+                pool.execute(blocking); // one op, one spinner: nobody is woken, the spinner takes it
+                while (pool.queued() != 0)
+                {
+                    Thread.onSpinWait();
+                }
+                pool.execute(next);
+                assertTrue(nextRan.await(10, TimeUnit.SECONDS),
+                    "trial " + trial + ": the op waited behind a blocked one with " + pool.workerCount() +
+                    " of 2 workers started");
+            }
+            finally
+            {
+                release.countDown();
+                assertTrue(pool.stop(System.nanoTime() + TimeUnit.SECONDS.toNanos(10)), "workers did not stop");
+            }
+        }
+    }
+
+    private static void awaitUninterruptibly(final CountDownLatch latch)
+    {
+        boolean interrupted = false;
+        while (true)
+        {
+            try
+            {
+                latch.await();
+                break;
+            }
+            catch (final InterruptedException e)
+            {
+                interrupted = true;
+            }
+        }
+        if (interrupted)
+        {
+            Thread.currentThread().interrupt();
         }
     }
 }
