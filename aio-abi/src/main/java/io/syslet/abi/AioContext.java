@@ -141,10 +141,13 @@ public interface AioContext extends AutoCloseable
     /**
      * Destroys the context: cancels what is queued, interrupts what can be interrupted, waits up to
      * {@code timeoutNanos} for the rest, stops the workers, closes the eventfd and frees the ring.
-     * Events already in the ring are lost with it. Idempotent.
+     * Events already in the ring are lost with it. Every later call on the context fails with EBADF;
+     * a later destroy tries again to free what is left, and once everything is freed returns true at
+     * once.
      *
-     * @return true if everything was freed; false if some op was still running at the timeout, in
-     * which case its worker and the ring's memory are left to it (never freed under it).
+     * @return true if everything was freed; false if some op was still running at the timeout, or a
+     * thread was still inside a call on the context (a synchronous {@code run} of a blocking op), in
+     * which case the ring's memory and the workers are left to them (never freed under them).
      */
     boolean destroy(long timeoutNanos);
 

@@ -631,8 +631,10 @@ final class Dispatch
         {
             return -Errno.EINTR;
         }
-        catch (final Exception e)
+        catch (final Throwable e)
         {
+            // An Error too (as FutureTask does): thrown out of here it would end the worker thread with the op
+            // unfinished, its event never published and its slot never freed.
             return isCancelRequested(s) ? -Errno.EINTR : -Errno.EIO;
         }
     }

@@ -4,6 +4,10 @@ import io.syslet.abi.AioException;
 import io.syslet.abi.BufferRef;
 import io.syslet.abi.Errno;
 import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 /**
  * The buffers iocbs may point into, and the one place a {@link BufferRef} becomes an address. Every
@@ -15,16 +19,43 @@ final class RegisteredBuffers
     /** Longest path we look for a NUL in (Linux's PATH_MAX). */
     static final int PATH_MAX = 4096;
 
-    private final AtomicBuffer[] buffers;
-    private final long[] addresses;
-    private final long[] capacities;
+    /**
+     * One registered range, fixed at registration: a caller that re-wraps its flyweight afterwards (the
+     * usual Agrona practice) changes nothing here.
+     */
+    private static final class Entry
+    {
+        final long address;
+        final long capacity;
+        /** The table's own view of the range, for the NUL scan of path arguments. */
+        final UnsafeBuffer view;
+        /**
+         * The ByteBuffer that owns the memory, if the flyweight had one: held so that the memory stays
+         * allocated while the context may still pass its address to the kernel.
+         */
+        @SuppressWarnings("unused")
+        final ByteBuffer owner;
+
+        Entry(final AtomicBuffer buffer)
+        {
+            address = buffer.addressOffset();
+            capacity = buffer.capacity();
+            view = new UnsafeBuffer(address, buffer.capacity());
+            owner = buffer.byteBuffer();
+        }
+    }
+
+    private final int max;
+    /**
+     * Grown (copied) under the lock. Readers read {@link #count} first, then this: volatile, so that a table
+     * grown after that count is seen with the entries copied into it.
+     */
+    private volatile Entry[] entries = new Entry[0];
     private volatile int count;
 
     RegisteredBuffers(final int max)
     {
-        buffers = new AtomicBuffer[max];
-        addresses = new long[max];
-        capacities = new long[max];
+        this.max = max;
     }
 
     synchronized int register(final AtomicBuffer buffer)
@@ -35,15 +66,19 @@ final class RegisteredBuffers
                 " bytes is on the Java heap; register direct or mapped memory");
         }
         final int index = count;
-        if (index == buffers.length)
+        if (index == max)
         {
-            throw new AioException(Errno.ENOMEM, "all " + buffers.length + " buffer slots are registered " +
+            throw new AioException(Errno.ENOMEM, "all " + max + " buffer slots are registered " +
                 "(raise SetupParams.maxBuffers)");
         }
-        buffers[index] = buffer;
-        addresses[index] = buffer.addressOffset();
-        capacities[index] = buffer.capacity();
-        count = index + 1; // volatile store publishes the entry to workers that read count first
+        Entry[] table = entries;
+        if (index == table.length)
+        {
+            table = Arrays.copyOf(table, (int)Math.min(max, Math.max(16L, 2L * index)));
+            entries = table;
+        }
+        table[index] = new Entry(buffer);
+        count = index + 1; // volatile store publishes the entry (and the grown table) to workers that read count first
         return index;
     }
 
@@ -64,13 +99,13 @@ final class RegisteredBuffers
         {
             return -Errno.EFAULT;
         }
+        final Entry entry = entries[index];
         final long offset = BufferRef.offset(ref);
-        final long capacity = capacities[index];
-        if (offset > capacity || length > capacity - offset)
+        if (offset > entry.capacity || length > entry.capacity - offset)
         {
             return -Errno.EFAULT;
         }
-        return addresses[index] + offset;
+        return entry.address + offset;
     }
 
     /**
@@ -85,13 +120,12 @@ final class RegisteredBuffers
         {
             return address;
         }
-        final int index = BufferRef.index(ref);
-        final AtomicBuffer buffer = buffers[index];
+        final Entry entry = entries[BufferRef.index(ref)];
         final int start = (int)BufferRef.offset(ref);
-        final int end = (int)Math.min(capacities[index], (long)start + PATH_MAX);
+        final int end = (int)Math.min(entry.capacity, (long)start + PATH_MAX);
         for (int i = start; i < end; i++)
         {
-            if (buffer.getByte(i) == 0)
+            if (entry.view.getByte(i) == 0)
             {
                 return address;
             }

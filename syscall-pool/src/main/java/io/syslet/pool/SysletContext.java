@@ -106,7 +106,6 @@ public final class SysletContext implements AioContext
      */
     private final Queue<Scratch> callers = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
-    private boolean destroyed;
     private boolean freed;
 
     private SysletContext(final SetupParams params, final RingRegion region, final int eventFd)
@@ -169,7 +168,19 @@ public final class SysletContext implements AioContext
                 throw new AioException(errno, "eventfd(2) failed");
             }
         }
-        return new SysletContext(params, region, eventFd);
+        try
+        {
+            return new SysletContext(params, region, eventFd);
+        }
+        catch (final RuntimeException | Error e)
+        {
+            if (eventFd >= 0)
+            {
+                LIBC.close(eventFd);
+            }
+            region.close();
+            throw e;
+        }
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -427,12 +438,21 @@ public final class SysletContext implements AioContext
         {
             // Nothing to run: complete inline, so an unknown op costs no thread hop and cannot disturb the batch.
             slot.setState(generation, Slot.DONE);
-            slot.eventFlags |= FLAG_IMMEDIATE;
+            slot.eventFlags |= immediateFlag();
             releaseAndPublish(slot, generation, -Errno.ENOSYS, caller);
             return;
         }
         slot.setState(generation, Slot.QUEUED); // release: the worker that takes it sees every field above
         pools[Dispatch.workerClass(slot.opcode)].execute(slot);
+    }
+
+    /**
+     * @return IMMEDIATE for an event completed on the calling thread; nothing with NO_CACHE_ATTRIBUTE,
+     * where the flag would tell a cache hit from a miss.
+     */
+    private int immediateFlag()
+    {
+        return cacheVisible ? FLAG_IMMEDIATE : 0;
     }
 
     /**
@@ -469,10 +489,7 @@ public final class SysletContext implements AioContext
         {
             return false;
         }
-        if (cacheVisible)
-        {
-            slot.eventFlags |= FLAG_IMMEDIATE;
-        }
+        slot.eventFlags |= immediateFlag();
         // The event is built right after the call returns: the end reading serves as the publication time too.
         publishEvent(buildEvent(slot, INLINE_SUBMISSION_ID, res, slot.endNanos, scratch), scratch);
         return true;
@@ -498,8 +515,25 @@ public final class SysletContext implements AioContext
             canceledInQueue.decrementAndGet();
             return;
         }
-        long res = executeMeasured(slot, scratch);
-        if (!slot.transition(generation, Slot.RUNNING, Slot.DONE))
+        long res;
+        try
+        {
+            res = executeMeasured(slot, scratch);
+        }
+        catch (final RuntimeException | Error e)
+        {
+            // An engine fault, not the op's: thrown on, it would end this worker with the op unfinished, its
+            // event never published and its slot never freed.
+            res = -Errno.EIO;
+        }
+        if (slot.transition(generation, Slot.RUNNING, Slot.DONE))
+        {
+            // A callable may have left this thread interrupted: the next op must not see that, nor an idle
+            // park return at once. No cancel can interrupt this op now: it does so only under the slot's lock
+            // while the state is CANCEL_REQUESTED.
+            Thread.interrupted();
+        }
+        else
         {
             // CANCEL_REQUESTED. Under the slot's lock, so that no interrupt for this op lands after DONE.
             synchronized (slot)
@@ -900,7 +934,7 @@ public final class SysletContext implements AioContext
                 // Run inside this call: submit and start are one reading, end and publication another.
                 slot.submitNanos = slot.startNanos;
             }
-            slot.eventFlags = FLAG_IMMEDIATE;
+            slot.eventFlags = immediateFlag();
             final int length = buildEvent(slot, 0, res, slot.endNanos, caller);
             dst.putBytes(dstOffset, caller.buffer, Scratch.EVENT_OFFSET, length);
             return length;
@@ -1026,19 +1060,24 @@ public final class SysletContext implements AioContext
     @Override
     public synchronized boolean destroy(final long timeoutNanos)
     {
-        if (destroyed)
+        if (freed)
         {
-            return freed;
+            return true;
         }
         closed = true;
         final long deadline = System.nanoTime() + Math.max(0, timeoutNanos);
+        // A thread inside a call (a synchronous run() of a blocking op, say) may still touch the ring.
         while (anyCallerInside())
         {
+            if (System.nanoTime() - deadline >= 0)
+            {
+                return false;
+            }
             LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
         }
         final Scratch scratch = callerScratch();
-        boolean busy = true;
-        while (busy && System.nanoTime() - deadline < 0)
+        boolean busy;
+        do
         {
             busy = false;
             for (final Slot slot : slots)
@@ -1074,6 +1113,7 @@ public final class SysletContext implements AioContext
                 LockSupport.parkNanos(CANCEL_RESIGNAL_NANOS);
             }
         }
+        while (busy && System.nanoTime() - deadline < 0);
         boolean workersEnded = true;
         try
         {
@@ -1087,7 +1127,6 @@ public final class SysletContext implements AioContext
             Thread.currentThread().interrupt();
             workersEnded = false;
         }
-        destroyed = true;
         freed = !busy && workersEnded;
         if (freed)
         {

@@ -227,6 +227,36 @@ class BadInputTest
         }
     }
 
+    /**
+     * Agrona flyweights are made to be re-wrapped. The engine keeps the range a buffer had when it was
+     * registered: re-wrapping the caller's flyweight afterwards, even onto the heap, changes nothing for
+     * the ops that name it, and no op fails or throws inside a worker because of it.
+     */
+    @Test
+    void aRegisteredBufferKeepsItsRangeWhenTheCallersFlyweightIsRewrapped() throws IOException
+    {
+        final Path file = dir.resolve("rewrap");
+        Files.write(file, randomBytes(64, 7));
+        try (SysletContext ctx = SysletContext.setup(new SetupParams().maxBuffers((1 << 24) - 1)))
+        {
+            final UnsafeBuffer flyweight = directBuffer(8192);
+            final int index = ctx.registerBuffer(flyweight);
+            final UnsafeBuffer memory = new UnsafeBuffer(flyweight.addressOffset(), flyweight.capacity());
+            final long path = putPath(memory, index, 100, file);
+            flyweight.wrap(new byte[16]);
+            w.openat(1, AT_FDCWD, path, O_CLOEXEC, 0);
+            submitAll(w, ctx);
+            final Event opened = reapOne(ctx, 1);
+            assertTrue(opened.res() >= 0, "openat through the registered range: " + opened);
+            final int fd = (int)opened.res();
+            w.pread(2, fd, BufferRef.of(index, 4096), 64, 0);
+            submitAll(w, ctx);
+            assertEquals(64, reapOne(ctx, 2).res());
+            assertArrayEquals(randomBytes(64, 7), bytes(memory, 4096, 64));
+            closeViaEngine(ctx, w, fd);
+        }
+    }
+
     static Stream<Arguments> malformations()
     {
         return Stream.of(

@@ -62,11 +62,43 @@ class CallableTest
             {
                 throw new IOException("checked");
             });
-            ctx.submitCallable(3, () -> 3L);
-            final Map<Long, Event> events = reap(ctx, 3);
+            ctx.submitCallable(3, () ->
+            {
+                throw new AssertionError("an Error, not an Exception");
+            });
+            ctx.submitCallable(4, () -> 4L);
+            final Map<Long, Event> events = reap(ctx, 4);
             assertEquals(-Errno.EIO, events.get(1L).res(), events.get(1L).toString());
             assertEquals(-Errno.EIO, events.get(2L).res(), events.get(2L).toString());
-            assertEquals(3, events.get(3L).res(), "the worker goes on after a throw");
+            assertEquals(-Errno.EIO, events.get(3L).res(), events.get(3L).toString());
+            assertEquals(4, events.get(4L).res(), "the one worker goes on after each throw");
+            assertEquals(0, ctx.inFlight());
+            assertTrue(ctx.destroy(TimeUnit.SECONDS.toNanos(10)), "destroy could not free the context");
+        }
+    }
+
+    @Test
+    void anInterruptACallableLeavesBehindDoesNotReachTheNextOp()
+    {
+        try (SysletContext ctx = SysletContext.setup(oneWorker()))
+        {
+            final AtomicReference<Thread> first = new AtomicReference<>();
+            final AtomicReference<Thread> second = new AtomicReference<>();
+            ctx.submitCallable(1, () ->
+            {
+                first.set(Thread.currentThread());
+                Thread.currentThread().interrupt();
+                return 1L;
+            });
+            assertEquals(1, reapOne(ctx, 1).res());
+            ctx.submitCallable(2, () ->
+            {
+                second.set(Thread.currentThread());
+                Thread.sleep(1);
+                return 2L;
+            });
+            assertEquals(2, reapOne(ctx, 2).res(), "the second callable's sleep was interrupted");
+            assertSame(first.get(), second.get(), "both ran on the one worker");
         }
     }
 

@@ -392,4 +392,73 @@ class DestroyTest
         openFds();
         sysletThreads();
     }
+
+    /**
+     * A destroy that has no time left still frees an idle context, and one that could not free a busy
+     * context leaves the rest to a later destroy instead of leaking it.
+     */
+    @Test
+    void destroyWithNoTimeLeftFreesWhatItCanAndALaterDestroyTheRest() throws Exception
+    {
+        final Map<Integer, String> fdsBefore = openFds();
+        final Set<Thread> threadsBefore = sysletThreads();
+        assertTrue(SysletContext.setup(new SetupParams()).destroy(0), "an idle context needs no time");
+        assertEquals(fdsBefore, openFds(), "the idle context's eventfd is closed");
+
+        final SysletContext ctx = SysletContext.setup(new SetupParams());
+        final int[] pipe = pipe();
+        try
+        {
+            final Memory mem = new Memory(ctx, 4096);
+            final IocbWriter writer = new IocbWriter(new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 64)));
+            writer.read(1, pipe[0], mem.ref(0, 1), 1);
+            assertEquals(1, writer.submitTo(ctx));
+            awaitWorkerBlockedOn("read", pipe[0]);
+            assertFalse(ctx.destroy(0), "a read blocked in a worker cannot be cancelled in no time");
+            assertBadF("stateToken", ctx::stateToken);
+            assertTrue(ctx.destroy(DESTROY_NANOS), "the second destroy cancels the read and frees everything");
+            assertTrue(ctx.destroy(0), "once freed, destroy answers true at once");
+        }
+        finally
+        {
+            close(pipe);
+        }
+        awaitTrue("the workers are gone", () -> threadsBefore.containsAll(sysletThreads()));
+        assertEquals(fdsBefore, openFds(), "both contexts' eventfds are closed");
+    }
+
+    /**
+     * A thread blocked inside a synchronous {@code run()} keeps the context's memory in use: destroy must
+     * not free it under that thread, and must not wait past its timeout for it either.
+     */
+    @Test
+    void destroyDoesNotWaitPastItsTimeoutForACallerInsideRun() throws Exception
+    {
+        final SysletContext ctx = SysletContext.setup(new SetupParams());
+        final int[] pipe = pipe();
+        try
+        {
+            final Memory mem = new Memory(ctx, 4096);
+            final IocbWriter writer = new IocbWriter(new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 64)));
+            writer.read(1, pipe[0], mem.ref(0, 1), 1);
+            final UnsafeBuffer event = new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 64));
+            final AtomicInteger length = new AtomicInteger(-1);
+            final Thread reader = new Thread(() -> length.set(ctx.run(writer.buffer(), 0, event, 0)), "syslet-test-run");
+            reader.start();
+            awaitWorkerBlockedOn("read", pipe[0]); // by its name, the caller counts as a worker there
+            // Were destroy to wait for the caller, it would never return: nothing writes to the pipe yet.
+            assertFalse(ctx.destroy(TimeUnit.MILLISECONDS.toNanos(100)), "destroy freed memory a caller still uses");
+            mem.buffer.putByte(100, (byte)7);
+            writeFully(pipe[1], mem, 100, 1);
+            reader.join(TimeUnit.NANOSECONDS.toMillis(PATIENCE_NANOS));
+            assertFalse(reader.isAlive(), "run() did not return after the write");
+            assertTrue(length.get() > 0, "run() wrote no event");
+            assertEquals(1, new Event().wrap(event, 0).res(), "the read run() was inside completed");
+            assertTrue(ctx.destroy(DESTROY_NANOS), "with the caller out, destroy frees everything");
+        }
+        finally
+        {
+            close(pipe);
+        }
+    }
 }

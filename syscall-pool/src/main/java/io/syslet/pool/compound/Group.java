@@ -35,6 +35,8 @@ public final class Group extends Completion
     private int unsettled;
     private int failures;
     private boolean sealed;
+    /** Set by the one thread that completes the group: the start and a child's settling can race to it. */
+    private boolean settling;
     private Completion winner;
 
     Group(final Completions owner, final boolean anyOf)
@@ -251,10 +253,11 @@ public final class Group extends Completion
         final long res;
         synchronized (this)
         {
-            if (!sealed || unsettled > 0 || isCompleted() || !isStarted())
+            if (settling || !sealed || unsettled > 0 || isCompleted() || !isStarted())
             {
                 return;
             }
+            settling = true;
             res = aggregate();
         }
         complete(res, children.size(), false);

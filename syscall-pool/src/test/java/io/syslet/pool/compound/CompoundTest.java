@@ -348,6 +348,57 @@ class CompoundTest
         assertEquals(2, group.children().size());
     }
 
+    /**
+     * A group's last child can settle (on a reaping thread) while the thread that started the group is
+     * still finishing its start: exactly one of the two completes the group. A reaper polls without a pause
+     * while this thread starts 2 s worth of one-child groups whose pread completes inside the start.
+     */
+    @Test
+    void aGroupWhoseChildSettlesDuringItsStartCompletesOnce() throws Exception
+    {
+        final int fd = open(Files.write(dir.resolve("one-page"), new byte[4096]));
+        final AtomicReference<Throwable> reaperFailure = new AtomicReference<>();
+        final AtomicInteger stop = new AtomicInteger();
+        final Thread reaper = new Thread(() ->
+        {
+            try
+            {
+                while (stop.get() == 0)
+                {
+                    completions.poll(0, 0);
+                }
+            }
+            catch (final Throwable e)
+            {
+                reaperFailure.set(e);
+            }
+        }, "compound-test-reaper");
+        reaper.start();
+        int groups = 0;
+        try
+        {
+            final long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (System.nanoTime() - end < 0 && reaperFailure.get() == null)
+            {
+                final Group group = completions.allOf();
+                group.add(Op.pread(fd, BufferRef.of(buffer, 0), 512, 0));
+                group.start();
+                while (!group.isCompleted() && reaperFailure.get() == null)
+                {
+                    Thread.onSpinWait();
+                }
+                groups++;
+            }
+        }
+        finally
+        {
+            stop.set(1);
+            reaper.join();
+        }
+        assertNull(reaperFailure.get(), () -> "the reaper failed after " + reaperFailure.get());
+        assertTrue(groups > 0);
+    }
+
     @Test
     void futureAdapterCompletesWithTheResultOrTheErrno() throws Exception
     {
