@@ -7,7 +7,8 @@
 
 One JSON line per delivered record: {"position": u32, "type": int, "payload_hex": "..."}.
 Skip entries and padding records (aborted reservations) are walked over and not printed.
-A file that is not a valid ring, or a damaged ring, exits with status 2 and a one-line message.
+A file that is not a valid ring, or a damaged ring, exits with status 2 and a one-line message. An
+observer that producers lap says so on stderr and goes on from head.
 
 --consume advances head with a plain store. ABI.md section 9 allows that only when nobody else moves
 head; with other consumers head must be moved with a compare-and-swap (a C helper).
@@ -78,22 +79,37 @@ class Ring:
     def set_head(self, p): self.w32[HEAD // 4] = p      # plain store: single consumer only
     def tail_word(self): w = self.w64[TAIL_WORD // 8]; return w & MASK32, w >> 32
 
+    def lapped(self, p):
+        """True if producers may have written over position p: tail is more than a lap past it."""
+        tail, _ = self.tail_word()
+        return (tail - p) & MASK32 > self.cap
+
     def entries(self, p):
         """Walk from position p toward tail. Yields (position, next_position, record), where record
         is (type, payload) or None for a skip entry or a padding record. Stops at tail or at the
-        first entry that is not committed yet (an in-flight reservation)."""
+        first entry that is not committed yet (an in-flight reservation). An observer that falls
+        more than a lap behind tail (consumers let producers overwrite what it had not read yet)
+        reports the bytes it missed on stderr and goes on from head (section 9)."""
         while True:
             tail, _ = self.tail_word()
             if p == tail:
                 return
-            if p % 8 or (tail - p) & MASK32 > self.cap:       # 0 <= tail - p <= capacity
-                raise BadRing(f'ring damaged: position {p} does not lie 8-aligned within '
-                              f'capacity {self.cap} before tail {tail}')
+            if (tail - p) & MASK32 > self.cap:               # lapped: start again from head
+                head = self.head()
+                print(f'ring_reader: lapped at position {p}: {(head - p) & MASK32} bytes '
+                      f'overwritten before they were read; going on from head {head}',
+                      file=sys.stderr)
+                p = head
+                continue
+            if p % 8:
+                raise BadRing(f'ring damaged: position {p} is not 8-aligned')
             off = HEADER_LENGTH + (p & self.mask)
             word = self.w64[off // 8]                       # the commit word, in one load
             stamp, length = word & MASK32, signed32(word >> 32)
             salt = self.hdr['check_salt']
             if length == 0 or stamp != (p ^ salt if length < 0 else p):
+                if self.lapped(p):                           # a later lap's entry: start again
+                    continue
                 return                                      # reserved, not committed: stop here
             if length < 0:                                  # skip entry (its stamp is p ^ salt)
                 if -length != self.cap - (p & self.mask):
@@ -104,11 +120,14 @@ class Ring:
                 continue
             typ, chk = i32(self.m, off + 8), u32(self.m, off + 12)
             if not RECORD_HEADER <= length <= self.hdr['max_record_length'] \
-                    or chk != check(p, length, typ, salt):
-                raise BadRing(f'ring damaged at position {p}: length {length}, type {typ}, '
-                              f'check {chk:#x} (expected {check(p, length, typ, salt):#x})')
+                    or length > self.cap - (p & self.mask) or chk != check(p, length, typ, salt):
+                if self.lapped(p):                           # overwritten meanwhile
+                    continue
+                return                                      # not committed yet (section 6): stop
             nxt = (p + align8(length)) & MASK32
-            payload = bytes(self.m[off + RECORD_HEADER:off + length])   # copy first
+            payload = bytes(self.m[off + RECORD_HEADER:off + length])   # copy first, ...
+            if self.lapped(p):                              # ... then check nobody wrote over it
+                continue
             yield p, nxt, None if typ == PADDING else (typ, payload)
             p = nxt
 

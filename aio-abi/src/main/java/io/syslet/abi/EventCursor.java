@@ -52,7 +52,19 @@ public final class EventCursor
             position = recordOffset + EntryDescriptor.align(length);
             if (buffer.getInt(recordOffset + EntryDescriptor.TYPE_OFFSET) == EventDescriptor.RECORD_TYPE)
             {
-                event.wrap(buffer, recordOffset + EntryDescriptor.RECORD_HEADER_LENGTH);
+                final int eventOffset = recordOffset + EntryDescriptor.RECORD_HEADER_LENGTH;
+                final int eventLength = length - EntryDescriptor.RECORD_HEADER_LENGTH;
+                final int attributesLength = eventLength < EventDescriptor.MIN_LENGTH ? 0 :
+                    buffer.getInt(eventOffset + EventDescriptor.ATTRIBUTES_LENGTH_OFFSET);
+                if (eventLength < EventDescriptor.MIN_LENGTH || attributesLength < 0 ||
+                    attributesLength > eventLength - EventDescriptor.MIN_LENGTH)
+                {
+                    position = recordOffset; // stays put: the same fault again on the next call
+                    throw new IllegalStateException("event record at byte " + recordOffset + " has " + eventLength +
+                        " bytes of event, which cannot hold the " + EventDescriptor.MIN_LENGTH +
+                        "-byte fixed part and " + attributesLength + " bytes of attributes");
+                }
+                event.wrap(buffer, eventOffset);
                 return true;
             }
         }

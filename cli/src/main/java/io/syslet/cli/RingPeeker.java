@@ -125,8 +125,9 @@ final class RingPeeker
      * @param dst       where the record goes; it must hold {@code maxRecordLength} bytes from dstOffset.
      * @param dstOffset where in dst.
      * @return the record's length (header included), {@link #NOTHING} or {@link #LAPPED}.
-     * @throws IllegalStateException if the ring is damaged: an entry that fails its checks while the
-     * writer has not lapped this reader.
+     * @throws IllegalStateException if the ring is damaged: a skip entry (stamped with the salt, which
+     * only a producer knows) that does not reach the end of the data area, while the writer has not
+     * lapped this reader. A record that fails its checks is only not committed yet (ABI section 6).
      */
     int peek(final MutableDirectBuffer dst, final int dstOffset)
     {
@@ -166,10 +167,12 @@ final class RingPeeker
                 position = p - length;
                 continue;
             }
-            if (length < EntryDescriptor.RECORD_HEADER_LENGTH || length > maxRecordLength)
+            if (length < EntryDescriptor.RECORD_HEADER_LENGTH || length > maxRecordLength ||
+                length > capacity - (p & mask))
             {
-                return damagedOrLapped(p, "record length " + length + " is outside " +
-                    EntryDescriptor.RECORD_HEADER_LENGTH + ".." + maxRecordLength);
+                // Not a record of this lap (ABI section 6): payload of an earlier lap that a reservation
+                // has not yet covered can hold any bytes, this stamp included.
+                return notCommittedOrLapped(p);
             }
             dst.putBytes(dstOffset, region, offset, length);
             // Seqlock: the copy's loads must not be reordered after the re-check's loads.
@@ -181,7 +184,7 @@ final class RingPeeker
             final int type = dst.getInt(dstOffset + EntryDescriptor.TYPE_OFFSET);
             if (dst.getInt(dstOffset + EntryDescriptor.CHECK_OFFSET) != EntryDescriptor.check(p, length, type, salt))
             {
-                return damagedOrLapped(p, "check word does not match stamp, length and type " + type);
+                return notCommittedOrLapped(p); // as above: only a committed record carries the salted check
             }
             position = p + EntryDescriptor.align(length);
             if (type == EntryDescriptor.PADDING_TYPE)
@@ -215,7 +218,13 @@ final class RingPeeker
         return LAPPED;
     }
 
-    private int damagedOrLapped(final int p, final String fault)
+    /**
+     * For an entry whose words do not make a committed record of position p.
+     *
+     * @return LAPPED if a producer may have overwritten p or the ring was formatted again; else NOTHING:
+     * the entry is a reservation not committed yet.
+     */
+    private int notCommittedOrLapped(final int p)
     {
         if (isLapped(p))
         {
@@ -224,6 +233,15 @@ final class RingPeeker
         if (region.getInt(RingDescriptor.CHECK_SALT_OFFSET) != salt)
         {
             return lapped(p, true); // formatted again under us: its records carry the new salt
+        }
+        return NOTHING;
+    }
+
+    private int damagedOrLapped(final int p, final String fault)
+    {
+        if (notCommittedOrLapped(p) == LAPPED)
+        {
+            return LAPPED;
         }
         throw new IllegalStateException("ring damaged at position " + Integer.toUnsignedString(p) + ": " + fault);
     }

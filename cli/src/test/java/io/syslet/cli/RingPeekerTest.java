@@ -146,14 +146,44 @@ class RingPeekerTest
         assertRecord(5, 40);
     }
 
+    /**
+     * A record whose check word does not match is not committed (ABI section 6): bytes of an earlier lap
+     * that a reservation has not covered yet can hold anything, a plausible stamp included. So are words
+     * whose length would cross the end of the data area. The peeker waits there, as a consumer would.
+     */
     @Test
-    void aDamagedRecordIsAnErrorNamingItsPosition()
+    void aRecordThatFailsItsChecksIsNotCommittedYet()
     {
         final RingPeeker peeker = new RingPeeker(region.buffer());
         offer(1, 32);
         final int position = ring.headPosition();
-        final int checkOffset = RingDescriptor.HEADER_LENGTH + (position & (CAPACITY - 1)) + EntryDescriptor.CHECK_OFFSET;
-        region.buffer().putInt(checkOffset, region.buffer().getInt(checkOffset) ^ 1);
+        final int entry = RingDescriptor.HEADER_LENGTH + (position & (CAPACITY - 1));
+        final int check = region.buffer().getInt(entry + EntryDescriptor.CHECK_OFFSET);
+        region.buffer().putInt(entry + EntryDescriptor.CHECK_OFFSET, check ^ 1);
+        assertEquals(RingPeeker.NOTHING, peeker.peek(copy, 0), "check word off by one bit");
+        final int length = region.buffer().getInt(entry + EntryDescriptor.LENGTH_OFFSET);
+        region.buffer().putInt(entry + EntryDescriptor.CHECK_OFFSET, check);
+        region.buffer().putInt(entry + EntryDescriptor.LENGTH_OFFSET, CAPACITY - (position & (CAPACITY - 1)) + 8);
+        assertEquals(RingPeeker.NOTHING, peeker.peek(copy, 0), "a length that crosses the end of the data area");
+        region.buffer().putInt(entry + EntryDescriptor.LENGTH_OFFSET, length);
+        assertEquals(EntryDescriptor.RECORD_HEADER_LENGTH + 32, peeker.peek(copy, 0), "committed after all");
+        assertRecord(1, 32);
+    }
+
+    /**
+     * A skip entry carries the salt in its stamp, which only a producer knows: one that does not reach the
+     * end of the data area is damage, and an error naming its position.
+     */
+    @Test
+    void aDamagedSkipEntryIsAnErrorNamingItsPosition()
+    {
+        final RingPeeker peeker = new RingPeeker(region.buffer());
+        offer(1, 32);
+        final int position = ring.headPosition();
+        final int entry = RingDescriptor.HEADER_LENGTH + (position & (CAPACITY - 1));
+        final int salt = region.buffer().getInt(RingDescriptor.CHECK_SALT_OFFSET);
+        region.buffer().putInt(entry + EntryDescriptor.STAMP_OFFSET, EntryDescriptor.skipStamp(position, salt));
+        region.buffer().putInt(entry + EntryDescriptor.LENGTH_OFFSET, -48);
         final IllegalStateException e = assertThrows(IllegalStateException.class, () -> peeker.peek(copy, 0));
         assertTrue(e.getMessage().startsWith("ring damaged at position " + Integer.toUnsignedString(position)),
             e.getMessage());

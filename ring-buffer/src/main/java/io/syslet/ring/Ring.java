@@ -190,7 +190,9 @@ public final class Ring
     /**
      * Takes the record at head: copies it, header included, into {@code dst} and claims it. If a
      * producer has reserved that record but not committed it, waits for the commit. If the ring is empty
-     * and the overflow list is not, flushes first.
+     * and this instance's overflow list is not, flushes first. (The overflow list belongs to the instance
+     * whose offers filled it: another instance over the same region, in another process say, finds the
+     * ring empty with OVERFLOW set and returns 0; the owner must flush.)
      *
      * @param dst       destination.
      * @param dstOffset where the record's header goes.
@@ -215,7 +217,8 @@ public final class Ring
                 final long tailWord = buffer.getLongVolatile(TAIL_WORD_OFFSET);
                 if ((int)tailWord == head)
                 {
-                    if (!isOverflowFlagSet(tailWord))
+                    // With OVERFLOW set by another instance over this region, only its owner can flush.
+                    if (!isOverflowFlagSet(tailWord) || !overflowPending)
                     {
                         return 0;
                     }
@@ -254,9 +257,10 @@ public final class Ring
 
     /**
      * Takes a batch: copies whole committed records, headers included, each at an 8-byte-aligned offset
-     * (the bytes between a record's end and the next offset are unspecified), into {@code dst} until the next one would pass {@code maxBytes}, then claims them all with one CAS.
-     * Does not wait for producers that are mid-commit. If the ring is empty and the overflow list is not,
-     * flushes first.
+     * (the bytes between a record's end and the next offset are unspecified), into {@code dst} until the
+     * next one would pass {@code maxBytes}, then claims them all with one CAS. Does not wait for producers
+     * that are mid-commit. If the ring is empty and this instance's overflow list is not, flushes first
+     * (see {@link #poll} on whose list it is).
      *
      * @param dst       destination.
      * @param dstOffset where the first record goes.
@@ -665,10 +669,12 @@ public final class Ring
             overflow.remove();
             moved++;
         }
-        if (isOverflowPending())
+        if (overflowPending)
         {
             // The list is empty and every entry from it is committed in the ring before the flag clears,
-            // so a producer that sees the flag clear and reserves lands behind all of them.
+            // so a producer that sees the flag clear and reserves lands behind all of them. Only the instance
+            // whose list it is clears the flag: another Ring over the same region (a reader in another
+            // process, say) has an empty list of its own, which says nothing of this one.
             changeFlag(FLAG_OVERFLOW, false);
             overflowPending = false;
         }
@@ -755,7 +761,10 @@ public final class Ring
         final int length = EntryDescriptor.length(commitWord);
         if (length > 0)
         {
-            if (stamp(commitWord) != position || length < RECORD_HEADER_LENGTH || length > maxRecordLength)
+            // A record never crosses the end of the data area (its producer put a skip there first): one that
+            // would is no committed record of this lap, whatever its words say.
+            if (stamp(commitWord) != position || length < RECORD_HEADER_LENGTH || length > maxRecordLength ||
+                length > capacity - (position & mask))
             {
                 return 0;
             }

@@ -88,6 +88,31 @@ final class RingLeftoverTest
         }
     }
 
+    /**
+     * Producers never let a record cross the end of the data area: they put a skip entry there first. So
+     * words that say otherwise, even with the salt right (a writer that can read the mapped file can), are
+     * no record: consumers must not copy past the end of the region.
+     */
+    @Test
+    void aRecordThatWouldCrossTheEndOfTheDataAreaIsNotTaken()
+    {
+        final int position = CAPACITY - 64;
+        try (RingRegion region = RingRegion.allocate(CAPACITY, position))
+        {
+            final Ring ring = new Ring(region);
+            final int length = 96;
+            final int at = dataOffset(ring, position);
+            region.buffer().putInt(at + EntryDescriptor.STAMP_OFFSET, position);
+            region.buffer().putInt(at + EntryDescriptor.LENGTH_OFFSET, length);
+            region.buffer().putInt(at + EntryDescriptor.TYPE_OFFSET, 1);
+            region.buffer().putInt(at + EntryDescriptor.CHECK_OFFSET, expectedCheck(salt(ring), position, length, 1));
+            final UnsafeBuffer dst = heap(CAPACITY);
+            assertEquals(0, ring.poll(dst, 0));
+            assertEquals(0, ring.read(dst, 0, CAPACITY));
+            assertEquals(position, ring.headPosition());
+        }
+    }
+
     @Test
     void aSkipEntryForgedOverALeftoverIsNotFollowed()
     {

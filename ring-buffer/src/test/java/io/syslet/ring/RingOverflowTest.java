@@ -197,6 +197,43 @@ final class RingOverflowTest
         }
     }
 
+    /**
+     * The overflow list belongs to the instance whose offers filled it. Another instance over the same
+     * region (a consumer in another process, say) that finds the ring empty with OVERFLOW set can neither
+     * flush it nor clear the flag: it answers empty, and the owner's entries keep their place in line.
+     */
+    @Test
+    void anotherInstanceOverTheRegionLeavesTheOwnersFlagAndListAlone()
+    {
+        try (RingRegion region = RingRegion.allocate(CAPACITY, 0))
+        {
+            final Ring owner = new Ring(region);
+            final Ring other = new Ring(region);
+            for (int seq = 0; seq < FILL + 2; seq++)
+            {
+                offerSeq(owner, 1, PAYLOAD, seq);
+            }
+            assertEquals(2, owner.overflowSize());
+            final UnsafeBuffer dst = heap(4096);
+            for (int seq = 0; seq < FILL; seq++)
+            {
+                assertEquals(RECORD, other.poll(dst, 0));
+                assertEquals(seq, dst.getInt(16));
+            }
+            assertEquals(0, other.poll(dst, 0), "the other instance cannot flush the owner's list");
+            assertEquals(0, other.read(dst, 0, 4096));
+            assertTrue(owner.isOverflowPending(), "OVERFLOW stays set while the owner's list holds entries");
+            assertFalse(offerSeq(owner, 1, PAYLOAD, FILL + 2), "a new offer still goes behind the list");
+            for (int seq = FILL; seq < FILL + 3; seq++)
+            {
+                assertEquals(RECORD, owner.poll(dst, 0));
+                assertEquals(seq, dst.getInt(16), "the owner delivers its list in order");
+            }
+            assertFalse(owner.isOverflowPending());
+            assertEquals(0, owner.poll(dst, 0));
+        }
+    }
+
     private static void assertPayload(
         final UnsafeBuffer dst, final int offset, final int length, final int seed, final int skip)
     {
