@@ -39,6 +39,12 @@ final class Dispatch
     private static final int[] WORKER_CLASS = new int[Opcode.COUNT];
     private static final boolean[] INTERRUPTIBLE = new boolean[Opcode.COUNT];
     private static final boolean[] RESTART_ON_EINTR = new boolean[Opcode.COUNT];
+    /**
+     * Bit i set: the op's args[i] is a C int (flags, a mode, a timeout), which must fit in 32 bits, signed
+     * or unsigned, or the op fails with EINVAL: cast down unchecked, a bad value would reach the kernel as
+     * some other, valid one. (fd arguments have their own check, EBADF.)
+     */
+    private static final int[] INT_ARGS = new int[Opcode.COUNT];
 
     static
     {
@@ -62,6 +68,49 @@ final class Dispatch
         {
             RESTART_ON_EINTR[op] = true;
         }
+        intArgs(Opcode.OPENAT, 2, 3);
+        intArgs(Opcode.STATX, 2, 3);
+        intArgs(Opcode.FALLOCATE, 1);
+        intArgs(Opcode.SYNC_FILE_RANGE, 3);
+        intArgs(Opcode.ACCEPT, 2);
+        intArgs(Opcode.RECV, 3);
+        intArgs(Opcode.SEND, 3);
+        intArgs(Opcode.POLL, 2);
+        intArgs(Opcode.WAITID, 0, 1, 3);
+        intArgs(Opcode.FLOCK, 1);
+        intArgs(Opcode.GETADDRINFO, 4, 5);
+    }
+
+    private static void intArgs(final int opcode, final int... indices)
+    {
+        for (final int index : indices)
+        {
+            INT_ARGS[opcode] |= 1 << index;
+        }
+    }
+
+    /**
+     * @return true if every argument the op passes as a C int fits in 32 bits.
+     */
+    private static boolean intArgsFit(final Slot s)
+    {
+        final int ints = INT_ARGS[s.opcode];
+        return ints == 0 ||
+            fits32(s.a0, ints, 0) && fits32(s.a1, ints, 1) && fits32(s.a2, ints, 2) &&
+            fits32(s.a3, ints, 3) && fits32(s.a4, ints, 4) && fits32(s.a5, ints, 5);
+    }
+
+    private static boolean fits32(final long value, final int ints, final int index)
+    {
+        return (ints & (1 << index)) == 0 || (value >= Integer.MIN_VALUE && value <= 0xFFFF_FFFFL);
+    }
+
+    /**
+     * @return true for a value a C int dirfd can hold: an fd, or a negative constant like AT_FDCWD.
+     */
+    private static boolean isDirFd(final long dirfd)
+    {
+        return (int)dirfd == dirfd;
     }
 
     private Dispatch()
@@ -117,6 +166,10 @@ final class Dispatch
 
     private static long executeOnce(final Slot s, final Scratch scratch, final RegisteredBuffers buffers)
     {
+        if (!intArgsFit(s))
+        {
+            return -Errno.EINVAL;
+        }
         switch (s.opcode)
         {
             case Opcode.NOP:
@@ -154,7 +207,8 @@ final class Dispatch
             case Opcode.OPENAT:
             {
                 final long path = buffers.resolveString(s.a1);
-                return path < 0 ? path : result(LIBC.openat((int)s.a0, path, (int)s.a2, (int)s.a3));
+                return path < 0 ? path : !isDirFd(s.a0) ? -Errno.EBADF :
+                    result(LIBC.openat((int)s.a0, path, (int)s.a2, (int)s.a3));
             }
             case Opcode.CLOSE:
                 return !isFd(s.a0) ? -Errno.EBADF : result(LIBC.close((int)s.a0));
@@ -166,7 +220,8 @@ final class Dispatch
                     return path;
                 }
                 final long out = buffers.resolve(s.a4, STATX_LENGTH);
-                return out < 0 ? out : result(LIBC.statx((int)s.a0, path, (int)s.a2, (int)s.a3, out));
+                return out < 0 ? out : !isDirFd(s.a0) ? -Errno.EBADF :
+                    result(LIBC.statx((int)s.a0, path, (int)s.a2, (int)s.a3, out));
             }
             case Opcode.FALLOCATE:
                 return !isFd(s.a0) ? -Errno.EBADF : result(LIBC.fallocate((int)s.a0, (int)s.a1, s.a2, s.a3));

@@ -124,6 +124,38 @@ class BadInputTest
         }
     }
 
+    /**
+     * Binary iocbs carry 64-bit arguments; where the syscall takes a C int, a value that does not fit in 32
+     * bits must be refused, not cut down to another, valid one (1 << 32 | O_RDONLY would open the file).
+     */
+    @Test
+    void anIntArgumentThatDoesNotFitIn32BitsIsRefused() throws IOException
+    {
+        final Path file = dir.resolve("ints");
+        Files.write(file, randomBytes(16, 3));
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final int buf = ctx.registerBuffer(mem);
+            final long path = putPath(mem, buf, 1024, file);
+            w.append(Opcode.OPENAT, 1, 0, AT_FDCWD, path, 1L << 32 | O_CLOEXEC, 0, 0, 0)
+                .append(Opcode.OPENAT, 2, 0, 1L << 32 | AT_FDCWD & 0xFFFF_FFFFL, path, O_CLOEXEC, 0, 0, 0)
+                .append(Opcode.POLL, 3, 0, BufferRef.NO_BUFFER, 0, 1L << 40, 0, 0, 0)
+                .append(Opcode.FLOCK, 4, 0, 0, Long.MIN_VALUE, 0, 0, 0, 0)
+                .append(Opcode.POLL, 5, 0, BufferRef.NO_BUFFER, 0, 0, 0, 0, 0)
+                .append(Opcode.OPENAT, 6, 0, AT_FDCWD, path, O_CLOEXEC, 0, 0, 0);
+            submitAll(w, ctx);
+            final Map<Long, Event> events = reap(ctx, 6);
+            assertEquals(-Errno.EINVAL, events.get(1L).res(), "flags above 32 bits: " + events.get(1L));
+            assertEquals(-Errno.EBADF, events.get(2L).res(), "a dirfd above 32 bits: " + events.get(2L));
+            assertEquals(-Errno.EINVAL, events.get(3L).res(), "a poll timeout above 32 bits: " + events.get(3L));
+            assertEquals(-Errno.EINVAL, events.get(4L).res(), "a flock operation below -2^31: " + events.get(4L));
+            assertEquals(0, events.get(5L).res(), "a poll of no fds with timeout 0: " + events.get(5L));
+            final Event opened = events.get(6L);
+            assertTrue(opened.res() >= 0, "the same open with its flags in range: " + opened);
+            closeViaEngine(ctx, w, (int)opened.res());
+        }
+    }
+
     @Test
     void aBufferRangeOutsideItsRegisteredBufferCompletesWithEfault() throws IOException
     {
