@@ -52,13 +52,21 @@ public final class SysletContext implements AioContext
     /** getevents sleeps in slices this long so that destroy never waits for a caller's whole timeout. */
     private static final long WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     /**
-     * How often getevents looks at an empty ring before it sleeps, yielding its core before each look:
-     * about 60 us when nothing else wants the core. On a machine with fewer cores than busy threads the
-     * yield lets the workers run to publish what it waits for, so events pile up into one batch, and
-     * neither side pays a futex sleep and wake (several us each, the larger part of a pool op's cost
-     * before this).
+     * How often getevents looks at an empty ring before it sleeps, with many ops in flight, yielding its
+     * core before each look: about 60 us when nothing else wants the core. With more busy threads than
+     * cores (the caller and the workers), the yield lets a worker run to publish what the caller waits
+     * for, so events pile up into batches, and neither side pays a futex sleep and wake: several us each,
+     * the larger part of a pool op's cost when the caller slept at once.
      */
     private static final int REAPER_YIELD_LOOKS = 200;
+    /**
+     * How often getevents looks at an empty ring before it sleeps, with one or two ops in flight: a pause
+     * (tens of ns) before each look, a few us in all. The event due is most likely the caller's own, from
+     * a worker on another core; a yield there would only add its syscall to every round trip.
+     */
+    private static final int REAPER_SPIN_LOOKS = 64;
+    /** In-flight count up to which getevents spins rather than yields. */
+    private static final int FEW_IN_FLIGHT = 2;
     private static final long ONE_ACTIVE = 1L;
     private static final long ONE_UNPUBLISHED = 1L << 32;
     private static final long ONE_OP = ONE_ACTIVE + ONE_UNPUBLISHED;
@@ -665,6 +673,8 @@ public final class SysletContext implements AioContext
             int written = 0;
             int events = 0;
             final boolean mayWait = timeoutNanos > 0 && (!haveState || ring.stateToken() == seenState);
+            final boolean few = (int)(opCounts.get() >>> 32) <= FEW_IN_FLIGHT;
+            final int looks = few ? REAPER_SPIN_LOOKS : REAPER_YIELD_LOOKS;
             int idleLooks = 0;
             while (true)
             {
@@ -695,7 +705,7 @@ public final class SysletContext implements AioContext
                 {
                     return written;
                 }
-                if (bytes == 0 && ++idleLooks > REAPER_YIELD_LOOKS)
+                if (bytes == 0 && ++idleLooks > looks)
                 {
                     try
                     {
@@ -706,6 +716,10 @@ public final class SysletContext implements AioContext
                         Thread.currentThread().interrupt();
                         return written;
                     }
+                }
+                else if (bytes == 0 && few)
+                {
+                    Thread.onSpinWait();
                 }
                 else if (bytes == 0)
                 {
