@@ -409,9 +409,7 @@ class DestroyTest
         final int[] pipe = pipe();
         try
         {
-            final Memory mem = new Memory(ctx, 4096);
-            final IocbWriter writer = new IocbWriter(new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 64)));
-            writer.read(1, pipe[0], mem.ref(0, 1), 1);
+            final IocbWriter writer = oneByteRead(pipe[0], new Memory(ctx, 4096));
             assertEquals(1, writer.submitTo(ctx));
             awaitWorkerBlockedOn("read", pipe[0]);
             assertFalse(ctx.destroy(0), "a read blocked in a worker cannot be cancelled in no time");
@@ -439,8 +437,7 @@ class DestroyTest
         try
         {
             final Memory mem = new Memory(ctx, 4096);
-            final IocbWriter writer = new IocbWriter(new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 64)));
-            writer.read(1, pipe[0], mem.ref(0, 1), 1);
+            final IocbWriter writer = oneByteRead(pipe[0], mem);
             final UnsafeBuffer event = new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 64));
             final AtomicInteger length = new AtomicInteger(-1);
             final Thread reader = new Thread(() -> length.set(ctx.run(writer.buffer(), 0, event, 0)), "syslet-test-run");
@@ -460,5 +457,15 @@ class DestroyTest
         {
             close(pipe);
         }
+    }
+
+    /**
+     * @return a writer holding one iocb, cookie 1: a read of one byte from {@code fd} into {@code mem}.
+     */
+    private static IocbWriter oneByteRead(final int fd, final Memory mem)
+    {
+        final IocbWriter writer = new IocbWriter(new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 64)));
+        writer.read(1, fd, mem.ref(0, 1), 1);
+        return writer;
     }
 }
