@@ -217,10 +217,20 @@ public final class Ring
                 final long tailWord = buffer.getLongVolatile(TAIL_WORD_OFFSET);
                 if ((int)tailWord == head)
                 {
-                    // With OVERFLOW set by another instance over this region, only its owner can flush.
-                    if (!isOverflowFlagSet(tailWord) || !overflowPending)
+                    if (!isOverflowFlagSet(tailWord))
                     {
                         return 0;
+                    }
+                    if (!overflowPending)
+                    {
+                        // OVERFLOW, and this instance's list empty: the flag is another instance's, whose owner
+                        // alone can flush; or this instance's drain emptied the list between the two reads. A
+                        // drain moves tail or clears the flag, so an unchanged word means the first.
+                        if (buffer.getLongVolatile(TAIL_WORD_OFFSET) == tailWord)
+                        {
+                            return 0;
+                        }
+                        continue;
                     }
                     tryDrainOverflow();
                 }

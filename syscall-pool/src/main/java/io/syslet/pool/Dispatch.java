@@ -139,6 +139,10 @@ final class Dispatch
      */
     static long execute(final Slot slot, final Scratch scratch, final RegisteredBuffers buffers)
     {
+        if (!intArgsFit(slot))
+        {
+            return -Errno.EINVAL;
+        }
         while (true)
         {
             final long res = executeOnce(slot, scratch, buffers);
@@ -166,10 +170,6 @@ final class Dispatch
 
     private static long executeOnce(final Slot s, final Scratch scratch, final RegisteredBuffers buffers)
     {
-        if (!intArgsFit(s))
-        {
-            return -Errno.EINVAL;
-        }
         switch (s.opcode)
         {
             case Opcode.NOP:
@@ -206,22 +206,28 @@ final class Dispatch
                 return !isFd(s.a0) ? -Errno.EBADF : result(LIBC.fdatasync((int)s.a0));
             case Opcode.OPENAT:
             {
+                if (!isDirFd(s.a0))
+                {
+                    return -Errno.EBADF;
+                }
                 final long path = buffers.resolveString(s.a1);
-                return path < 0 ? path : !isDirFd(s.a0) ? -Errno.EBADF :
-                    result(LIBC.openat((int)s.a0, path, (int)s.a2, (int)s.a3));
+                return path < 0 ? path : result(LIBC.openat((int)s.a0, path, (int)s.a2, (int)s.a3));
             }
             case Opcode.CLOSE:
                 return !isFd(s.a0) ? -Errno.EBADF : result(LIBC.close((int)s.a0));
             case Opcode.STATX:
             {
+                if (!isDirFd(s.a0))
+                {
+                    return -Errno.EBADF;
+                }
                 final long path = buffers.resolveString(s.a1);
                 if (path < 0)
                 {
                     return path;
                 }
                 final long out = buffers.resolve(s.a4, STATX_LENGTH);
-                return out < 0 ? out : !isDirFd(s.a0) ? -Errno.EBADF :
-                    result(LIBC.statx((int)s.a0, path, (int)s.a2, (int)s.a3, out));
+                return out < 0 ? out : result(LIBC.statx((int)s.a0, path, (int)s.a2, (int)s.a3, out));
             }
             case Opcode.FALLOCATE:
                 return !isFd(s.a0) ? -Errno.EBADF : result(LIBC.fallocate((int)s.a0, (int)s.a1, s.a2, s.a3));

@@ -6,7 +6,6 @@ import io.syslet.abi.Errno;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
@@ -19,38 +18,15 @@ final class RegisteredBuffers
     /** Longest path we look for a NUL in (Linux's PATH_MAX). */
     static final int PATH_MAX = 4096;
 
-    /**
-     * One registered range, fixed at registration: a caller that re-wraps its flyweight afterwards (the
-     * usual Agrona practice) changes nothing here.
-     */
-    private static final class Entry
-    {
-        final long address;
-        final long capacity;
-        /** The table's own view of the range, for the NUL scan of path arguments. */
-        final UnsafeBuffer view;
-        /**
-         * The ByteBuffer that owns the memory, if the flyweight had one: held so that the memory stays
-         * allocated while the context may still pass its address to the kernel.
-         */
-        @SuppressWarnings("unused")
-        final ByteBuffer owner;
-
-        Entry(final AtomicBuffer buffer)
-        {
-            address = buffer.addressOffset();
-            capacity = buffer.capacity();
-            view = new UnsafeBuffer(address, buffer.capacity());
-            owner = buffer.byteBuffer();
-        }
-    }
-
     private final int max;
     /**
-     * Grown (copied) under the lock. Readers read {@link #count} first, then this: volatile, so that a table
-     * grown after that count is seen with the entries copied into it.
+     * Each registered range as its own view, fixed at registration: a caller that re-wraps its flyweight
+     * afterwards (the usual Agrona practice) changes nothing here, and the view holds the ByteBuffer that
+     * owns the memory, if any, so the memory stays allocated while ops may pass its address to the kernel.
+     * Grown (copied) under the lock. Readers read {@link #count} first, then this: volatile, so that a
+     * table grown after that count is seen with the views copied into it.
      */
-    private volatile Entry[] entries = new Entry[0];
+    private volatile UnsafeBuffer[] views = new UnsafeBuffer[0];
     private volatile int count;
 
     RegisteredBuffers(final int max)
@@ -71,13 +47,13 @@ final class RegisteredBuffers
             throw new AioException(Errno.ENOMEM, "all " + max + " buffer slots are registered " +
                 "(raise SetupParams.maxBuffers)");
         }
-        Entry[] table = entries;
+        UnsafeBuffer[] table = views;
         if (index == table.length)
         {
             table = Arrays.copyOf(table, (int)Math.min(max, Math.max(16L, 2L * index)));
-            entries = table;
+            views = table;
         }
-        table[index] = new Entry(buffer);
+        table[index] = new UnsafeBuffer(buffer);
         count = index + 1; // volatile store publishes the entry (and the grown table) to workers that read count first
         return index;
     }
@@ -99,13 +75,14 @@ final class RegisteredBuffers
         {
             return -Errno.EFAULT;
         }
-        final Entry entry = entries[index];
+        final UnsafeBuffer view = views[index];
         final long offset = BufferRef.offset(ref);
-        if (offset > entry.capacity || length > entry.capacity - offset)
+        final long capacity = view.capacity();
+        if (offset > capacity || length > capacity - offset)
         {
             return -Errno.EFAULT;
         }
-        return entry.address + offset;
+        return view.addressOffset() + offset;
     }
 
     /**
@@ -120,12 +97,12 @@ final class RegisteredBuffers
         {
             return address;
         }
-        final Entry entry = entries[BufferRef.index(ref)];
+        final UnsafeBuffer view = views[BufferRef.index(ref)];
         final int start = (int)BufferRef.offset(ref);
-        final int end = (int)Math.min(entry.capacity, (long)start + PATH_MAX);
+        final int end = (int)Math.min(view.capacity(), (long)start + PATH_MAX);
         for (int i = start; i < end; i++)
         {
-            if (entry.view.getByte(i) == 0)
+            if (view.getByte(i) == 0)
             {
                 return address;
             }

@@ -59,6 +59,11 @@ final class Scratch
      * an op run inside a call calls in again. Only the owner writes it; destroy reads it.
      */
     private volatile int callDepth;
+    /**
+     * Where this submitter's next search for a free request slot starts. Per thread: a cursor on the
+     * context would be written by every submit on a line that workers read on every op.
+     */
+    int slotCursor;
     // Readings taken before a measured call (see Measurements).
     long cpuBefore;
     long voluntaryBefore;

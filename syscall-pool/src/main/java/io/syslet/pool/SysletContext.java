@@ -79,8 +79,6 @@ public final class SysletContext implements AioContext
     private final Ring ring;
     private final AtomicBuffer header;
     private final Slot[] slots;
-    /** Where the next search for a free slot starts: a hint, read and written racily by submitters. */
-    private int slotCursor;
     private final WorkerPool[] pools = new WorkerPool[2];
     private final RegisteredBuffers buffers;
     private final ThreadSignal signal = ThreadSignal.instance();
@@ -251,7 +249,7 @@ public final class SysletContext implements AioContext
                     position += iocbLength;
                     continue;
                 }
-                final Slot slot = acquireSlot(accepted == 0);
+                final Slot slot = acquireSlot(accepted == 0, caller);
                 if (slot == null)
                 {
                     break;
@@ -302,7 +300,7 @@ public final class SysletContext implements AioContext
         final Scratch caller = enter();
         try
         {
-            final Slot slot = acquireSlot(true);
+            final Slot slot = acquireSlot(true, caller);
             slot.loadCallable(cookie, op);
             slot.submitNanos = 0;
             start(slot, caller);
@@ -319,14 +317,14 @@ public final class SysletContext implements AioContext
      *
      * @param mustSucceed throw EAGAIN instead of returning null.
      */
-    private Slot acquireSlot(final boolean mustSucceed)
+    private Slot acquireSlot(final boolean mustSucceed, final Scratch caller)
     {
         while (true)
         {
             // The count first, then the list: an op that moves from one to the other in between is seen
             // twice, never missed.
             final long counts = opCounts.get();
-            final int active = (int)counts;
+            final int active = active(counts);
             final int backlog = ring.isOverflowPending() ? ring.overflowSize() : 0;
             if (active + backlog >= maxInFlight)
             {
@@ -339,11 +337,12 @@ public final class SysletContext implements AioContext
             }
             if (opCounts.compareAndSet(counts, counts + ONE_OP))
             {
-                // The count admits this op, so a slot is free or about to be (a worker between the count and
-                // the slot's release): look again, unless the slots really are all taken, the spare ones by
-                // ops cancelled in a queue whose workers are all busy.
+                // The count admits this op, so a slot is free; one pass can still miss it, when other submitters
+                // took the free slots ahead of the cursor while one behind it was freed: look again, unless
+                // the slots really are all taken, the spare ones by ops cancelled in a queue whose workers are
+                // all busy.
                 Slot slot;
-                while ((slot = claimFreeSlot()) == null)
+                while ((slot = claimFreeSlot(caller)) == null)
                 {
                     if (active + 1 + canceledInQueue.get() > slots.length)
                     {
@@ -363,6 +362,16 @@ public final class SysletContext implements AioContext
         }
     }
 
+    private static int active(final long opCounts)
+    {
+        return (int)opCounts;
+    }
+
+    private static int unpublished(final long opCounts)
+    {
+        return (int)(opCounts >>> 32);
+    }
+
     /**
      * Gives back a claimed slot that never took its op, and the op's place in the counts.
      */
@@ -380,10 +389,10 @@ public final class SysletContext implements AioContext
      *
      * @return a slot now CLAIMED by the caller, or null if one pass over every slot found none free.
      */
-    private Slot claimFreeSlot()
+    private Slot claimFreeSlot(final Scratch caller)
     {
         final Slot[] all = slots;
-        int index = slotCursor;
+        int index = caller.slotCursor;
         for (int looked = 0; looked < all.length; looked++)
         {
             if (index >= all.length)
@@ -393,7 +402,7 @@ public final class SysletContext implements AioContext
             final Slot slot = all[index++];
             if (slot.claimIfFree())
             {
-                slotCursor = index;
+                caller.slotCursor = index;
                 return slot;
             }
         }
@@ -673,7 +682,7 @@ public final class SysletContext implements AioContext
             int written = 0;
             int events = 0;
             final boolean mayWait = timeoutNanos > 0 && (!haveState || ring.stateToken() == seenState);
-            final boolean few = (int)(opCounts.get() >>> 32) <= FEW_IN_FLIGHT;
+            final boolean few = unpublished(opCounts.get()) <= FEW_IN_FLIGHT;
             final int looks = few ? REAPER_SPIN_LOOKS : REAPER_YIELD_LOOKS;
             int idleLooks = 0;
             while (true)
@@ -1036,7 +1045,7 @@ public final class SysletContext implements AioContext
         {
             // The count first, then the list: an event that moves from one to the other in between is seen
             // twice, never missed.
-            final int notInRing = (int)(opCounts.get() >>> 32);
+            final int notInRing = unpublished(opCounts.get());
             return notInRing + (ring.isOverflowPending() ? ring.overflowSize() : 0);
         }
         finally
