@@ -813,9 +813,14 @@ public final class SysletContext implements AioContext
                 final int generation = Slot.generation(control);
                 final int opcode = slot.opcode;
                 // The slot may have moved on to another op since control was read, and the cookie and opcode
-                // read be that op's: they are this generation's only if control is still the same after them.
+                // read be that op's: a new op's fields are written while the slot is CLAIMED, which it leaves
+                // for FREE or for the next generation. So they are this op's if, after them, the generation is
+                // the same and the slot neither FREE nor CLAIMED. (Not "control unchanged": the worker taking
+                // the op, QUEUED to RUNNING, must not make the cancel miss it.)
                 VarHandle.acquireFence();
-                if (slot.control() != control)
+                final long now = slot.control();
+                if (Slot.generation(now) != generation || Slot.state(now) == Slot.FREE ||
+                    Slot.state(now) == Slot.CLAIMED)
                 {
                     continue;
                 }
