@@ -157,7 +157,7 @@ class RingPeekerTest
         final RingPeeker peeker = new RingPeeker(region.buffer());
         offer(1, 32);
         final int position = ring.headPosition();
-        final int entry = RingDescriptor.HEADER_LENGTH + (position & (CAPACITY - 1));
+        final int entry = entryOffset(position);
         final int check = region.buffer().getInt(entry + EntryDescriptor.CHECK_OFFSET);
         region.buffer().putInt(entry + EntryDescriptor.CHECK_OFFSET, check ^ 1);
         assertEquals(RingPeeker.NOTHING, peeker.peek(copy, 0), "check word off by one bit");
@@ -180,7 +180,7 @@ class RingPeekerTest
         final RingPeeker peeker = new RingPeeker(region.buffer());
         offer(1, 32);
         final int position = ring.headPosition();
-        final int entry = RingDescriptor.HEADER_LENGTH + (position & (CAPACITY - 1));
+        final int entry = entryOffset(position);
         final int salt = region.buffer().getInt(RingDescriptor.CHECK_SALT_OFFSET);
         region.buffer().putInt(entry + EntryDescriptor.STAMP_OFFSET, EntryDescriptor.skipStamp(position, salt));
         region.buffer().putInt(entry + EntryDescriptor.LENGTH_OFFSET, -48);
@@ -309,6 +309,14 @@ class RingPeekerTest
         assertEquals(ring.tailPosition(), peeker.position(), "caught up with the writer");
         assertTrue(delivered >= records / 1000 && delivered <= records, delivered + " delivered");
         assertEquals(laps > 0, peeker.missedBytes() > 0, "laps " + laps + ", missed " + peeker.missedBytes());
+    }
+
+    /**
+     * @return where in the region the entry for {@code position} starts.
+     */
+    private static int entryOffset(final int position)
+    {
+        return RingDescriptor.HEADER_LENGTH + (position & (CAPACITY - 1));
     }
 
     private void offer(final int value, final int size)
