@@ -3,6 +3,7 @@ package io.syslet.abi;
 import io.syslet.attributes.AttributeId;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.UnsafeApi;
 
 import static io.syslet.abi.IocbDescriptor.*;
 
@@ -36,9 +37,15 @@ public final class Iocb
      * @param offset where the iocb starts.
      * @param limit  end of the submission bytes.
      * @return null if it is well formed, else what is wrong with it.
+     * @throws IndexOutOfBoundsException if {@code offset .. limit} does not lie within {@code buffer}.
      */
     public static String malformation(final DirectBuffer buffer, final int offset, final int limit)
     {
+        if (offset < 0 || limit < offset || limit > buffer.capacity())
+        {
+            throw new IndexOutOfBoundsException("iocb at byte " + offset + " with submission end " + limit +
+                " is not within a buffer of " + buffer.capacity() + " bytes");
+        }
         final int available = limit - offset;
         if ((offset & (ALIGNMENT - 1)) != 0)
         {
@@ -49,8 +56,11 @@ public final class Iocb
             return "iocb at byte " + offset + " has " + available + " bytes, fewer than the " + MIN_LENGTH +
                 " of an iocb header";
         }
-        final int length = buffer.getInt(offset + LENGTH_OFFSET);
-        final int attributeCount = buffer.getShort(offset + ATTRIBUTE_COUNT_OFFSET) & 0xFFFF;
+        // The header lies within the buffer (checked above): read it without a bounds check per field.
+        final byte[] array = buffer.byteArray();
+        final long at = buffer.addressOffset() + offset;
+        final int length = UnsafeApi.getInt(array, at + LENGTH_OFFSET);
+        final int attributeCount = UnsafeApi.getShort(array, at + ATTRIBUTE_COUNT_OFFSET) & 0xFFFF;
         if (length < MIN_LENGTH || (length & (ALIGNMENT - 1)) != 0)
         {
             return "iocb at byte " + offset + " has length " + length + ", not a multiple of 8 that is >= " +
@@ -71,17 +81,17 @@ public final class Iocb
             return "iocb at byte " + offset + " has length " + length + ", too short for its " + attributeCount +
                 " attribute ids (needs " + IocbDescriptor.length(attributeCount) + ")";
         }
-        final int flags = buffer.getShort(offset + FLAGS_OFFSET) & 0xFFFF;
+        final int flags = UnsafeApi.getShort(array, at + FLAGS_OFFSET) & 0xFFFF;
         if ((flags & ~KNOWN_FLAGS) != 0)
         {
             return "iocb at byte " + offset + " sets undefined flag bits 0x" + Integer.toHexString(flags & ~KNOWN_FLAGS);
         }
-        if (buffer.getShort(offset + RESERVED_OFFSET) != 0)
+        if (UnsafeApi.getShort(array, at + RESERVED_OFFSET) != 0)
         {
             return "iocb at byte " + offset + " has a non-zero reserved field at +" + RESERVED_OFFSET;
         }
-        final int opcode = buffer.getShort(offset + OPCODE_OFFSET) & 0xFFFF;
-        final int aux = buffer.getInt(offset + AUX_OFFSET);
+        final int opcode = UnsafeApi.getShort(array, at + OPCODE_OFFSET) & 0xFFFF;
+        final int aux = UnsafeApi.getInt(array, at + AUX_OFFSET);
         if (opcode != Opcode.RAW && aux != 0)
         {
             return "iocb at byte " + offset + " sets aux, which only RAW uses, for " + Opcode.name(opcode);
@@ -95,18 +105,21 @@ public final class Iocb
     }
 
     /**
-     * @param buffer a buffer holding a well-formed iocb.
+     * @param buffer a buffer holding a well-formed iocb ({@link #malformation} found nothing wrong with it
+     *               in this buffer): its fields are read without bounds checks.
      * @param offset where it starts.
      * @return bytes of the largest event its op can publish: the fixed part plus, for each attribute
      * it lists, that attribute's largest TLV (docs/ABI.md section 20).
      */
     public static int eventLength(final DirectBuffer buffer, final int offset)
     {
-        final int count = buffer.getShort(offset + ATTRIBUTE_COUNT_OFFSET) & 0xFFFF;
+        final byte[] array = buffer.byteArray();
+        final long at = buffer.addressOffset() + offset;
+        final int count = UnsafeApi.getShort(array, at + ATTRIBUTE_COUNT_OFFSET) & 0xFFFF;
         int length = EventDescriptor.MIN_LENGTH;
         for (int i = 0; i < count; i++)
         {
-            length += AttributeId.maxTlvLength(buffer.getShort(offset + ATTRIBUTES_OFFSET + i * 2) & 0xFFFF);
+            length += AttributeId.maxTlvLength(UnsafeApi.getShort(array, at + ATTRIBUTES_OFFSET + i * 2) & 0xFFFF);
         }
         return length;
     }
@@ -194,21 +207,21 @@ public final class Iocb
     public int write(final int opcode, final int flags, final long cookie, final int aux,
         final long a0, final long a1, final long a2, final long a3, final long a4, final long a5)
     {
-        final MutableDirectBuffer buffer = (MutableDirectBuffer)this.buffer;
-        final int offset = this.offset;
-        buffer.putInt(offset + LENGTH_OFFSET, MIN_LENGTH);
-        buffer.putShort(offset + OPCODE_OFFSET, (short)opcode);
-        buffer.putShort(offset + FLAGS_OFFSET, (short)flags);
-        buffer.putLong(offset + COOKIE_OFFSET, cookie);
-        buffer.putShort(offset + ATTRIBUTE_COUNT_OFFSET, (short)0);
-        buffer.putShort(offset + RESERVED_OFFSET, (short)0);
-        buffer.putInt(offset + AUX_OFFSET, aux);
-        buffer.putLong(offset + argOffset(0), a0);
-        buffer.putLong(offset + argOffset(1), a1);
-        buffer.putLong(offset + argOffset(2), a2);
-        buffer.putLong(offset + argOffset(3), a3);
-        buffer.putLong(offset + argOffset(4), a4);
-        buffer.putLong(offset + argOffset(5), a5);
+        final long at = checkedAddress(MIN_LENGTH);
+        final byte[] array = buffer.byteArray();
+        UnsafeApi.putInt(array, at + LENGTH_OFFSET, MIN_LENGTH);
+        UnsafeApi.putShort(array, at + OPCODE_OFFSET, (short)opcode);
+        UnsafeApi.putShort(array, at + FLAGS_OFFSET, (short)flags);
+        UnsafeApi.putLong(array, at + COOKIE_OFFSET, cookie);
+        UnsafeApi.putShort(array, at + ATTRIBUTE_COUNT_OFFSET, (short)0);
+        UnsafeApi.putShort(array, at + RESERVED_OFFSET, (short)0);
+        UnsafeApi.putInt(array, at + AUX_OFFSET, aux);
+        UnsafeApi.putLong(array, at + argOffset(0), a0);
+        UnsafeApi.putLong(array, at + argOffset(1), a1);
+        UnsafeApi.putLong(array, at + argOffset(2), a2);
+        UnsafeApi.putLong(array, at + argOffset(3), a3);
+        UnsafeApi.putLong(array, at + argOffset(4), a4);
+        UnsafeApi.putLong(array, at + argOffset(5), a5);
         return MIN_LENGTH;
     }
 
@@ -221,7 +234,6 @@ public final class Iocb
      */
     public int addAttributes(final int... ids)
     {
-        final MutableDirectBuffer buffer = (MutableDirectBuffer)this.buffer;
         final int count = attributeCount();
         if (count + ids.length > MAX_ATTRIBUTES)
         {
@@ -229,13 +241,34 @@ public final class Iocb
         }
         final int newLength = IocbDescriptor.length(count + ids.length);
         final int oldLength = length();
-        buffer.setMemory(offset + oldLength, newLength - oldLength, (byte)0);
+        final long at = checkedAddress(newLength);
+        final byte[] array = buffer.byteArray();
+        if (newLength > oldLength)
+        {
+            UnsafeApi.setMemory(array, at + oldLength, newLength - oldLength, (byte)0);
+        }
         for (int i = 0; i < ids.length; i++)
         {
-            buffer.putShort(offset + ATTRIBUTES_OFFSET + (count + i) * 2, (short)ids[i]);
+            UnsafeApi.putShort(array, at + ATTRIBUTES_OFFSET + (count + i) * 2L, (short)ids[i]);
         }
-        buffer.putShort(offset + ATTRIBUTE_COUNT_OFFSET, (short)(count + ids.length));
-        buffer.putInt(offset + LENGTH_OFFSET, newLength);
+        UnsafeApi.putShort(array, at + ATTRIBUTE_COUNT_OFFSET, (short)(count + ids.length));
+        UnsafeApi.putInt(array, at + LENGTH_OFFSET, newLength);
         return newLength;
+    }
+
+    /**
+     * One bounds check for a whole write: the wrapped iocb's first {@code length} bytes lie within its buffer.
+     *
+     * @return the address of the iocb, for {@link UnsafeApi} with the buffer's {@code byteArray()}.
+     */
+    private long checkedAddress(final int length)
+    {
+        final MutableDirectBuffer buffer = (MutableDirectBuffer)this.buffer; // writes need a writable buffer
+        if (offset < 0 || offset > buffer.capacity() - length)
+        {
+            throw new IndexOutOfBoundsException("iocb of " + length + " bytes at offset " + offset +
+                " does not fit in a buffer of " + buffer.capacity() + " bytes");
+        }
+        return buffer.addressOffset() + offset;
     }
 }

@@ -1,17 +1,21 @@
 package io.syslet.attributes;
 
 import org.agrona.MutableDirectBuffer;
+import org.agrona.UnsafeApi;
 
 import static io.syslet.attributes.AttributeDescriptor.*;
 import static io.syslet.attributes.AttributeId.*;
 
 /**
  * Appends attribute TLVs (see {@link AttributeDescriptor}) to a buffer. Allocates nothing. The caller
- * makes room: {@link AttributeId#maxTlvLength} per id.
+ * makes room: {@link AttributeId#maxTlvLength} per id; a TLV that would not fit is refused whole, before
+ * any of its bytes is written. One bounds check per TLV, not per field: this runs on every event.
  */
 public final class AttributeWriter
 {
     private MutableDirectBuffer buffer;
+    /** The buffer's base object (null off-heap) as of the last TLV's header. */
+    private byte[] array;
     private int start;
     private int position;
 
@@ -44,60 +48,70 @@ public final class AttributeWriter
 
     public void latency(final long submitNanos, final long startNanos, final long endNanos, final long publishNanos)
     {
-        final int value = header(LATENCY, AttributeStatus.OK, 32);
-        buffer.putLong(value + LATENCY_SUBMIT_OFFSET, submitNanos);
-        buffer.putLong(value + LATENCY_START_OFFSET, startNanos);
-        buffer.putLong(value + LATENCY_END_OFFSET, endNanos);
-        buffer.putLong(value + LATENCY_PUBLISH_OFFSET, publishNanos);
+        final long value = header(LATENCY, AttributeStatus.OK, 32);
+        UnsafeApi.putLong(array, value + LATENCY_SUBMIT_OFFSET, submitNanos);
+        UnsafeApi.putLong(array, value + LATENCY_START_OFFSET, startNanos);
+        UnsafeApi.putLong(array, value + LATENCY_END_OFFSET, endNanos);
+        UnsafeApi.putLong(array, value + LATENCY_PUBLISH_OFFSET, publishNanos);
     }
 
     public void cache(final int outcome, final long bytesFromCache)
     {
-        final int value = header(CACHE, AttributeStatus.OK, 16);
-        buffer.putLong(value, 0);
-        buffer.putByte(value + CACHE_OUTCOME_OFFSET, (byte)outcome);
-        buffer.putLong(value + CACHE_BYTES_OFFSET, bytesFromCache);
+        final long value = header(CACHE, AttributeStatus.OK, 16);
+        UnsafeApi.putLong(array, value, 0);
+        UnsafeApi.putByte(array, value + CACHE_OUTCOME_OFFSET, (byte)outcome);
+        UnsafeApi.putLong(array, value + CACHE_BYTES_OFFSET, bytesFromCache);
     }
 
     public void cpu(final long onCpuNanos, final long offCpuNanos)
     {
-        final int value = header(CPU, AttributeStatus.OK, 16);
-        buffer.putLong(value + CPU_ON_OFFSET, onCpuNanos);
-        buffer.putLong(value + CPU_OFF_OFFSET, offCpuNanos);
+        final long value = header(CPU, AttributeStatus.OK, 16);
+        UnsafeApi.putLong(array, value + CPU_ON_OFFSET, onCpuNanos);
+        UnsafeApi.putLong(array, value + CPU_OFF_OFFSET, offCpuNanos);
     }
 
     public void blocked(final boolean blocked, final long voluntarySwitches, final long involuntarySwitches)
     {
-        final int value = header(BLOCKED, AttributeStatus.OK, 24);
-        buffer.putLong(value, 0);
-        buffer.putByte(value + BLOCKED_FLAG_OFFSET, (byte)(blocked ? 1 : 0));
-        buffer.putLong(value + BLOCKED_VOLUNTARY_OFFSET, voluntarySwitches);
-        buffer.putLong(value + BLOCKED_INVOLUNTARY_OFFSET, involuntarySwitches);
+        final long value = header(BLOCKED, AttributeStatus.OK, 24);
+        UnsafeApi.putLong(array, value, 0);
+        UnsafeApi.putByte(array, value + BLOCKED_FLAG_OFFSET, (byte)(blocked ? 1 : 0));
+        UnsafeApi.putLong(array, value + BLOCKED_VOLUNTARY_OFFSET, voluntarySwitches);
+        UnsafeApi.putLong(array, value + BLOCKED_INVOLUNTARY_OFFSET, involuntarySwitches);
     }
 
     public void bytes(final long bytes)
     {
-        buffer.putLong(header(BYTES, AttributeStatus.OK, 8), bytes);
+        UnsafeApi.putLong(array, header(BYTES, AttributeStatus.OK, 8), bytes);
     }
 
     public void workerTid(final int tid)
     {
-        final int value = header(WORKER_TID, AttributeStatus.OK, 4);
-        buffer.putLong(value, 0);
-        buffer.putInt(value, tid);
+        final long value = header(WORKER_TID, AttributeStatus.OK, 4);
+        UnsafeApi.putLong(array, value, 0);
+        UnsafeApi.putInt(array, value, tid);
     }
 
     /**
-     * @return where the value goes.
+     * Checks that the whole TLV fits, once, then writes its header as one little-endian u64 (id, status,
+     * reserved 0, value length); the value's fields are written unchecked within the checked span.
+     *
+     * @return the address where the value goes (for {@link UnsafeApi} with {@link #array}).
+     * @throws IndexOutOfBoundsException if the TLV would pass the end of the buffer.
      */
-    private int header(final int id, final int status, final int valueLength)
+    private long header(final int id, final int status, final int valueLength)
     {
         final int at = position;
-        buffer.putShort(at + ID_OFFSET, (short)id);
-        buffer.putByte(at + STATUS_OFFSET, (byte)status);
-        buffer.putByte(at + RESERVED_OFFSET, (byte)0);
-        buffer.putInt(at + VALUE_LENGTH_OFFSET, valueLength);
-        position = at + tlvLength(valueLength);
-        return at + VALUE_OFFSET;
+        final int length = tlvLength(valueLength);
+        if (at < 0 || at > buffer.capacity() - length)
+        {
+            throw new IndexOutOfBoundsException("attribute " + id + " needs " + length + " bytes at offset " + at +
+                " of a buffer of " + buffer.capacity());
+        }
+        array = buffer.byteArray();
+        final long address = buffer.addressOffset() + at;
+        UnsafeApi.putLong(array, address + ID_OFFSET,
+            (id & 0xFFFFL) | (status & 0xFFL) << 16 | (long)valueLength << 32);
+        position = at + length;
+        return address + VALUE_OFFSET;
     }
 }

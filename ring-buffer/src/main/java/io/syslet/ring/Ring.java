@@ -2,7 +2,9 @@ package io.syslet.ring;
 
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.UnsafeApi;
 import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteOrder;
 import java.util.concurrent.TimeUnit;
@@ -60,7 +62,16 @@ public final class Ring
     private static final int SPINS_BEFORE_YIELD = 64;
     private static final long POSITION_MASK = 0xFFFF_FFFFL;
 
+    /** The ring's own view of the region: a caller re-wrapping its buffer cannot move it (it also keeps a direct
+     * buffer's memory alive). */
     private final AtomicBuffer buffer;
+    /** {@link #buffer}'s base object (null off-heap) and address: the hot paths read and write through these
+     * with no bounds check, because every offset they use is in the region by construction: header offsets
+     * are constants, a data offset is {@link #dataOffset} of a position, and a record's extent is checked
+     * against the end of the data area before its bytes are touched ({@link #committedSpan},
+     * {@link #publishChecked}). Bulk copies still go through {@link #buffer}, checked once per copy. */
+    private final byte[] array;
+    private final long address;
     private final int capacity;
     private final int mask;
     private final int maxRecordLength;
@@ -90,12 +101,19 @@ public final class Ring
      */
     public Ring(final AtomicBuffer buffer)
     {
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN)
+        {
+            throw new UnsupportedOperationException("the ring's layout is little-endian and is accessed in native " +
+                "order; this platform is " + ByteOrder.nativeOrder());
+        }
         buffer.verifyAlignment();
         this.capacity = RingRegion.validate(buffer, "ring region");
-        this.buffer = buffer;
+        this.buffer = new UnsafeBuffer(buffer);
+        this.array = this.buffer.byteArray();
+        this.address = this.buffer.addressOffset();
         this.mask = capacity - 1;
         this.maxRecordLength = RingDescriptor.maxRecordLength(capacity);
-        this.salt = buffer.getInt(CHECK_SALT_OFFSET);
+        this.salt = UnsafeApi.getInt(array, address + CHECK_SALT_OFFSET);
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -202,19 +220,18 @@ public final class Ring
      */
     public int poll(final MutableDirectBuffer dst, final int dstOffset)
     {
-        final AtomicBuffer buffer = this.buffer;
         int idle = 0;
         while (true)
         {
-            final int head = buffer.getIntVolatile(HEAD_POSITION_OFFSET);
+            final int head = UnsafeApi.getIntVolatile(array, address + HEAD_POSITION_OFFSET);
             final int offset = dataOffset(head);
             // Acquire: if the stamp matches, the header and payload written before the commit are visible.
-            final long commitWord = buffer.getLongVolatile(offset);
+            final long commitWord = UnsafeApi.getLongVolatile(array, address + offset);
             final int span = committedSpan(commitWord, head, offset);
             if (span == 0)
             {
                 // Volatile: read after the commit word, so "tail == head" means empty at this instant.
-                final long tailWord = buffer.getLongVolatile(TAIL_WORD_OFFSET);
+                final long tailWord = UnsafeApi.getLongVolatile(array, address + TAIL_WORD_OFFSET);
                 if ((int)tailWord == head)
                 {
                     if (!isOverflowFlagSet(tailWord))
@@ -226,7 +243,7 @@ public final class Ring
                         // OVERFLOW, and this instance's list empty: the flag is another instance's, whose owner
                         // alone can flush; or this instance's drain emptied the list between the two reads. A
                         // drain moves tail or clears the flag, so an unchanged word means the first.
-                        if (buffer.getLongVolatile(TAIL_WORD_OFFSET) == tailWord)
+                        if (UnsafeApi.getLongVolatile(array, address + TAIL_WORD_OFFSET) == tailWord)
                         {
                             return 0;
                         }
@@ -243,7 +260,7 @@ public final class Ring
                 final int length = EntryDescriptor.length(commitWord);
                 if (dst.capacity() - dstOffset < length || dstOffset < 0)
                 {
-                    if (buffer.getIntVolatile(HEAD_POSITION_OFFSET) != head)
+                    if (UnsafeApi.getIntVolatile(array, address + HEAD_POSITION_OFFSET) != head)
                     {
                         continue;
                     }
@@ -253,14 +270,14 @@ public final class Ring
                 }
                 dst.putBytes(dstOffset, buffer, offset, length);
                 // The CAS validates the copy: head still at this record means no producer overwrote it.
-                if (buffer.compareAndSetInt(HEAD_POSITION_OFFSET, head, head + span))
+                if (UnsafeApi.compareAndSetInt(array, address + HEAD_POSITION_OFFSET, head, head + span))
                 {
                     return length;
                 }
             }
             else
             {
-                buffer.compareAndSetInt(HEAD_POSITION_OFFSET, head, head - span);
+                UnsafeApi.compareAndSetInt(array, address + HEAD_POSITION_OFFSET, head, head - span);
             }
         }
     }
@@ -286,10 +303,9 @@ public final class Ring
             throw new IllegalArgumentException("destination of " + dst.capacity() + " bytes cannot take " + maxBytes +
                 " bytes at offset " + dstOffset);
         }
-        final AtomicBuffer buffer = this.buffer;
         while (true)
         {
-            final int head = buffer.getIntVolatile(HEAD_POSITION_OFFSET);
+            final int head = UnsafeApi.getIntVolatile(array, address + HEAD_POSITION_OFFSET);
             int position = head;
             int written = 0;
             // Records that lie back to back in the ring are copied with one copy, alignment bytes included: they
@@ -300,7 +316,7 @@ public final class Ring
             while (true)
             {
                 final int offset = dataOffset(position);
-                final long commitWord = buffer.getLongVolatile(offset);
+                final long commitWord = UnsafeApi.getLongVolatile(array, address + offset);
                 final int span = committedSpan(commitWord, position, offset);
                 if (span == 0)
                 {
@@ -311,7 +327,7 @@ public final class Ring
                 {
                     if (written + advance > maxBytes)
                     {
-                        if (written == 0 && buffer.getIntVolatile(HEAD_POSITION_OFFSET) == head)
+                        if (written == 0 && UnsafeApi.getIntVolatile(array, address + HEAD_POSITION_OFFSET) == head)
                         {
                             throw new IllegalArgumentException("record of " + EntryDescriptor.length(commitWord) +
                                 " bytes at position " + Positions.unsigned(position) + " does not fit in a batch of " +
@@ -348,14 +364,14 @@ public final class Ring
             {
                 // The mirror, not the tail word: a consumer spinning on an empty ring must not keep pulling
                 // the line that every producer CASes.
-                if (overflowPending && buffer.getIntVolatile(TAIL_POSITION_OFFSET) == head && tryDrainOverflow())
+                if (overflowPending && UnsafeApi.getIntVolatile(array, address + TAIL_POSITION_OFFSET) == head && tryDrainOverflow())
                 {
                     continue;
                 }
                 return 0;
             }
             // One CAS claims the whole batch and validates every copy in it.
-            if (buffer.compareAndSetInt(HEAD_POSITION_OFFSET, head, position) && written > 0)
+            if (UnsafeApi.compareAndSetInt(array, address + HEAD_POSITION_OFFSET, head, position) && written > 0)
             {
                 return written;
             }
@@ -373,7 +389,7 @@ public final class Ring
      */
     public int stateToken()
     {
-        return buffer.getIntVolatile(TAIL_POSITION_OFFSET);
+        return UnsafeApi.getIntVolatile(array, address + TAIL_POSITION_OFFSET);
     }
 
     /**
@@ -412,7 +428,7 @@ public final class Ring
                     throw new InterruptedException();
                 }
                 // A producer that reserved before we set the flag will not wake us: look again soon.
-                final boolean inFlight = buffer.getIntVolatile(HEAD_POSITION_OFFSET) != token;
+                final boolean inFlight = UnsafeApi.getIntVolatile(array, address + HEAD_POSITION_OFFSET) != token;
                 LockSupport.parkNanos(this, inFlight || slot < 0 ? Math.min(remaining, IN_FLIGHT_POLL_NANOS) : remaining);
             }
         }
@@ -455,7 +471,7 @@ public final class Ring
      */
     public int headPosition()
     {
-        return buffer.getIntVolatile(HEAD_POSITION_OFFSET);
+        return UnsafeApi.getIntVolatile(array, address + HEAD_POSITION_OFFSET);
     }
 
     /**
@@ -463,7 +479,7 @@ public final class Ring
      */
     public int tailPosition()
     {
-        return buffer.getIntVolatile(TAIL_POSITION_OFFSET);
+        return UnsafeApi.getIntVolatile(array, address + TAIL_POSITION_OFFSET);
     }
 
     /**
@@ -471,8 +487,8 @@ public final class Ring
      */
     public int occupancy()
     {
-        final int head = buffer.getIntVolatile(HEAD_POSITION_OFFSET);
-        final int tail = buffer.getIntVolatile(TAIL_POSITION_OFFSET);
+        final int head = UnsafeApi.getIntVolatile(array, address + HEAD_POSITION_OFFSET);
+        final int tail = UnsafeApi.getIntVolatile(array, address + TAIL_POSITION_OFFSET);
         return Positions.distance(head, tail);
     }
 
@@ -481,7 +497,7 @@ public final class Ring
      */
     public boolean isOverflowPending()
     {
-        return isOverflowFlagSet(buffer.getLongVolatile(TAIL_WORD_OFFSET));
+        return isOverflowFlagSet(UnsafeApi.getLongVolatile(array, address + TAIL_WORD_OFFSET));
     }
 
     /**
@@ -501,7 +517,8 @@ public final class Ring
     }
 
     /**
-     * @return the region this ring runs over.
+     * @return the ring's view of the region it runs over (its own flyweight over the same memory: write
+     * reserved payloads through it).
      */
     public AtomicBuffer buffer()
     {
@@ -514,7 +531,6 @@ public final class Ring
 
     private int reserve(final int type, final int recordLength, final boolean flushing)
     {
-        final AtomicBuffer buffer = this.buffer;
         final int required = align(recordLength);
         long tailWord;
         int tail;
@@ -522,7 +538,7 @@ public final class Ring
         do
         {
             // Volatile: the CAS below needs the current word, flags included.
-            tailWord = buffer.getLongVolatile(TAIL_WORD_OFFSET);
+            tailWord = UnsafeApi.getLongVolatile(array, address + TAIL_WORD_OFFSET);
             tail = (int)tailWord;
             if (!flushing && isOverflowFlagSet(tailWord))
             {
@@ -530,27 +546,27 @@ public final class Ring
             }
             final int toEnd = capacity - (tail & mask);
             padding = required > toEnd ? toEnd : 0;
-            if (required + padding > capacity - Positions.distance(buffer.getIntVolatile(HEAD_CACHE_OFFSET), tail) &&
+            if (required + padding > capacity - Positions.distance(UnsafeApi.getIntVolatile(array, address + HEAD_CACHE_OFFSET), tail) &&
                 !hasRoomBehindHead(tail, required + padding))
             {
                 return INSUFFICIENT_CAPACITY;
             }
         }
-        while (!buffer.compareAndSetLong(TAIL_WORD_OFFSET, tailWord,
+        while (!UnsafeApi.compareAndSetLong(array, address + TAIL_WORD_OFFSET, tailWord,
             (tailWord & ((long)~FLAG_WAITERS << 32)) | ((tail + padding + required) & POSITION_MASK)));
 
         final int position = tail + padding;
         final int recordOffset = dataOffset(position);
         // Stamp with length 0 = reserved, not committed. Until it lands a consumer at this position sees
         // bytes of an earlier lap, which the stamp and the salted check reject.
-        buffer.putLong(recordOffset, commitWord(position, 0));
-        buffer.putInt(recordOffset + TYPE_OFFSET, type);
+        UnsafeApi.putLong(array, address + recordOffset, commitWord(position, 0));
+        UnsafeApi.putInt(array, address + recordOffset + TYPE_OFFSET, type);
         final boolean wake = (tailWord & ((long)FLAG_WAITERS << 32)) != 0;
-        buffer.putInt(recordOffset + CHECK_OFFSET, wake ? recordLength | WAKE_ON_COMMIT : recordLength);
+        UnsafeApi.putInt(array, address + recordOffset + CHECK_OFFSET, wake ? recordLength | WAKE_ON_COMMIT : recordLength);
         if (padding != 0)
         {
             // Release, after the record's stamp: a consumer that steps over the skip finds that stamp.
-            buffer.putLongRelease(dataOffset(tail), commitWord(skipStamp(tail, salt), -padding));
+            UnsafeApi.putLongRelease(array, address + dataOffset(tail), commitWord(skipStamp(tail, salt), -padding));
         }
         return recordOffset + RECORD_HEADER_LENGTH;
     }
@@ -560,13 +576,13 @@ public final class Ring
      */
     private boolean hasRoomBehindHead(final int tail, final int total)
     {
-        final int head = buffer.getIntVolatile(HEAD_POSITION_OFFSET);
+        final int head = UnsafeApi.getIntVolatile(array, address + HEAD_POSITION_OFFSET);
         if (total > capacity - Positions.distance(head, tail))
         {
             return false;
         }
         // A stale cache is harmless: it is only ever behind head, so it can only under-report room.
-        buffer.putIntRelease(HEAD_CACHE_OFFSET, head);
+        UnsafeApi.putIntRelease(array, address + HEAD_CACHE_OFFSET, head);
         return true;
     }
 
@@ -578,21 +594,20 @@ public final class Ring
      */
     private void publish(final int recordOffset, final int stamp, final int pending, final boolean abort)
     {
-        final AtomicBuffer buffer = this.buffer;
         final int length = pending & ~WAKE_ON_COMMIT;
         final int type;
         if (abort)
         {
             type = PADDING_TYPE;
-            buffer.putInt(recordOffset + TYPE_OFFSET, PADDING_TYPE);
+            UnsafeApi.putInt(array, address + recordOffset + TYPE_OFFSET, PADDING_TYPE);
         }
         else
         {
-            type = buffer.getInt(recordOffset + TYPE_OFFSET);
+            type = UnsafeApi.getInt(array, address + recordOffset + TYPE_OFFSET);
         }
-        buffer.putInt(recordOffset + CHECK_OFFSET, check(stamp, length, type, salt));
+        UnsafeApi.putInt(array, address + recordOffset + CHECK_OFFSET, check(stamp, length, type, salt));
         // Release: payload, type and check are visible to anyone who sees this commit word.
-        buffer.putLongRelease(recordOffset + COMMIT_WORD_OFFSET, commitWord(stamp, length));
+        UnsafeApi.putLongRelease(array, address + recordOffset + COMMIT_WORD_OFFSET, commitWord(stamp, length));
         if (pending < 0)
         {
             sleepers.wakeAll();
@@ -603,7 +618,7 @@ public final class Ring
     private void publishOwn(final int index)
     {
         final int recordOffset = index - RECORD_HEADER_LENGTH;
-        publish(recordOffset, buffer.getInt(recordOffset + STAMP_OFFSET), buffer.getInt(recordOffset + CHECK_OFFSET),
+        publish(recordOffset, UnsafeApi.getInt(array, address + recordOffset + STAMP_OFFSET), UnsafeApi.getInt(array, address + recordOffset + CHECK_OFFSET),
             false);
     }
 
@@ -699,7 +714,7 @@ public final class Ring
         long next;
         do
         {
-            word = buffer.getLongVolatile(TAIL_WORD_OFFSET);
+            word = UnsafeApi.getLongVolatile(array, address + TAIL_WORD_OFFSET);
             next = set ? word | bits : word & ~bits;
             // Setting OVERFLOW is news for sleepers ("the ring moved"): take the WAITERS flag and wake them.
             if (set)
@@ -707,7 +722,7 @@ public final class Ring
                 next &= ~waiters;
             }
         }
-        while (!buffer.compareAndSetLong(TAIL_WORD_OFFSET, word, next));
+        while (!UnsafeApi.compareAndSetLong(array, address + TAIL_WORD_OFFSET, word, next));
         if (set && (word & waiters) != 0)
         {
             sleepers.wakeAll();
@@ -724,12 +739,12 @@ public final class Ring
         final long bit = (long)FLAG_WAITERS << 32;
         while (true)
         {
-            final long word = buffer.getLongVolatile(TAIL_WORD_OFFSET);
+            final long word = UnsafeApi.getLongVolatile(array, address + TAIL_WORD_OFFSET);
             if ((int)word != token)
             {
                 return false;
             }
-            if ((word & bit) != 0 || buffer.compareAndSetLong(TAIL_WORD_OFFSET, word, word | bit))
+            if ((word & bit) != 0 || UnsafeApi.compareAndSetLong(array, address + TAIL_WORD_OFFSET, word, word | bit))
             {
                 return true;
             }
@@ -738,17 +753,17 @@ public final class Ring
 
     private boolean hasMoved(final int token)
     {
-        final long tailWord = buffer.getLongVolatile(TAIL_WORD_OFFSET);
+        final long tailWord = UnsafeApi.getLongVolatile(array, address + TAIL_WORD_OFFSET);
         if ((int)tailWord != token || isOverflowFlagSet(tailWord))
         {
             return true;
         }
-        final int head = buffer.getIntVolatile(HEAD_POSITION_OFFSET);
+        final int head = UnsafeApi.getIntVolatile(array, address + HEAD_POSITION_OFFSET);
         if (head == token)
         {
             return false;
         }
-        final long commitWord = buffer.getLongVolatile(dataOffset(head));
+        final long commitWord = UnsafeApi.getLongVolatile(array, address + dataOffset(head));
         return committedSpan(commitWord, head, dataOffset(head)) != 0;
     }
 
@@ -779,7 +794,7 @@ public final class Ring
                 return 0;
             }
             // Type and check are neighbours in one aligned u64: one read (and one bounds check) for both.
-            final long typeAndCheck = buffer.getLong(offset + TYPE_OFFSET, ByteOrder.LITTLE_ENDIAN);
+            final long typeAndCheck = UnsafeApi.getLong(array, address + offset + TYPE_OFFSET);
             final int type = (int)typeAndCheck;
             if ((int)(typeAndCheck >>> 32) != EntryDescriptor.check(position, length, type, salt))
             {
@@ -805,10 +820,9 @@ public final class Ring
         {
             throw notAReservation(index);
         }
-        final AtomicBuffer buffer = this.buffer;
         // Volatile: another thread's commit of the same index must show as "not open", not be repeated.
-        final long reservedWord = buffer.getLongVolatile(recordOffset);
-        final int pending = buffer.getInt(recordOffset + CHECK_OFFSET);
+        final long reservedWord = UnsafeApi.getLongVolatile(array, address + recordOffset);
+        final int pending = UnsafeApi.getInt(array, address + recordOffset + CHECK_OFFSET);
         final int length = pending & ~WAKE_ON_COMMIT;
         if (EntryDescriptor.length(reservedWord) != 0 || dataOffset(stamp(reservedWord)) != recordOffset ||
             length < RECORD_HEADER_LENGTH || length > maxRecordLength)

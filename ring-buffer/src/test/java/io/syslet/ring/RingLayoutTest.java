@@ -109,7 +109,10 @@ final class RingLayoutTest
             assertEquals(0, ring.occupancy());
             assertFalse(ring.isOverflowPending());
             assertEquals(0, ring.overflowSize());
-            assertSame(region.buffer(), ring.buffer());
+            // The ring's own view of the region's memory: the same bytes, not the caller's flyweight.
+            assertEquals(region.buffer().addressOffset(), ring.buffer().addressOffset());
+            assertEquals(region.buffer().capacity(), ring.buffer().capacity());
+            assertNotSame(region.buffer(), ring.buffer());
         }
     }
 
@@ -218,5 +221,23 @@ final class RingLayoutTest
         assertEquals(16, EntryDescriptor.align(16));
         assertEquals(24, EntryDescriptor.align(17));
         assertEquals(0, EntryDescriptor.align(0));
+    }
+
+    @Test
+    void aCallerRewrappingItsBufferDoesNotMoveTheRing()
+    {
+        // The ring reads and writes its region unchecked through its own view: re-pointing the caller's
+        // flyweight elsewhere must neither redirect nor break it.
+        try (RingRegion region = RingRegion.allocate(4096))
+        {
+            final UnsafeBuffer callers = new UnsafeBuffer(region.buffer());
+            final Ring ring = new Ring(callers);
+            assertTrue(ring.offer(1, payload(40, 7), 0, 40));
+            callers.wrap(new byte[64]);
+            final UnsafeBuffer dst = heap(4096);
+            assertEquals(EntryDescriptor.RECORD_HEADER_LENGTH + 40, ring.poll(dst, 0));
+            assertPayload(dst, EntryDescriptor.RECORD_HEADER_LENGTH, 40, 7);
+            assertEquals(RingDescriptor.HEADER_LENGTH + 4096, ring.buffer().capacity());
+        }
     }
 }

@@ -5,6 +5,7 @@ import io.syslet.abi.Iocb;
 import io.syslet.abi.IocbDescriptor;
 import io.syslet.attributes.AttributeId;
 import org.agrona.DirectBuffer;
+import org.agrona.UnsafeApi;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -180,26 +181,34 @@ final class Slot
     }
 
     /**
-     * Copies a well-formed iocb's fields in (see {@link io.syslet.abi.Iocb#malformation}).
+     * Copies a well-formed iocb's fields in: one that {@link io.syslet.abi.Iocb#malformation} passed in this
+     * buffer, so that its header and attribute ids lie within it and are read without bounds checks.
      */
     void load(final DirectBuffer iocb, final int offset, final int eventLength)
     {
-        opcode = iocb.getShort(offset + OPCODE_OFFSET) & 0xFFFF;
-        flags = iocb.getShort(offset + FLAGS_OFFSET) & 0xFFFF;
-        cookie = iocb.getLong(offset + COOKIE_OFFSET);
-        aux = iocb.getInt(offset + AUX_OFFSET);
-        a0 = iocb.getLong(offset + argOffset(0));
-        a1 = iocb.getLong(offset + argOffset(1));
-        a2 = iocb.getLong(offset + argOffset(2));
-        a3 = iocb.getLong(offset + argOffset(3));
-        a4 = iocb.getLong(offset + argOffset(4));
-        a5 = iocb.getLong(offset + argOffset(5));
-        final int count = iocb.getShort(offset + ATTRIBUTE_COUNT_OFFSET) & 0xFFFF;
+        final byte[] array = iocb.byteArray();
+        final long at = iocb.addressOffset() + offset;
+        opcode = UnsafeApi.getShort(array, at + OPCODE_OFFSET) & 0xFFFF;
+        flags = UnsafeApi.getShort(array, at + FLAGS_OFFSET) & 0xFFFF;
+        cookie = UnsafeApi.getLong(array, at + COOKIE_OFFSET);
+        aux = UnsafeApi.getInt(array, at + AUX_OFFSET);
+        a0 = UnsafeApi.getLong(array, at + argOffset(0));
+        a1 = UnsafeApi.getLong(array, at + argOffset(1));
+        a2 = UnsafeApi.getLong(array, at + argOffset(2));
+        a3 = UnsafeApi.getLong(array, at + argOffset(3));
+        a4 = UnsafeApi.getLong(array, at + argOffset(4));
+        a5 = UnsafeApi.getLong(array, at + argOffset(5));
+        final int count = UnsafeApi.getShort(array, at + ATTRIBUTE_COUNT_OFFSET) & 0xFFFF;
+        if (count > MAX_ATTRIBUTES || IocbDescriptor.length(count) > iocb.capacity() - offset)
+        {
+            // Only an iocb rewritten since it was checked can get here: never read past the buffer for it.
+            throw new IllegalStateException("iocb at byte " + offset + " now lists " + count + " attributes");
+        }
         attributeCount = count;
         int mask = 0;
         for (int i = 0; i < count; i++)
         {
-            final int id = iocb.getShort(offset + ATTRIBUTES_OFFSET + i * 2) & 0xFFFF;
+            final int id = UnsafeApi.getShort(array, at + ATTRIBUTES_OFFSET + i * 2) & 0xFFFF;
             attributeIds[i] = (short)id;
             mask |= AttributeId.isKnown(id) ? 1 << id : 0;
         }

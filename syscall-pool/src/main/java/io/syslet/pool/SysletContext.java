@@ -20,6 +20,7 @@ import io.syslet.ring.RingDescriptor;
 import io.syslet.ring.RingRegion;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.UnsafeApi;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -616,22 +617,22 @@ public final class SysletContext implements AioContext
     private int buildEvent(final Slot slot, final long submissionId, final long res, final long publishNanos,
         final Scratch scratch)
     {
-        final UnsafeBuffer event = scratch.buffer;
-        final int at = Scratch.EVENT_OFFSET;
-        event.putLong(at + COOKIE_OFFSET, slot.cookie);
-        event.putLong(at + SUBMISSION_ID_OFFSET, submissionId);
-        event.putLong(at + RES_OFFSET, res);
-        event.putLong(at + RES2_OFFSET, slot.res2);
-        event.putShort(at + OPCODE_OFFSET, (short)slot.opcode);
-        event.putShort(at + FLAGS_OFFSET, (short)slot.eventFlags);
+        // The fixed part lies at constant offsets inside the scratch's event area: no bounds check per field.
+        final long at = scratch.address + Scratch.EVENT_OFFSET;
+        UnsafeApi.putLong(at + COOKIE_OFFSET, slot.cookie);
+        UnsafeApi.putLong(at + SUBMISSION_ID_OFFSET, submissionId);
+        UnsafeApi.putLong(at + RES_OFFSET, res);
+        UnsafeApi.putLong(at + RES2_OFFSET, slot.res2);
+        UnsafeApi.putShort(at + OPCODE_OFFSET, (short)slot.opcode);
+        UnsafeApi.putShort(at + FLAGS_OFFSET, (short)slot.eventFlags);
         int attributesLength = 0;
         if (slot.attributeCount > 0)
         {
-            final AttributeWriter writer = scratch.attributes.wrap(event, at + ATTRIBUTES_OFFSET);
+            final AttributeWriter writer = scratch.attributes.wrap(scratch.buffer, Scratch.EVENT_OFFSET + ATTRIBUTES_OFFSET);
             Measurements.write(slot, res, publishNanos, cacheVisible, writer);
             attributesLength = writer.length();
         }
-        event.putInt(at + ATTRIBUTES_LENGTH_OFFSET, attributesLength);
+        UnsafeApi.putInt(at + ATTRIBUTES_LENGTH_OFFSET, attributesLength);
         return MIN_LENGTH + attributesLength;
     }
 

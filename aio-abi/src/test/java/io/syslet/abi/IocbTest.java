@@ -1,0 +1,87 @@
+package io.syslet.abi;
+
+import io.syslet.attributes.AttributeId;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * The iocb flyweight checks a write's extent once and then writes its fields unchecked, and the
+ * decoder reads a header only once it knows the header lies in the buffer: fields must land where the
+ * accessors read them on heap and off-heap buffers, and nothing may be read or written outside the buffer.
+ */
+class IocbTest
+{
+    @Test
+    void writtenFieldsReadBackOnHeapAndOffHeap()
+    {
+        final int length = IocbDescriptor.length(2);
+        for (final UnsafeBuffer buffer : new UnsafeBuffer[] {
+            new UnsafeBuffer(new byte[8 + length]), new UnsafeBuffer(ByteBuffer.allocateDirect(8 + length))})
+        {
+            buffer.setMemory(0, buffer.capacity(), (byte)0x5A); // garbage where reserved and padding bytes go
+            final Iocb iocb = new Iocb().wrap(buffer, 8);
+            iocb.write(Opcode.PREAD, IocbDescriptor.FLAG_NO_IMMEDIATE, 77, 0, 1, 2, 3, 4, 5, 6);
+            assertEquals(length, iocb.addAttributes(AttributeId.LATENCY, AttributeId.CACHE));
+
+            assertNull(Iocb.malformation(buffer, 8, buffer.capacity()));
+            assertEquals(length, iocb.length());
+            assertEquals(Opcode.PREAD, iocb.opcode());
+            assertEquals(IocbDescriptor.FLAG_NO_IMMEDIATE, iocb.flags());
+            assertEquals(77, iocb.cookie());
+            assertEquals(2, iocb.attributeCount());
+            assertEquals(AttributeId.LATENCY, iocb.attributeId(0));
+            assertEquals(AttributeId.CACHE, iocb.attributeId(1));
+            for (int i = 0; i < IocbDescriptor.ARG_COUNT; i++)
+            {
+                assertEquals(i + 1, iocb.arg(i));
+            }
+            assertEquals(EventDescriptor.MIN_LENGTH + AttributeId.maxTlvLength(AttributeId.LATENCY) +
+                AttributeId.maxTlvLength(AttributeId.CACHE), Iocb.eventLength(buffer, 8));
+            assertEquals(0x5A5A5A5A5A5A5A5AL, buffer.getLong(0), "nothing is written before the iocb");
+        }
+    }
+
+    @Test
+    void aWriteThatWouldPassTheEndOfTheBufferIsRefusedBeforeAnyByte()
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(IocbDescriptor.MIN_LENGTH + 8));
+        final Iocb iocb = new Iocb().wrap(buffer, 16);
+        final IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
+            () -> iocb.write(Opcode.PREAD, 0, 1, 0, 0, 0, 0, 0, 0, 0));
+        assertEquals("iocb of " + IocbDescriptor.MIN_LENGTH + " bytes at offset 16 does not fit in a buffer of " +
+            buffer.capacity() + " bytes", e.getMessage());
+        for (int i = 0; i < buffer.capacity(); i += 8)
+        {
+            assertEquals(0, buffer.getLong(i), "no byte written at " + i);
+        }
+    }
+
+    @Test
+    void attributesThatWouldPassTheEndOfTheBufferAreRefusedAndTheIocbKept()
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(IocbDescriptor.MIN_LENGTH));
+        final Iocb iocb = new Iocb().wrap(buffer, 0);
+        iocb.write(Opcode.PREAD, 0, 1, 0, 0, 0, 0, 0, 0, 0);
+        assertThrows(IndexOutOfBoundsException.class, () -> iocb.addAttributes(AttributeId.LATENCY));
+        assertEquals(0, iocb.attributeCount());
+        assertEquals(IocbDescriptor.MIN_LENGTH, iocb.length());
+        assertNull(Iocb.malformation(buffer, 0, buffer.capacity()));
+    }
+
+    @Test
+    void theDecoderRefusesAnExtentOutsideItsBufferInsteadOfReadingIt()
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(IocbDescriptor.MIN_LENGTH));
+        final IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
+            () -> Iocb.malformation(buffer, 0, IocbDescriptor.MIN_LENGTH + 4096));
+        assertEquals("iocb at byte 0 with submission end " + (IocbDescriptor.MIN_LENGTH + 4096) +
+            " is not within a buffer of " + IocbDescriptor.MIN_LENGTH + " bytes", e.getMessage());
+        assertThrows(IndexOutOfBoundsException.class, () -> Iocb.malformation(buffer, -8, 8));
+    }
+}
