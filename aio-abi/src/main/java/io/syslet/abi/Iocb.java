@@ -203,6 +203,7 @@ public final class Iocb
      * Writes a whole iocb with no attributes at the wrapped offset.
      *
      * @return its length.
+     * @throws IndexOutOfBoundsException if it would pass the end of the buffer; nothing is written then.
      */
     public int write(final int opcode, final int flags, final long cookie, final int aux,
         final long a0, final long a1, final long a2, final long a3, final long a4, final long a5)
@@ -231,6 +232,8 @@ public final class Iocb
      * @param ids attribute ids.
      * @return the iocb's new length.
      * @throws IllegalArgumentException past {@link IocbDescriptor#MAX_ATTRIBUTES}.
+     * @throws IllegalStateException if the wrapped iocb's length cannot hold the ids it already lists.
+     * @throws IndexOutOfBoundsException if the grown iocb would pass the end of its buffer.
      */
     public int addAttributes(final int... ids)
     {
@@ -239,13 +242,19 @@ public final class Iocb
         {
             throw new IllegalArgumentException((count + ids.length) + " attributes exceed the maximum of " + MAX_ATTRIBUTES);
         }
-        final int newLength = IocbDescriptor.length(count + ids.length);
         final int oldLength = length();
+        if (oldLength < IocbDescriptor.length(count) || (oldLength & (ALIGNMENT - 1)) != 0)
+        {
+            throw new IllegalStateException("iocb at byte " + offset + " has length " + oldLength +
+                ", not a multiple of 8 that holds its " + count + " attribute ids");
+        }
+        final int newLength = Math.max(oldLength, IocbDescriptor.length(count + ids.length));
         final long at = checkedAddress(newLength);
         final byte[] array = buffer.byteArray();
-        if (newLength > oldLength)
+        // Lengths are multiples of 8: zero the new words a long at a time (setMemory is a native call).
+        for (int word = oldLength; word < newLength; word += ALIGNMENT)
         {
-            UnsafeApi.setMemory(array, at + oldLength, newLength - oldLength, (byte)0);
+            UnsafeApi.putLong(array, at + word, 0L);
         }
         for (int i = 0; i < ids.length; i++)
         {

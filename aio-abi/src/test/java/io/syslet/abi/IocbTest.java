@@ -84,4 +84,19 @@ class IocbTest
             " is not within a buffer of " + IocbDescriptor.MIN_LENGTH + " bytes", e.getMessage());
         assertThrows(IndexOutOfBoundsException.class, () -> Iocb.malformation(buffer, -8, 8));
     }
+
+    @Test
+    void attributesOnAnIocbWhoseLengthIsGarbageAreRefusedBeforeAnyByte()
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(256));
+        buffer.putInt(64 + IocbDescriptor.LENGTH_OFFSET, -4096); // not an iocb: zeroing from here would run backwards
+        final Iocb iocb = new Iocb().wrap(buffer, 64);
+        final IllegalStateException e = assertThrows(IllegalStateException.class,
+            () -> iocb.addAttributes(AttributeId.LATENCY));
+        assertEquals("iocb at byte 64 has length -4096, not a multiple of 8 that holds its 0 attribute ids", e.getMessage());
+        for (int i = 0; i < buffer.capacity(); i += 8)
+        {
+            assertEquals(i == 64 ? (-4096 & 0xFFFFFFFFL) : 0, buffer.getLong(i), "no byte written at " + i);
+        }
+    }
 }
