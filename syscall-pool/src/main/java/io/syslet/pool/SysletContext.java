@@ -61,11 +61,14 @@ public final class SysletContext implements AioContext
      */
     private static final int REAPER_YIELD_LOOKS = 200;
     /**
-     * How often getevents looks at an empty ring before it sleeps, with one or two ops in flight: a pause
-     * (tens of ns) before each look, a few us in all. The event due is most likely the caller's own, from
-     * a worker on another core; a yield there would only add its syscall to every round trip.
+     * How long getevents looks at an empty ring before it sleeps, with one or two ops in flight, pausing
+     * (tens of ns) before each look. The event due is most likely the caller's own, from a worker on
+     * another core; a yield there would only add its syscall to every round trip. Bounded by time, not by
+     * looks: a pause lasts from about 10 to about 140 cycles depending on the CPU, so a count of looks that
+     * covers a pool round trip (a few us) on one machine gives up before it on another, and then every op
+     * pays a futex sleep and wake on top.
      */
-    private static final int REAPER_SPIN_LOOKS = 64;
+    private static final long REAPER_SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(10);
     /** In-flight count up to which getevents spins rather than yields. */
     private static final int FEW_IN_FLIGHT = 2;
     private static final long ONE_ACTIVE = 1L;
@@ -678,13 +681,13 @@ public final class SysletContext implements AioContext
                 throw new AioException(Errno.EINVAL, "destination of " + dst.capacity() + " bytes cannot take " +
                     maxBytes + " bytes at offset " + offset);
             }
+            long waitStart = 0;
             long deadline = 0;
             boolean clockRead = false; // read the clock only once there is something to wait for
             int written = 0;
             int events = 0;
             final boolean mayWait = timeoutNanos > 0 && (!haveState || ring.stateToken() == seenState);
             final boolean few = unpublished(opCounts.get()) <= FEW_IN_FLIGHT;
-            final int looks = few ? REAPER_SPIN_LOOKS : REAPER_YIELD_LOOKS;
             int idleLooks = 0;
             while (true)
             {
@@ -707,6 +710,7 @@ public final class SysletContext implements AioContext
                 final long now = System.nanoTime();
                 if (!clockRead)
                 {
+                    waitStart = now;
                     deadline = now + timeoutNanos;
                     clockRead = true;
                 }
@@ -715,7 +719,8 @@ public final class SysletContext implements AioContext
                 {
                     return written;
                 }
-                if (bytes == 0 && ++idleLooks > looks)
+                final boolean stillSpinning = few && now - waitStart < REAPER_SPIN_NANOS;
+                if (bytes == 0 && !stillSpinning && (few || ++idleLooks > REAPER_YIELD_LOOKS))
                 {
                     try
                     {
