@@ -113,7 +113,7 @@ public final class Ring
         this.address = this.buffer.addressOffset();
         this.mask = capacity - 1;
         this.maxRecordLength = RingDescriptor.maxRecordLength(capacity);
-        this.salt = UnsafeApi.getInt(array, address + CHECK_SALT_OFFSET);
+        this.salt = getInt(CHECK_SALT_OFFSET);
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -223,15 +223,15 @@ public final class Ring
         int idle = 0;
         while (true)
         {
-            final int head = UnsafeApi.getIntVolatile(array, address + HEAD_POSITION_OFFSET);
+            final int head = getIntVolatile(HEAD_POSITION_OFFSET);
             final int offset = dataOffset(head);
             // Acquire: if the stamp matches, the header and payload written before the commit are visible.
-            final long commitWord = UnsafeApi.getLongVolatile(array, address + offset);
+            final long commitWord = getLongVolatile(offset);
             final int span = committedSpan(commitWord, head, offset);
             if (span == 0)
             {
                 // Volatile: read after the commit word, so "tail == head" means empty at this instant.
-                final long tailWord = UnsafeApi.getLongVolatile(array, address + TAIL_WORD_OFFSET);
+                final long tailWord = getLongVolatile(TAIL_WORD_OFFSET);
                 if ((int)tailWord == head)
                 {
                     if (!isOverflowFlagSet(tailWord))
@@ -243,7 +243,7 @@ public final class Ring
                         // OVERFLOW, and this instance's list empty: the flag is another instance's, whose owner
                         // alone can flush; or this instance's drain emptied the list between the two reads. A
                         // drain moves tail or clears the flag, so an unchanged word means the first.
-                        if (UnsafeApi.getLongVolatile(array, address + TAIL_WORD_OFFSET) == tailWord)
+                        if (getLongVolatile(TAIL_WORD_OFFSET) == tailWord)
                         {
                             return 0;
                         }
@@ -260,7 +260,7 @@ public final class Ring
                 final int length = EntryDescriptor.length(commitWord);
                 if (dst.capacity() - dstOffset < length || dstOffset < 0)
                 {
-                    if (UnsafeApi.getIntVolatile(array, address + HEAD_POSITION_OFFSET) != head)
+                    if (getIntVolatile(HEAD_POSITION_OFFSET) != head)
                     {
                         continue;
                     }
@@ -270,14 +270,14 @@ public final class Ring
                 }
                 dst.putBytes(dstOffset, buffer, offset, length);
                 // The CAS validates the copy: head still at this record means no producer overwrote it.
-                if (UnsafeApi.compareAndSetInt(array, address + HEAD_POSITION_OFFSET, head, head + span))
+                if (compareAndSetInt(HEAD_POSITION_OFFSET, head, head + span))
                 {
                     return length;
                 }
             }
             else
             {
-                UnsafeApi.compareAndSetInt(array, address + HEAD_POSITION_OFFSET, head, head - span);
+                compareAndSetInt(HEAD_POSITION_OFFSET, head, head - span);
             }
         }
     }
@@ -305,7 +305,7 @@ public final class Ring
         }
         while (true)
         {
-            final int head = UnsafeApi.getIntVolatile(array, address + HEAD_POSITION_OFFSET);
+            final int head = getIntVolatile(HEAD_POSITION_OFFSET);
             int position = head;
             int written = 0;
             // Records that lie back to back in the ring are copied with one copy, alignment bytes included: they
@@ -316,7 +316,7 @@ public final class Ring
             while (true)
             {
                 final int offset = dataOffset(position);
-                final long commitWord = UnsafeApi.getLongVolatile(array, address + offset);
+                final long commitWord = getLongVolatile(offset);
                 final int span = committedSpan(commitWord, position, offset);
                 if (span == 0)
                 {
@@ -327,7 +327,7 @@ public final class Ring
                 {
                     if (written + advance > maxBytes)
                     {
-                        if (written == 0 && UnsafeApi.getIntVolatile(array, address + HEAD_POSITION_OFFSET) == head)
+                        if (written == 0 && getIntVolatile(HEAD_POSITION_OFFSET) == head)
                         {
                             throw new IllegalArgumentException("record of " + EntryDescriptor.length(commitWord) +
                                 " bytes at position " + Positions.unsigned(position) + " does not fit in a batch of " +
@@ -364,14 +364,14 @@ public final class Ring
             {
                 // The mirror, not the tail word: a consumer spinning on an empty ring must not keep pulling
                 // the line that every producer CASes.
-                if (overflowPending && UnsafeApi.getIntVolatile(array, address + TAIL_POSITION_OFFSET) == head && tryDrainOverflow())
+                if (overflowPending && getIntVolatile(TAIL_POSITION_OFFSET) == head && tryDrainOverflow())
                 {
                     continue;
                 }
                 return 0;
             }
             // One CAS claims the whole batch and validates every copy in it.
-            if (UnsafeApi.compareAndSetInt(array, address + HEAD_POSITION_OFFSET, head, position) && written > 0)
+            if (compareAndSetInt(HEAD_POSITION_OFFSET, head, position) && written > 0)
             {
                 return written;
             }
@@ -389,7 +389,7 @@ public final class Ring
      */
     public int stateToken()
     {
-        return UnsafeApi.getIntVolatile(array, address + TAIL_POSITION_OFFSET);
+        return getIntVolatile(TAIL_POSITION_OFFSET);
     }
 
     /**
@@ -428,7 +428,7 @@ public final class Ring
                     throw new InterruptedException();
                 }
                 // A producer that reserved before we set the flag will not wake us: look again soon.
-                final boolean inFlight = UnsafeApi.getIntVolatile(array, address + HEAD_POSITION_OFFSET) != token;
+                final boolean inFlight = getIntVolatile(HEAD_POSITION_OFFSET) != token;
                 LockSupport.parkNanos(this, inFlight || slot < 0 ? Math.min(remaining, IN_FLIGHT_POLL_NANOS) : remaining);
             }
         }
@@ -471,7 +471,7 @@ public final class Ring
      */
     public int headPosition()
     {
-        return UnsafeApi.getIntVolatile(array, address + HEAD_POSITION_OFFSET);
+        return getIntVolatile(HEAD_POSITION_OFFSET);
     }
 
     /**
@@ -479,7 +479,7 @@ public final class Ring
      */
     public int tailPosition()
     {
-        return UnsafeApi.getIntVolatile(array, address + TAIL_POSITION_OFFSET);
+        return getIntVolatile(TAIL_POSITION_OFFSET);
     }
 
     /**
@@ -487,8 +487,8 @@ public final class Ring
      */
     public int occupancy()
     {
-        final int head = UnsafeApi.getIntVolatile(array, address + HEAD_POSITION_OFFSET);
-        final int tail = UnsafeApi.getIntVolatile(array, address + TAIL_POSITION_OFFSET);
+        final int head = getIntVolatile(HEAD_POSITION_OFFSET);
+        final int tail = getIntVolatile(TAIL_POSITION_OFFSET);
         return Positions.distance(head, tail);
     }
 
@@ -497,7 +497,7 @@ public final class Ring
      */
     public boolean isOverflowPending()
     {
-        return isOverflowFlagSet(UnsafeApi.getLongVolatile(array, address + TAIL_WORD_OFFSET));
+        return isOverflowFlagSet(getLongVolatile(TAIL_WORD_OFFSET));
     }
 
     /**
@@ -538,7 +538,7 @@ public final class Ring
         do
         {
             // Volatile: the CAS below needs the current word, flags included.
-            tailWord = UnsafeApi.getLongVolatile(array, address + TAIL_WORD_OFFSET);
+            tailWord = getLongVolatile(TAIL_WORD_OFFSET);
             tail = (int)tailWord;
             if (!flushing && isOverflowFlagSet(tailWord))
             {
@@ -546,27 +546,27 @@ public final class Ring
             }
             final int toEnd = capacity - (tail & mask);
             padding = required > toEnd ? toEnd : 0;
-            if (required + padding > capacity - Positions.distance(UnsafeApi.getIntVolatile(array, address + HEAD_CACHE_OFFSET), tail) &&
+            if (required + padding > capacity - Positions.distance(getIntVolatile(HEAD_CACHE_OFFSET), tail) &&
                 !hasRoomBehindHead(tail, required + padding))
             {
                 return INSUFFICIENT_CAPACITY;
             }
         }
-        while (!UnsafeApi.compareAndSetLong(array, address + TAIL_WORD_OFFSET, tailWord,
+        while (!compareAndSetLong(TAIL_WORD_OFFSET, tailWord,
             (tailWord & ((long)~FLAG_WAITERS << 32)) | ((tail + padding + required) & POSITION_MASK)));
 
         final int position = tail + padding;
         final int recordOffset = dataOffset(position);
         // Stamp with length 0 = reserved, not committed. Until it lands a consumer at this position sees
         // bytes of an earlier lap, which the stamp and the salted check reject.
-        UnsafeApi.putLong(array, address + recordOffset, commitWord(position, 0));
-        UnsafeApi.putInt(array, address + recordOffset + TYPE_OFFSET, type);
+        putLong(recordOffset, commitWord(position, 0));
+        putInt(recordOffset + TYPE_OFFSET, type);
         final boolean wake = (tailWord & ((long)FLAG_WAITERS << 32)) != 0;
-        UnsafeApi.putInt(array, address + recordOffset + CHECK_OFFSET, wake ? recordLength | WAKE_ON_COMMIT : recordLength);
+        putInt(recordOffset + CHECK_OFFSET, wake ? recordLength | WAKE_ON_COMMIT : recordLength);
         if (padding != 0)
         {
             // Release, after the record's stamp: a consumer that steps over the skip finds that stamp.
-            UnsafeApi.putLongRelease(array, address + dataOffset(tail), commitWord(skipStamp(tail, salt), -padding));
+            putLongRelease(dataOffset(tail), commitWord(skipStamp(tail, salt), -padding));
         }
         return recordOffset + RECORD_HEADER_LENGTH;
     }
@@ -576,13 +576,13 @@ public final class Ring
      */
     private boolean hasRoomBehindHead(final int tail, final int total)
     {
-        final int head = UnsafeApi.getIntVolatile(array, address + HEAD_POSITION_OFFSET);
+        final int head = getIntVolatile(HEAD_POSITION_OFFSET);
         if (total > capacity - Positions.distance(head, tail))
         {
             return false;
         }
         // A stale cache is harmless: it is only ever behind head, so it can only under-report room.
-        UnsafeApi.putIntRelease(array, address + HEAD_CACHE_OFFSET, head);
+        putIntRelease(HEAD_CACHE_OFFSET, head);
         return true;
     }
 
@@ -599,15 +599,15 @@ public final class Ring
         if (abort)
         {
             type = PADDING_TYPE;
-            UnsafeApi.putInt(array, address + recordOffset + TYPE_OFFSET, PADDING_TYPE);
+            putInt(recordOffset + TYPE_OFFSET, PADDING_TYPE);
         }
         else
         {
-            type = UnsafeApi.getInt(array, address + recordOffset + TYPE_OFFSET);
+            type = getInt(recordOffset + TYPE_OFFSET);
         }
-        UnsafeApi.putInt(array, address + recordOffset + CHECK_OFFSET, check(stamp, length, type, salt));
+        putInt(recordOffset + CHECK_OFFSET, check(stamp, length, type, salt));
         // Release: payload, type and check are visible to anyone who sees this commit word.
-        UnsafeApi.putLongRelease(array, address + recordOffset + COMMIT_WORD_OFFSET, commitWord(stamp, length));
+        putLongRelease(recordOffset + COMMIT_WORD_OFFSET, commitWord(stamp, length));
         if (pending < 0)
         {
             sleepers.wakeAll();
@@ -618,7 +618,7 @@ public final class Ring
     private void publishOwn(final int index)
     {
         final int recordOffset = index - RECORD_HEADER_LENGTH;
-        publish(recordOffset, UnsafeApi.getInt(array, address + recordOffset + STAMP_OFFSET), UnsafeApi.getInt(array, address + recordOffset + CHECK_OFFSET),
+        publish(recordOffset, getInt(recordOffset + STAMP_OFFSET), getInt(recordOffset + CHECK_OFFSET),
             false);
     }
 
@@ -714,7 +714,7 @@ public final class Ring
         long next;
         do
         {
-            word = UnsafeApi.getLongVolatile(array, address + TAIL_WORD_OFFSET);
+            word = getLongVolatile(TAIL_WORD_OFFSET);
             next = set ? word | bits : word & ~bits;
             // Setting OVERFLOW is news for sleepers ("the ring moved"): take the WAITERS flag and wake them.
             if (set)
@@ -722,7 +722,7 @@ public final class Ring
                 next &= ~waiters;
             }
         }
-        while (!UnsafeApi.compareAndSetLong(array, address + TAIL_WORD_OFFSET, word, next));
+        while (!compareAndSetLong(TAIL_WORD_OFFSET, word, next));
         if (set && (word & waiters) != 0)
         {
             sleepers.wakeAll();
@@ -739,12 +739,12 @@ public final class Ring
         final long bit = (long)FLAG_WAITERS << 32;
         while (true)
         {
-            final long word = UnsafeApi.getLongVolatile(array, address + TAIL_WORD_OFFSET);
+            final long word = getLongVolatile(TAIL_WORD_OFFSET);
             if ((int)word != token)
             {
                 return false;
             }
-            if ((word & bit) != 0 || UnsafeApi.compareAndSetLong(array, address + TAIL_WORD_OFFSET, word, word | bit))
+            if ((word & bit) != 0 || compareAndSetLong(TAIL_WORD_OFFSET, word, word | bit))
             {
                 return true;
             }
@@ -753,17 +753,17 @@ public final class Ring
 
     private boolean hasMoved(final int token)
     {
-        final long tailWord = UnsafeApi.getLongVolatile(array, address + TAIL_WORD_OFFSET);
+        final long tailWord = getLongVolatile(TAIL_WORD_OFFSET);
         if ((int)tailWord != token || isOverflowFlagSet(tailWord))
         {
             return true;
         }
-        final int head = UnsafeApi.getIntVolatile(array, address + HEAD_POSITION_OFFSET);
+        final int head = getIntVolatile(HEAD_POSITION_OFFSET);
         if (head == token)
         {
             return false;
         }
-        final long commitWord = UnsafeApi.getLongVolatile(array, address + dataOffset(head));
+        final long commitWord = getLongVolatile(dataOffset(head));
         return committedSpan(commitWord, head, dataOffset(head)) != 0;
     }
 
@@ -794,7 +794,7 @@ public final class Ring
                 return 0;
             }
             // Type and check are neighbours in one aligned u64: one read (and one bounds check) for both.
-            final long typeAndCheck = UnsafeApi.getLong(array, address + offset + TYPE_OFFSET);
+            final long typeAndCheck = getLong(offset + TYPE_OFFSET);
             final int type = (int)typeAndCheck;
             if ((int)(typeAndCheck >>> 32) != EntryDescriptor.check(position, length, type, salt))
             {
@@ -821,8 +821,8 @@ public final class Ring
             throw notAReservation(index);
         }
         // Volatile: another thread's commit of the same index must show as "not open", not be repeated.
-        final long reservedWord = UnsafeApi.getLongVolatile(array, address + recordOffset);
-        final int pending = UnsafeApi.getInt(array, address + recordOffset + CHECK_OFFSET);
+        final long reservedWord = getLongVolatile(recordOffset);
+        final int pending = getInt(recordOffset + CHECK_OFFSET);
         final int length = pending & ~WAKE_ON_COMMIT;
         if (EntryDescriptor.length(reservedWord) != 0 || dataOffset(stamp(reservedWord)) != recordOffset ||
             length < RECORD_HEADER_LENGTH || length > maxRecordLength)
@@ -898,5 +898,60 @@ public final class Ring
             Thread.yield();
         }
         return idle + 1;
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Unchecked access to the region (see the note on {@link #array}): the same orderings as the AtomicBuffer
+    // methods of the same names, without their bounds check.
+    // ------------------------------------------------------------------------------------------------------------
+
+    private int getInt(final int offset)
+    {
+        return UnsafeApi.getInt(array, address + offset);
+    }
+
+    private long getLong(final int offset)
+    {
+        return UnsafeApi.getLong(array, address + offset);
+    }
+
+    private int getIntVolatile(final int offset)
+    {
+        return UnsafeApi.getIntVolatile(array, address + offset);
+    }
+
+    private long getLongVolatile(final int offset)
+    {
+        return UnsafeApi.getLongVolatile(array, address + offset);
+    }
+
+    private void putInt(final int offset, final int value)
+    {
+        UnsafeApi.putInt(array, address + offset, value);
+    }
+
+    private void putLong(final int offset, final long value)
+    {
+        UnsafeApi.putLong(array, address + offset, value);
+    }
+
+    private void putIntRelease(final int offset, final int value)
+    {
+        UnsafeApi.putIntRelease(array, address + offset, value);
+    }
+
+    private void putLongRelease(final int offset, final long value)
+    {
+        UnsafeApi.putLongRelease(array, address + offset, value);
+    }
+
+    private boolean compareAndSetInt(final int offset, final int expected, final int value)
+    {
+        return UnsafeApi.compareAndSetInt(array, address + offset, expected, value);
+    }
+
+    private boolean compareAndSetLong(final int offset, final long expected, final long value)
+    {
+        return UnsafeApi.compareAndSetLong(array, address + offset, expected, value);
     }
 }
