@@ -51,6 +51,86 @@ OUR_HEADER = 16
 AGRONA_HEADER = 8
 
 
+# Two-sided 99.9% Student t quantiles (JMH's error bars), by degrees of freedom; 3.29 is the normal limit.
+T_999 = {1: 636.62, 2: 31.60, 3: 12.92, 4: 8.61, 5: 6.87, 6: 5.96, 7: 5.41, 8: 5.04, 9: 4.78, 10: 4.59,
+         11: 4.44, 12: 4.32, 13: 4.22, 14: 4.14, 15: 4.07, 16: 4.01, 17: 3.97, 18: 3.92, 19: 3.88, 20: 3.85,
+         25: 3.73, 30: 3.65, 40: 3.55, 60: 3.46, 120: 3.37}
+
+
+def t_999(df):
+    """The t quantile for df degrees of freedom: the table's entry at or below df (slightly wide)."""
+    if df < 1:
+        return float("nan")
+    return T_999[max(k for k in T_999 if k <= df)] if df <= 120 else 3.29
+
+
+def mean_and_error(values, weights):
+    """Mean and 99.9% confidence half-width of weighted values (weights: counts of each value)."""
+    n = sum(weights)
+    if n == 0:
+        return float("nan"), float("nan")
+    mean = sum(v * c for v, c in zip(values, weights)) / n
+    if n < 2:
+        return mean, float("nan")
+    var = sum(c * (v - mean) ** 2 for v, c in zip(values, weights)) / (n - 1)
+    return mean, t_999(n - 1) * math.sqrt(var / n)
+
+
+def merge_metric(metrics):
+    """One JMH metric from the same metric of several rounds: every round's forks, score and error
+    recomputed over all of their iterations (or samples), as JMH computes them over its forks."""
+    merged = dict(metrics[0])
+    histograms = [fork for m in metrics for fork in (m.get("rawDataHistogram") or [])]
+    raw = [fork for m in metrics for fork in (m.get("rawData") or [])]
+    if histograms:
+        merged["rawDataHistogram"] = histograms
+        pairs = [(float(v), int(c)) for fork in histograms for it in fork for v, c in it]
+    else:
+        merged["rawData"] = raw
+        pairs = [(float(v), 1) for fork in raw for v in fork]
+    score, error = mean_and_error([v for v, _ in pairs], [c for _, c in pairs])
+    ordered = sorted(pairs)
+    total = sum(c for _, c in ordered)
+    percentiles = OrderedDict()
+    for key in metrics[0].get("scorePercentiles", {}):
+        rank, seen = float(key) / 100.0 * total, 0
+        for v, c in ordered:
+            seen += c
+            if seen >= rank:
+                percentiles[key] = v
+                break
+    merged["scorePercentiles"] = percentiles
+    merged["score"] = score
+    merged["scoreError"] = error if not math.isnan(error) else "NaN"
+    return merged
+
+
+def merge_rounds(rounds):
+    """JMH results of several rounds (each one pass over the same benchmarks, in the same order) as one
+    result list, as if each benchmark had run all of the rounds' forks. A round sees every benchmark of
+    the suite within one pass, so a machine that runs slower for some minutes (other guests on the host)
+    lands on both sides of a comparison instead of on one benchmark's forks."""
+    if len(rounds) == 1:
+        return rounds[0]
+    def key(r):
+        return r["benchmark"], json.dumps(r.get("params", {}), sort_keys=True)
+    by_key = OrderedDict()
+    for data in rounds:
+        for r in data:
+            by_key.setdefault(key(r), []).append(r)
+    merged = []
+    for results in by_key.values():
+        out = dict(results[0])
+        out["forks"] = sum(int(r.get("forks", 1)) for r in results)
+        out["primaryMetric"] = merge_metric([r["primaryMetric"] for r in results])
+        names = OrderedDict((n, None) for r in results for n in r.get("secondaryMetrics", {}))
+        out["secondaryMetrics"] = OrderedDict(
+            (n, merge_metric([r["secondaryMetrics"][n] for r in results if n in r.get("secondaryMetrics", {})]))
+            for n in names)
+        merged.append(out)
+    return merged
+
+
 def align8(n):
     return (n + 7) & ~7
 
@@ -193,8 +273,9 @@ def render(data, rows, engine, args):
     w("| cores (`nproc`) | %s |" % args.nproc)
     w("| CPU | %s |" % cpu_model())
     w("| JDK | %s, %s %s |" % (first.get("jdkVersion", "?"), first.get("vmName", "?"), first.get("vmVersion", "?")))
-    w("| JMH | %s, forks %s, `-prof gc`; iterations per section below |" % (
-        first.get("jmhVersion", "?"), first.get("forks", "?")))
+    w("| JMH | %s, forks %s%s, `-prof gc`; iterations per section below |" % (
+        first.get("jmhVersion", "?"), first.get("forks", "?"),
+        " (%d rounds of 1 fork, one pass over the suite each)" % args.rounds if args.rounds > 1 else ""))
     w("| JVM flags | `%s` |" % " ".join(first.get("jvmArgs", [])))
     if args.loadavg:
         w("| load average (1/5/15 min) before / after | %s |" % args.loadavg)
@@ -685,7 +766,9 @@ def render_engine(w, engine, args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--json", required=True, help="JMH result file (-rf json)")
+    ap.add_argument("--json", required=True, action="append",
+                    help="JMH result file (-rf json); once per round, merged (see merge_rounds)")
+    ap.add_argument("--merged", help="where to write the merged results of several rounds, as JMH JSON")
     ap.add_argument("--out", required=True, help="Markdown file to write")
     ap.add_argument("--command", required=True, help="the exact command that produced the JSON")
     ap.add_argument("--date", required=True)
@@ -693,14 +776,23 @@ def main():
     ap.add_argument("--loadavg", default="")
     ap.add_argument("--smoke", action="store_true", help="mark the file as a smoke run, not a result")
     args = ap.parse_args()
-    with open(args.json) as f:
-        data = json.load(f)
+    rounds = []
+    for path in args.json:
+        with open(path) as f:
+            rounds.append(json.load(f))
+    data = merge_rounds(rounds)
+    raw = args.json[0]
+    if len(rounds) > 1 and args.merged:
+        with open(args.merged, "w") as f:
+            json.dump(data, f, indent=1)
+        raw = args.merged
     rows = load(data)
     engine = load_engine(data)
     if not rows and not engine:
-        sys.exit("report.py: no io.syslet.benches results in " + args.json)
+        sys.exit("report.py: no io.syslet.benches results in " + ", ".join(args.json))
     out_dir = os.path.dirname(os.path.abspath(args.out))
-    args.json_display = os.path.relpath(os.path.abspath(args.json), os.path.dirname(out_dir))
+    args.json_display = os.path.relpath(os.path.abspath(raw), os.path.dirname(out_dir))
+    args.rounds = len(rounds)
     with open(args.out, "w") as f:
         f.write(render(data, rows, engine, args) + "\n")
 

@@ -14,7 +14,7 @@ import static io.syslet.attributes.AttributeId.*;
 public final class AttributeWriter
 {
     private MutableDirectBuffer buffer;
-    /** The buffer's base object (null off-heap) as of the last TLV's header. */
+    /** The buffer's base object (null off-heap), set by {@link #header}: call that before reading this. */
     private byte[] array;
     private int start;
     private int position;
@@ -81,7 +81,8 @@ public final class AttributeWriter
 
     public void bytes(final long bytes)
     {
-        UnsafeApi.putLong(array, header(BYTES, AttributeStatus.OK, 8), bytes);
+        final long value = header(BYTES, AttributeStatus.OK, 8); // first: it sets array
+        UnsafeApi.putLong(array, value, bytes);
     }
 
     public void workerTid(final int tid)

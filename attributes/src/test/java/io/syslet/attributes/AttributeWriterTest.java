@@ -83,4 +83,36 @@ class AttributeWriterTest
         writer.cache(CacheOutcome.HIT, 4096); // 24 bytes still fit
         assertEquals(24, writer.length());
     }
+
+    @Test
+    void eachKindOfTlvIsRightAsTheFirstOnAFreshWriterOnHeapAndOffHeap()
+    {
+        // A value written through a base object read before the TLV's header set it went to a null base
+        // plus a heap offset: a JVM crash. Every kind goes first on a fresh writer, on both kinds of buffer.
+        for (int kind = 0; kind < 7; kind++)
+        {
+            for (final UnsafeBuffer buffer : new UnsafeBuffer[] {
+                new UnsafeBuffer(new byte[SIZE]), new UnsafeBuffer(ByteBuffer.allocateDirect(SIZE))})
+            {
+                final AttributeWriter writer = new AttributeWriter().wrap(buffer, 16);
+                switch (kind)
+                {
+                    case 0: writer.latency(1, 2, 3, 4); break;
+                    case 1: writer.cache(CacheOutcome.MISS, 5); break;
+                    case 2: writer.cpu(6, 7); break;
+                    case 3: writer.blocked(false, 8, 9); break;
+                    case 4: writer.bytes(10); break;
+                    case 5: writer.workerTid(11); break;
+                    default: writer.status(AttributeId.CPU, AttributeStatus.FAILED);
+                }
+                final AttributeCursor cursor = new AttributeCursor().wrap(buffer, 16, writer.length());
+                assertTrue(cursor.next(), "kind " + kind);
+                final long expected = kind == 0 ? cursor.latencySubmitNanos() : kind == 1 ? cursor.cacheBytes() :
+                    kind == 2 ? cursor.cpuOnNanos() : kind == 3 ? cursor.voluntarySwitches() :
+                    kind == 4 ? cursor.bytes() : kind == 5 ? cursor.workerTid() : cursor.status();
+                assertEquals(new long[] {1, 5, 6, 8, 10, 11, AttributeStatus.FAILED}[kind], expected, "kind " + kind);
+                assertFalse(cursor.next());
+            }
+        }
+    }
 }
