@@ -105,17 +105,29 @@ public final class Iocb
     }
 
     /**
-     * @param buffer a buffer holding a well-formed iocb ({@link #malformation} found nothing wrong with it
-     *               in this buffer): its fields are read without bounds checks.
+     * @param buffer a buffer holding a well-formed iocb ({@link #malformation} found nothing wrong with it).
      * @param offset where it starts.
      * @return bytes of the largest event its op can publish: the fixed part plus, for each attribute
      * it lists, that attribute's largest TLV (docs/ABI.md section 20).
+     * @throws IndexOutOfBoundsException if no iocb header fits at {@code offset}.
+     * @throws IllegalStateException if its attribute ids would run past the buffer.
      */
     public static int eventLength(final DirectBuffer buffer, final int offset)
     {
+        if (offset < 0 || offset > buffer.capacity() - MIN_LENGTH)
+        {
+            throw new IndexOutOfBoundsException("iocb at byte " + offset + " does not fit in a buffer of " +
+                buffer.capacity() + " bytes");
+        }
         final byte[] array = buffer.byteArray();
         final long at = buffer.addressOffset() + offset;
         final int count = UnsafeApi.getShort(array, at + ATTRIBUTE_COUNT_OFFSET) & 0xFFFF;
+        if (count > MAX_ATTRIBUTES || IocbDescriptor.length(count) > buffer.capacity() - offset)
+        {
+            // Checked once by malformation, but the caller may have rewritten it since: never read past the buffer.
+            throw new IllegalStateException("iocb at byte " + offset + " lists " + count +
+                " attributes, more than its buffer holds");
+        }
         int length = EventDescriptor.MIN_LENGTH;
         for (int i = 0; i < count; i++)
         {

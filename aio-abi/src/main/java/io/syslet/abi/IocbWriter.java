@@ -211,8 +211,7 @@ public final class IocbWriter
             throw new IllegalStateException("submission buffer of " + buffer.capacity() + " bytes has no room for " +
                 ids.length + " more attribute ids");
         }
-        iocb.addAttributes(ids);
-        length += after - before;
+        length += iocb.addAttributes(ids) - before;
         return this;
     }
 

@@ -99,4 +99,18 @@ class IocbTest
             assertEquals(i == 64 ? (-4096 & 0xFFFFFFFFL) : 0, buffer.getLong(i), "no byte written at " + i);
         }
     }
+
+    @Test
+    void eventLengthRefusesAnIocbWhoseIdsWouldRunPastTheBuffer()
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(IocbDescriptor.MIN_LENGTH));
+        new Iocb().wrap(buffer, 0).write(Opcode.PREAD, 0, 1, 0, 0, 0, 0, 0, 0, 0);
+        assertEquals(EventDescriptor.MIN_LENGTH, Iocb.eventLength(buffer, 0));
+        // As if the caller rewrote the count after malformation passed it: 64 ids do not fit in 72 bytes.
+        buffer.putShort(IocbDescriptor.ATTRIBUTE_COUNT_OFFSET, (short)64);
+        final IllegalStateException e = assertThrows(IllegalStateException.class, () -> Iocb.eventLength(buffer, 0));
+        assertEquals("iocb at byte 0 lists 64 attributes, more than its buffer holds", e.getMessage());
+        assertThrows(IndexOutOfBoundsException.class, () -> Iocb.eventLength(buffer, 8));
+        assertThrows(IndexOutOfBoundsException.class, () -> Iocb.eventLength(buffer, -8));
+    }
 }

@@ -62,14 +62,22 @@ public final class Ring
     private static final int SPINS_BEFORE_YIELD = 64;
     private static final long POSITION_MASK = 0xFFFF_FFFFL;
 
-    /** The ring's own view of the region: a caller re-wrapping its buffer cannot move it (it also keeps a direct
-     * buffer's memory alive). */
-    private final AtomicBuffer buffer;
-    /** {@link #buffer}'s base object (null off-heap) and address: the hot paths read and write through these
-     * with no bounds check, because every offset they use is in the region by construction: header offsets
-     * are constants, a data offset is {@link #dataOffset} of a position, and a record's extent is checked
-     * against the end of the data area before its bytes are touched ({@link #committedSpan},
-     * {@link #publishChecked}). Bulk copies still go through {@link #buffer}, checked once per copy. */
+    /**
+     * The ring's own view of the region, never handed out: a caller re-wrapping a buffer cannot move it, and
+     * it holds the direct or mapped buffer that owns the memory (if any), so the memory outlives a
+     * {@link RingRegion#close} for as long as this ring is reachable.
+     */
+    private final UnsafeBuffer view;
+    /** What {@link #buffer()} hands out: another view of the same memory, for callers to write payloads. */
+    private final UnsafeBuffer callerView;
+    /**
+     * {@link #view}'s base object (null off-heap) and address: the hot paths read and write through these
+     * with no bounds check (see the helpers at the end), because every offset they use lies in the region:
+     * header offsets are constants below its length, {@link #dataOffset} masks a position into the data area
+     * (8-aligned, so a u64 at it fits even if a corrupt position is not aligned), and a record's extent is
+     * checked against the end of the data area before its bytes are touched ({@link #committedSpan},
+     * {@link #publishChecked}). Bulk copies go through {@link #view}, checked once per copy.
+     */
     private final byte[] array;
     private final long address;
     private final int capacity;
@@ -106,11 +114,13 @@ public final class Ring
             throw new UnsupportedOperationException("the ring's layout is little-endian and is accessed in native " +
                 "order; this platform is " + ByteOrder.nativeOrder());
         }
-        buffer.verifyAlignment();
-        this.capacity = RingRegion.validate(buffer, "ring region");
-        this.buffer = new UnsafeBuffer(buffer);
-        this.array = this.buffer.byteArray();
-        this.address = this.buffer.addressOffset();
+        // Validate the view, not the caller's buffer: what is checked is what will be used.
+        this.view = new UnsafeBuffer(buffer);
+        view.verifyAlignment();
+        this.capacity = RingRegion.validate(view, "ring region");
+        this.callerView = new UnsafeBuffer(view);
+        this.array = view.byteArray();
+        this.address = view.addressOffset();
         this.mask = capacity - 1;
         this.maxRecordLength = RingDescriptor.maxRecordLength(capacity);
         this.salt = getInt(CHECK_SALT_OFFSET);
@@ -223,7 +233,7 @@ public final class Ring
         int idle = 0;
         while (true)
         {
-            final int head = getIntVolatile(HEAD_POSITION_OFFSET);
+            final int head = checkAligned(getIntVolatile(HEAD_POSITION_OFFSET), "head");
             final int offset = dataOffset(head);
             // Acquire: if the stamp matches, the header and payload written before the commit are visible.
             final long commitWord = getLongVolatile(offset);
@@ -268,7 +278,7 @@ public final class Ring
                         Positions.unsigned(head) + " does not fit in " + (dst.capacity() - dstOffset) +
                         " bytes of destination at offset " + dstOffset);
                 }
-                dst.putBytes(dstOffset, buffer, offset, length);
+                dst.putBytes(dstOffset, view, offset, length);
                 // The CAS validates the copy: head still at this record means no producer overwrote it.
                 if (compareAndSetInt(HEAD_POSITION_OFFSET, head, head + span))
                 {
@@ -305,7 +315,7 @@ public final class Ring
         }
         while (true)
         {
-            final int head = getIntVolatile(HEAD_POSITION_OFFSET);
+            final int head = checkAligned(getIntVolatile(HEAD_POSITION_OFFSET), "head");
             int position = head;
             int written = 0;
             // Records that lie back to back in the ring are copied with one copy, alignment bytes included: they
@@ -344,20 +354,20 @@ public final class Ring
                 }
                 else if (runBytes != 0)
                 {
-                    dst.putBytes(dstOffset + written - runBytes, buffer, runOffset, runBytes);
+                    dst.putBytes(dstOffset + written - runBytes, view, runOffset, runBytes);
                     runBytes = 0;
                 }
                 position += advance;
                 if ((position & mask) == 0 && runBytes != 0)
                 {
                     // The data area ends here: the next entry is at its start, not behind this run.
-                    dst.putBytes(dstOffset + written - runBytes, buffer, runOffset, runBytes);
+                    dst.putBytes(dstOffset + written - runBytes, view, runOffset, runBytes);
                     runBytes = 0;
                 }
             }
             if (runBytes != 0)
             {
-                dst.putBytes(dstOffset + written - runBytes, buffer, runOffset, runBytes);
+                dst.putBytes(dstOffset + written - runBytes, view, runOffset, runBytes);
             }
 
             if (position == head)
@@ -522,7 +532,7 @@ public final class Ring
      */
     public AtomicBuffer buffer()
     {
-        return buffer;
+        return callerView;
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -539,7 +549,7 @@ public final class Ring
         {
             // Volatile: the CAS below needs the current word, flags included.
             tailWord = getLongVolatile(TAIL_WORD_OFFSET);
-            tail = (int)tailWord;
+            tail = checkAligned((int)tailWord, "tail");
             if (!flushing && isOverflowFlagSet(tailWord))
             {
                 return OVERFLOW_PENDING;
@@ -630,7 +640,7 @@ public final class Ring
         {
             return false;
         }
-        buffer.putBytes(index, src, srcOffset, length);
+        view.putBytes(index, src, srcOffset, length);
         publishOwn(index);
         return true;
     }
@@ -689,7 +699,7 @@ public final class Ring
             {
                 return moved;
             }
-            buffer.putBytes(index, payload);
+            view.putBytes(index, payload);
             publishOwn(index);
             overflow.remove();
             moved++;
@@ -877,9 +887,24 @@ public final class Ring
         return new IllegalArgumentException("record type " + type + " is reserved: user types are >= 1");
     }
 
+    /**
+     * @return {@code position}, if it is a multiple of 8, as every position a ring writes is.
+     * @throws IllegalStateException if it is not: something other than a ring wrote the region's head or tail.
+     */
+    private static int checkAligned(final int position, final String which)
+    {
+        if ((position & (ALIGNMENT - 1)) != 0)
+        {
+            throw new IllegalStateException("ring " + which + " position " + Positions.unsigned(position) +
+                " is not a multiple of " + ALIGNMENT + ": the region is corrupt");
+        }
+        return position;
+    }
+
     private int dataOffset(final int position)
     {
-        return RingDescriptor.HEADER_LENGTH + (position & mask);
+        // Positions are multiples of 8; the alignment mask only keeps a corrupt one inside the region.
+        return RingDescriptor.HEADER_LENGTH + (position & mask & -ALIGNMENT);
     }
 
     private static boolean isOverflowFlagSet(final long tailWord)

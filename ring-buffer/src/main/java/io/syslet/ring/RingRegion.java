@@ -1,7 +1,5 @@
 package io.syslet.ring;
 
-import org.agrona.BufferUtil;
-import org.agrona.IoUtil;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -22,8 +20,8 @@ import static io.syslet.ring.RingDescriptor.*;
  * {@link MappedByteBuffer} so that another process can read it.
  *
  * <p>Creating a region formats its header; opening or wrapping an existing one validates it and refuses
- * a mismatch with a {@link RingFormatException}. {@link #close()} frees or unmaps the memory; the
- * region must not be used afterwards.
+ * a mismatch with a {@link RingFormatException}. {@link #close()} releases the region; its memory is
+ * freed or unmapped once no ring over it is reachable.
  */
 public final class RingRegion implements AutoCloseable
 {
@@ -34,7 +32,8 @@ public final class RingRegion implements AutoCloseable
     private static final SecureRandom SALTS = new SecureRandom();
 
     private final AtomicBuffer buffer;
-    private final ByteBuffer memory;
+    /** Null once closed: the rings over the region keep it alive while they are reachable. */
+    private ByteBuffer memory;
     private final boolean mapped;
     private boolean closed;
 
@@ -208,6 +207,15 @@ public final class RingRegion implements AutoCloseable
                 "capacity " + capacity + " needs " + regionLength(capacity));
         }
         expect(buffer, what, "max record length", MAX_RECORD_LENGTH_OFFSET, maxRecordLength(capacity));
+        for (final int offset : new int[] {TAIL_POSITION_OFFSET, HEAD_CACHE_OFFSET, HEAD_POSITION_OFFSET})
+        {
+            final int position = buffer.getInt(offset);
+            if ((position & (EntryDescriptor.ALIGNMENT - 1)) != 0)
+            {
+                throw new RingFormatException(what + ": position " + Positions.unsigned(position) + " at byte " +
+                    offset + " of the header is not a multiple of " + EntryDescriptor.ALIGNMENT);
+            }
+        }
         final int incompat = buffer.getInt(INCOMPAT_FEATURES_OFFSET);
         if ((incompat & ~SUPPORTED_INCOMPAT_FEATURES) != 0)
         {
@@ -249,14 +257,18 @@ public final class RingRegion implements AutoCloseable
      */
     public void force()
     {
-        if (mapped)
+        final ByteBuffer memory = this.memory;
+        if (mapped && memory != null)
         {
             ((MappedByteBuffer)memory).force();
         }
     }
 
     /**
-     * Frees or unmaps the memory. Idempotent. Any ring over this region must no longer be used.
+     * Releases the region: its buffer no longer exposes the memory, and the region no longer holds it.
+     * Idempotent. The memory itself is freed (or unmapped) by its buffer's cleaner once nothing reaches it:
+     * a {@link Ring} over the region holds it, so that a ring used after this, or while this runs, never
+     * touches freed memory (it reads and writes the region without bounds checks). Drop the rings too.
      */
     @Override
     public void close()
@@ -265,14 +277,7 @@ public final class RingRegion implements AutoCloseable
         {
             closed = true;
             buffer.wrap(new byte[0]);
-            if (mapped)
-            {
-                IoUtil.unmap(memory);
-            }
-            else
-            {
-                BufferUtil.free(memory);
-            }
+            memory = null;
         }
     }
 

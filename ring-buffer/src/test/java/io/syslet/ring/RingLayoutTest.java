@@ -240,4 +240,58 @@ final class RingLayoutTest
             assertEquals(RingDescriptor.HEADER_LENGTH + 4096, ring.buffer().capacity());
         }
     }
+
+    @Test
+    void aRingUsedAfterItsRegionIsClosedStillReadsLiveMemory()
+    {
+        // The ring accesses the region unchecked, so it must never see the memory freed under it: closing
+        // the region only releases it, and the ring keeps it alive until the ring itself is unreachable.
+        final RingRegion region = RingRegion.allocate(4096);
+        final Ring ring = new Ring(region);
+        assertTrue(ring.offer(1, payload(40, 3), 0, 40));
+        region.close();
+        assertEquals(0, region.buffer().capacity(), "the closed region exposes no memory");
+        System.gc();
+        final UnsafeBuffer dst = heap(4096);
+        assertEquals(EntryDescriptor.RECORD_HEADER_LENGTH + 40, ring.poll(dst, 0));
+        assertPayload(dst, EntryDescriptor.RECORD_HEADER_LENGTH, 40, 3);
+        assertTrue(ring.offer(1, payload(40, 4), 0, 40));
+    }
+
+    @Test
+    void rewrappingTheBufferTheRingHandsOutDoesNotMoveTheRing()
+    {
+        try (RingRegion region = RingRegion.allocate(4096))
+        {
+            final Ring ring = new Ring(region);
+            ring.buffer().wrap(new byte[64]);
+            assertTrue(ring.offer(1, payload(24, 5), 0, 24));
+            final UnsafeBuffer dst = heap(4096);
+            assertEquals(EntryDescriptor.RECORD_HEADER_LENGTH + 24, ring.read(dst, 0, 4096));
+            assertPayload(dst, EntryDescriptor.RECORD_HEADER_LENGTH, 24, 5);
+        }
+    }
+
+    @Test
+    void positionsThatAreNotMultiplesOf8AreRefusedNotFollowedPastTheRegion()
+    {
+        try (RingRegion region = RingRegion.allocate(4096))
+        {
+            final Ring ring = new Ring(region);
+            final AtomicBuffer header = region.buffer();
+            // Something other than a ring wrote an unaligned tail at the very end of the data area: a skip word
+            // written there would pass the region's end.
+            final int corrupt = 4096 - 3;
+            header.putInt(RingDescriptor.TAIL_POSITION_OFFSET, corrupt);
+            final IllegalStateException tail =
+                assertThrows(IllegalStateException.class, () -> ring.offer(1, payload(16, 1), 0, 16));
+            assertEquals("ring tail position 4093 is not a multiple of 8: the region is corrupt", tail.getMessage());
+            header.putInt(RingDescriptor.HEAD_POSITION_OFFSET, corrupt);
+            final UnsafeBuffer dst = heap(4096);
+            assertThrows(IllegalStateException.class, () -> ring.poll(dst, 0));
+            assertThrows(IllegalStateException.class, () -> ring.read(dst, 0, 4096));
+            final RingFormatException open = assertThrows(RingFormatException.class, () -> new Ring(header));
+            assertTrue(open.getMessage().contains("is not a multiple of 8"), open.getMessage());
+        }
+    }
 }

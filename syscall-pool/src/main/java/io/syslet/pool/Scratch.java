@@ -43,6 +43,8 @@ final class Scratch
     static final int LENGTH = RUSAGE_OFFSET + RUSAGE_LENGTH;
 
     final UnsafeBuffer buffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(LENGTH, 64));
+    /** The event area alone: attribute TLVs written through it can never spill into the areas after it. */
+    final UnsafeBuffer event = new UnsafeBuffer(buffer, EVENT_OFFSET, EVENT_CAPACITY);
     /** A flyweight for reading native structs that libc allocated (getaddrinfo's list). */
     final UnsafeBuffer foreign = new UnsafeBuffer(0, 0);
     final long address = buffer.addressOffset();

@@ -202,15 +202,22 @@ final class Slot
         if (count > MAX_ATTRIBUTES || IocbDescriptor.length(count) > iocb.capacity() - offset)
         {
             // Only an iocb rewritten since it was checked can get here: never read past the buffer for it.
-            throw new IllegalStateException("iocb at byte " + offset + " now lists " + count + " attributes");
+            throw new IllegalStateException("it now lists " + count + " attributes");
         }
         attributeCount = count;
         int mask = 0;
+        int length = EventDescriptor.MIN_LENGTH;
         for (int i = 0; i < count; i++)
         {
             final int id = UnsafeApi.getShort(array, at + ATTRIBUTES_OFFSET + i * 2) & 0xFFFF;
             attributeIds[i] = (short)id;
             mask |= AttributeId.isKnown(id) ? 1 << id : 0;
+            length += AttributeId.maxTlvLength(id);
+        }
+        if (length != eventLength)
+        {
+            // The ids changed since the event was sized against the ring's limit: the event could exceed it.
+            throw new IllegalStateException("its attributes now need " + length + " bytes of event, not " + eventLength);
         }
         attributeMask = mask;
         this.eventLength = eventLength;

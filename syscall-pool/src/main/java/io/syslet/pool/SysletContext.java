@@ -236,7 +236,22 @@ public final class SysletContext implements AioContext
                     }
                     break;
                 }
-                final int eventLength = Iocb.eventLength(iocbs, position);
+                final int eventLength;
+                final int iocbLength;
+                try
+                {
+                    // Read again after the check: a caller that rewrites the iocb meanwhile gets it refused.
+                    eventLength = Iocb.eventLength(iocbs, position);
+                    iocbLength = lengthStillValid(iocbs, position, limit);
+                }
+                catch (final RuntimeException e)
+                {
+                    if (accepted == 0)
+                    {
+                        throw changedUnderSubmit(position, e);
+                    }
+                    break;
+                }
                 if (eventLength > ring.maxPayloadLength())
                 {
                     if (accepted == 0)
@@ -245,9 +260,23 @@ public final class SysletContext implements AioContext
                     }
                     break;
                 }
-                final int iocbLength = iocbs.getInt(position + IocbDescriptor.LENGTH_OFFSET);
                 final boolean triedInline = isImmediateCandidate(iocbs, position);
-                if (triedInline && completedInline(iocbs, position, eventLength, caller))
+                if (triedInline)
+                {
+                    try
+                    {
+                        load(caller.inlineSlot, iocbs, position, eventLength);
+                    }
+                    catch (final RuntimeException e)
+                    {
+                        if (accepted == 0)
+                        {
+                            throw changedUnderSubmit(position, e);
+                        }
+                        break;
+                    }
+                }
+                if (triedInline && completedInline(caller))
                 {
                     accepted++;
                     position += iocbLength;
@@ -269,8 +298,7 @@ public final class SysletContext implements AioContext
                     abandon(slot);
                     if (accepted == 0)
                     {
-                        throw new AioException(Errno.EINVAL, "iocb at byte " + position +
-                            " changed while submit read it (" + e + ")");
+                        throw changedUnderSubmit(position, e);
                     }
                     break;
                 }
@@ -443,6 +471,31 @@ public final class SysletContext implements AioContext
     /**
      * Copies a well-formed iocb into a slot. The caller stamps its submission time, if it wants one.
      */
+    /**
+     * @return the iocb's length, read again after {@link Iocb#malformation} checked it.
+     * @throws IllegalStateException if the caller has rewritten it into one that does not fit.
+     */
+    private static int lengthStillValid(final DirectBuffer iocbs, final int position, final int limit)
+    {
+        final int length = iocbs.getInt(position + IocbDescriptor.LENGTH_OFFSET);
+        if (length < IocbDescriptor.MIN_LENGTH || (length & (IocbDescriptor.ALIGNMENT - 1)) != 0 ||
+            length > limit - position)
+        {
+            throw new IllegalStateException("its length is now " + length);
+        }
+        return length;
+    }
+
+    /**
+     * The refusal of an iocb that was well formed a moment ago: only a caller that rewrites its iocbs while
+     * submit reads them gets it.
+     */
+    private static AioException changedUnderSubmit(final int position, final RuntimeException e)
+    {
+        return new AioException(Errno.EINVAL, "iocb at byte " + position + " changed while submit read it (" +
+            e.getMessage() + ")");
+    }
+
     private void load(final Slot slot, final DirectBuffer iocbs, final int position, final int eventLength)
     {
         slot.load(iocbs, position, eventLength);
@@ -496,11 +549,9 @@ public final class SysletContext implements AioContext
      * @return true if the op completed; false if it must go to a worker (a miss, a partial read, or a
      * filesystem without RWF_NOWAIT), with what was learnt in {@code scratch.inlineSlot}.
      */
-    private boolean completedInline(
-        final DirectBuffer iocbs, final int position, final int eventLength, final Scratch scratch)
+    private boolean completedInline(final Scratch scratch)
     {
         final Slot slot = scratch.inlineSlot;
-        load(slot, iocbs, position, eventLength);
         Measurements.before(slot, scratch);
         // Accepted and started within this call, nothing in between: one clock reading serves both.
         slot.submitNanos = slot.startNanos;
@@ -631,7 +682,7 @@ public final class SysletContext implements AioContext
         int attributesLength = 0;
         if (slot.attributeCount > 0)
         {
-            final AttributeWriter writer = scratch.attributes.wrap(scratch.buffer, Scratch.EVENT_OFFSET + ATTRIBUTES_OFFSET);
+            final AttributeWriter writer = scratch.attributes.wrap(scratch.event, ATTRIBUTES_OFFSET);
             Measurements.write(slot, res, publishNanos, cacheVisible, writer);
             attributesLength = writer.length();
         }
@@ -955,7 +1006,15 @@ public final class SysletContext implements AioContext
                 throw new AioException(Errno.EINVAL, fault);
             }
             final Slot slot = new Slot(-1);
-            load(slot, iocb, offset, Iocb.eventLength(iocb, offset));
+            try
+            {
+                load(slot, iocb, offset, Iocb.eventLength(iocb, offset));
+            }
+            catch (final RuntimeException e)
+            {
+                throw new AioException(Errno.EINVAL, "iocb at byte " + offset + " changed while run read it (" +
+                    e.getMessage() + ")");
+            }
             if (dstOffset < 0 || dst.capacity() - dstOffset < slot.eventLength)
             {
                 throw new AioException(Errno.EINVAL, "event destination of " + dst.capacity() + " bytes cannot take a " +
