@@ -238,11 +238,17 @@ public final class SysletContext implements AioContext
                 }
                 final int eventLength;
                 final int iocbLength;
+                final boolean triedInline;
                 try
                 {
                     // Read again after the check: a caller that rewrites the iocb meanwhile gets it refused.
                     eventLength = Iocb.eventLength(iocbs, position);
                     iocbLength = lengthStillValid(iocbs, position, limit);
+                    triedInline = isImmediateCandidate(iocbs, position);
+                    if (triedInline)
+                    {
+                        load(caller.inlineSlot, iocbs, position, eventLength);
+                    }
                 }
                 catch (final RuntimeException e)
                 {
@@ -259,22 +265,6 @@ public final class SysletContext implements AioContext
                         throw new AioException(Errno.EINVAL, eventTooLarge(iocbs, position, eventLength));
                     }
                     break;
-                }
-                final boolean triedInline = isImmediateCandidate(iocbs, position);
-                if (triedInline)
-                {
-                    try
-                    {
-                        load(caller.inlineSlot, iocbs, position, eventLength);
-                    }
-                    catch (final RuntimeException e)
-                    {
-                        if (accepted == 0)
-                        {
-                            throw changedUnderSubmit(position, e);
-                        }
-                        break;
-                    }
                 }
                 if (triedInline && completedInline(caller))
                 {
