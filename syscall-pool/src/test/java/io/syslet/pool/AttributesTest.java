@@ -109,6 +109,9 @@ class AttributesTest
         }
     }
 
+    /** Pages per file that may turn up between the mincore look and the read with no miss to explain them. */
+    private static final int MAX_UNEXPLAINED_ARRIVALS = 1;
+
     @Test
     void perFileHitsAndMissesAgreeWithFincore() throws Exception
     {
@@ -185,6 +188,7 @@ class AttributesTest
             }
             int hits = 0;
             int broughtInByMisses = 0;
+            int arrivedUnexplained = 0;
             boolean sawMiss = false;
             for (int page = pages - 1; page >= 0; page--)
             {
@@ -204,11 +208,20 @@ class AttributesTest
                     // The IO a miss started for a neighbour can complete between the look and the read.
                     broughtInByMisses++;
                 }
+                else if (outcome == CacheOutcome.HIT && !residentNow && arrivedUnexplained < MAX_UNEXPLAINED_ARRIVALS)
+                {
+                    // mincore counts only up-to-date pages: a page whose read is still in flight looks absent,
+                    // then RWF_NOWAIT finds it done. Seen once in CI with no miss before it in the file. A
+                    // HIT is what RWF_NOWAIT returned without waiting, so it is right; but an engine that
+                    // called every absent page a hit would pass this many per file at most.
+                    arrivedUnexplained++;
+                    broughtInByMisses++;
+                }
                 else if ((outcome == CacheOutcome.HIT) != residentNow)
                 {
                     return file + ": page " + page + " was " + (residentNow ? "" : "not ") + "resident just " +
                         "before its read (mincore), but the engine said " + (residentNow ? "MISS" : "HIT") +
-                        (residentNow ? "" : ", and no miss before it could have brought it in");
+                        (residentNow ? "" : ", and neither a miss before it nor IO in flight explains it");
                 }
                 sawMiss |= outcome == CacheOutcome.MISS;
                 hits += outcome == CacheOutcome.HIT ? 1 : 0;
