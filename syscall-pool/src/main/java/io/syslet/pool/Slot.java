@@ -239,11 +239,28 @@ final class Slot
     }
 
     /**
-     * Takes what the immediate path learnt about this op on the submitting thread (its cache answer and
-     * the bytes it already read), so the worker goes on from there.
+     * Takes an op the immediate path tried on the submitting thread: the op as that attempt read it from
+     * the iocb (not read again: a caller rewriting the iocb in between must not change the op half-way),
+     * its cache answer and the bytes it already read, so the worker goes on from there.
      */
     void takeImmediateAttempt(final Slot attempt)
     {
+        opcode = attempt.opcode;
+        flags = attempt.flags;
+        cookie = attempt.cookie;
+        aux = attempt.aux;
+        a0 = attempt.a0;
+        a1 = attempt.a1;
+        a2 = attempt.a2;
+        a3 = attempt.a3;
+        a4 = attempt.a4;
+        a5 = attempt.a5;
+        attributeCount = attempt.attributeCount;
+        System.arraycopy(attempt.attributeIds, 0, attributeIds, 0, attempt.attributeCount);
+        attributeMask = attempt.attributeMask;
+        eventLength = attempt.eventLength;
+        callable = null;
+        reset();
         cacheOutcome = attempt.cacheOutcome;
         cacheBytes = attempt.cacheBytes;
         bytesDone = attempt.bytesDone;

@@ -277,27 +277,27 @@ public final class SysletContext implements AioContext
                 {
                     break;
                 }
-                try
-                {
-                    load(slot, iocbs, position, eventLength);
-                }
-                catch (final RuntimeException e)
-                {
-                    // Only a caller that rewrites its iocbs while submit reads them gets here: they were
-                    // well-formed a moment ago. Give the slot back and refuse this iocb like a malformed one.
-                    abandon(slot);
-                    if (accepted == 0)
-                    {
-                        throw changedUnderSubmit(position, e);
-                    }
-                    break;
-                }
                 if (triedInline)
                 {
                     slot.takeImmediateAttempt(caller.inlineSlot); // a miss or a partial read: the worker goes on
                 }
                 else
                 {
+                    try
+                    {
+                        load(slot, iocbs, position, eventLength);
+                    }
+                    catch (final RuntimeException e)
+                    {
+                        // Only a caller that rewrites its iocbs while submit reads them gets here: they were
+                        // well-formed a moment ago. Give the slot back and refuse this iocb like a malformed one.
+                        abandon(slot);
+                        if (accepted == 0)
+                        {
+                            throw changedUnderSubmit(position, e);
+                        }
+                        break;
+                    }
                     slot.submitNanos = Measurements.latencyClock(slot);
                 }
                 start(slot, caller);
