@@ -52,8 +52,11 @@ final class Scratch
     final Thread owner = Thread.currentThread();
     /** The native thread id of {@link #owner}. */
     final int tid;
-    /** Holds a pread the immediate path tries on this thread before it has a request slot. */
-    final Slot inlineSlot = new Slot(-1);
+    /**
+     * Holds each iocb submit accepts, read once: the immediate path tries a pread in it on this thread, and
+     * a request slot takes the op from it.
+     */
+    final Slot staged = new Slot(-1);
     /** Builds event attributes in {@link #buffer}. */
     final io.syslet.attributes.AttributeWriter attributes = new io.syslet.attributes.AttributeWriter();
     /**

@@ -239,11 +239,12 @@ final class Slot
     }
 
     /**
-     * Takes an op the immediate path tried on the submitting thread: the op as that attempt read it from
-     * the iocb (not read again: a caller rewriting the iocb in between must not change the op half-way),
-     * its cache answer and the bytes it already read, so the worker goes on from there.
+     * Takes an op from the submitting thread's staging slot: the op as submit read it from the iocb (not
+     * read again: a caller rewriting the iocb in between must not change the op half-way), and, if the
+     * immediate path tried it, its cache answer and the bytes it already read, so the worker goes on from
+     * there.
      */
-    void takeImmediateAttempt(final Slot attempt)
+    void takeStaged(final Slot attempt)
     {
         opcode = attempt.opcode;
         flags = attempt.flags;

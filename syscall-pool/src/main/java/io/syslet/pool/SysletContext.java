@@ -241,14 +241,12 @@ public final class SysletContext implements AioContext
                 final boolean triedInline;
                 try
                 {
-                    // Read again after the check: a caller that rewrites the iocb meanwhile gets it refused.
+                    // Read again after the check, and once: a caller that rewrites the iocb meanwhile gets it
+                    // refused, and everything after this works from the staged copy.
                     eventLength = Iocb.eventLength(iocbs, position);
                     iocbLength = lengthStillValid(iocbs, position, limit);
                     triedInline = isImmediateCandidate(iocbs, position);
-                    if (triedInline)
-                    {
-                        load(caller.inlineSlot, iocbs, position, eventLength);
-                    }
+                    load(caller.staged, iocbs, position, eventLength);
                 }
                 catch (final RuntimeException e)
                 {
@@ -277,27 +275,11 @@ public final class SysletContext implements AioContext
                 {
                     break;
                 }
-                if (triedInline)
+                // The op as submit read it, and how far the immediate path got with it (a miss or a partial
+                // read: the worker goes on from there).
+                slot.takeStaged(caller.staged);
+                if (!triedInline)
                 {
-                    slot.takeImmediateAttempt(caller.inlineSlot); // a miss or a partial read: the worker goes on
-                }
-                else
-                {
-                    try
-                    {
-                        load(slot, iocbs, position, eventLength);
-                    }
-                    catch (final RuntimeException e)
-                    {
-                        // Only a caller that rewrites its iocbs while submit reads them gets here: they were
-                        // well-formed a moment ago. Give the slot back and refuse this iocb like a malformed one.
-                        abandon(slot);
-                        if (accepted == 0)
-                        {
-                            throw changedUnderSubmit(position, e);
-                        }
-                        break;
-                    }
                     slot.submitNanos = Measurements.latencyClock(slot);
                 }
                 start(slot, caller);
@@ -392,15 +374,6 @@ public final class SysletContext implements AioContext
     private static int unpublished(final long opCounts)
     {
         return (int)(opCounts >>> 32);
-    }
-
-    /**
-     * Gives back a claimed slot that never took its op, and the op's place in the counts.
-     */
-    private void abandon(final Slot slot)
-    {
-        slot.setState(slot.generation(), Slot.FREE);
-        opCounts.addAndGet(-ONE_OP);
     }
 
     /**
@@ -537,11 +510,11 @@ public final class SysletContext implements AioContext
      * ring, so reapers see one stream.
      *
      * @return true if the op completed; false if it must go to a worker (a miss, a partial read, or a
-     * filesystem without RWF_NOWAIT), with what was learnt in {@code scratch.inlineSlot}.
+     * filesystem without RWF_NOWAIT), with what was learnt in {@code scratch.staged}.
      */
     private boolean completedInline(final Scratch scratch)
     {
-        final Slot slot = scratch.inlineSlot;
+        final Slot slot = scratch.staged;
         Measurements.before(slot, scratch);
         // Accepted and started within this call, nothing in between: one clock reading serves both.
         slot.submitNanos = slot.startNanos;
