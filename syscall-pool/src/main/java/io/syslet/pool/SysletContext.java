@@ -432,9 +432,6 @@ public final class SysletContext implements AioContext
     }
 
     /**
-     * Copies a well-formed iocb into a slot. The caller stamps its submission time, if it wants one.
-     */
-    /**
      * @return the iocb's length, read again after {@link Iocb#malformation} checked it.
      * @throws IllegalStateException if the caller has rewritten it into one that does not fit.
      */
@@ -459,6 +456,10 @@ public final class SysletContext implements AioContext
             e.getMessage() + ")");
     }
 
+    /**
+     * Copies a well-formed iocb into a slot, minus the cache attribute where the context hides it. The caller
+     * stamps its submission time, if it wants one.
+     */
     private void load(final Slot slot, final DirectBuffer iocbs, final int position, final int eventLength)
     {
         slot.load(iocbs, position, eventLength);
@@ -968,7 +969,9 @@ public final class SysletContext implements AioContext
             {
                 throw new AioException(Errno.EINVAL, fault);
             }
-            final Slot slot = new Slot(-1);
+            // The staging slot is idle outside submit, and no call runs the caller's code on its thread, so
+            // run and submit never nest on one thread: it holds this op too, and run allocates nothing.
+            final Slot slot = caller.staged;
             try
             {
                 load(slot, iocb, offset, Iocb.eventLength(iocb, offset));

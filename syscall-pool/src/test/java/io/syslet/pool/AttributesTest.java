@@ -506,6 +506,59 @@ class AttributesTest
         }
     }
 
+    /**
+     * run() holds its op in the caller's staging slot, which submit uses too: interleaved, neither may see
+     * the other's op, and run() allocates nothing once warm (it used to allocate a slot per call).
+     */
+    @Test
+    void synchronousRunAllocatesNothingAndDoesNotDisturbSubmit() throws IOException
+    {
+        final Path file = writeSynced(dir.resolve("run.bin"), 4 * PAGE);
+        final com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
+        Assumptions.assumeTrue(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled(),
+            "this JVM cannot count a thread's allocated bytes");
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final int fd = open(file);
+            final int buf = ctx.registerBuffer(memory);
+            final IocbWriter runIocb = new IocbWriter(new UnsafeBuffer(BufferUtil.allocateDirectAligned(256, 64)));
+            runIocb.pread(7, fd, BufferRef.of(buf, 0), PAGE, PAGE).attributes(AttributeId.LATENCY, AttributeId.BYTES);
+            final UnsafeBuffer dst = new UnsafeBuffer(BufferUtil.allocateDirectAligned(512, 64));
+            final Event event = new Event();
+            final int calls = 20_000;
+            long allocated = 0;
+            for (int round = 0; round < 2; round++)
+            {
+                final long before = threads.getThreadAllocatedBytes(Thread.currentThread().getId());
+                for (int i = 0; i < calls; i++)
+                {
+                    final int length = ctx.run(runIocb.buffer(), 0, dst, 0);
+                    event.wrap(dst, 0);
+                    if (length != event.length() || event.res() != PAGE || event.cookie() != 7)
+                    {
+                        fail("run " + i + " gave res " + event.res() + ", cookie " + event.cookie());
+                    }
+                }
+                allocated = threads.getThreadAllocatedBytes(Thread.currentThread().getId()) - before;
+            }
+            // The second round, warm: less than one byte per call leaves no room for an object per call.
+            assertTrue(allocated < calls, allocated + " bytes allocated by " + calls + " warm run() calls");
+
+            // A submit between runs gets its own op, and a run after it its own.
+            writer.nop(99);
+            final Event submitted = submitOne(ctx);
+            assertEquals(99, submitted.cookie());
+            assertEquals(Opcode.NOP, submitted.opcode());
+            assertEquals(0, submitted.res());
+            ctx.run(runIocb.buffer(), 0, dst, 0);
+            event.wrap(dst, 0);
+            assertEquals(7, event.cookie());
+            assertEquals(Opcode.PREAD, event.opcode());
+            assertEquals(PAGE, event.res());
+        }
+    }
+
     // ------------------------------------------------------------------------------------------------------------
 
     private Event submitOne(final SysletContext ctx)
