@@ -6,6 +6,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.concurrent.ExecutionException;
@@ -52,6 +53,17 @@ public class CachedPread
     public long jnr_sync(final SyncPreadState sync)
     {
         return sync.read();
+    }
+
+    /**
+     * Bare JNR preads on one thread per core, into 32 shared blocks: the ceiling of any pool path at
+     * depth 32 ({@link SharedBlocksState}). The score is the threads' reads/s together.
+     */
+    @Benchmark
+    @Threads(Threads.MAX)
+    public long jnr_sync_all_cores(final SharedBlocksState blocks)
+    {
+        return blocks.read();
     }
 
     /**
