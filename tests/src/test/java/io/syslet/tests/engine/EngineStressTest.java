@@ -27,7 +27,6 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -75,9 +74,8 @@ final class EngineStressTest
     @TempDir
     Path directory;
 
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final StopOnFailure run = new StopOnFailure();
     private final AtomicLong reaped = new AtomicLong();
-    private volatile boolean stop;
     private AtomicIntegerArray seen;
     private int total;
 
@@ -103,16 +101,16 @@ final class EngineStressTest
                 final int from = (int)((long)total * s / SUBMITTERS);
                 final int to = (int)((long)total * (s + 1) / SUBMITTERS);
                 submitters[s] = new Submitter(ctx, fd, buffer, from, to, seed + s);
-                threads.add(thread("stress-submitter-" + s, submitters[s]));
+                threads.add(run.thread("stress-submitter-" + s, submitters[s]));
             }
             final GetEventsReaper[] callers = new GetEventsReaper[GET_EVENTS_REAPERS];
             for (int r = 0; r < GET_EVENTS_REAPERS; r++)
             {
                 callers[r] = new GetEventsReaper(ctx);
-                threads.add(thread("stress-get-events-" + r, callers[r]));
+                threads.add(run.thread("stress-get-events-" + r, callers[r]));
             }
             final RingReaper direct = new RingReaper(ctx, seed ^ 0x5DEECE66DL);
-            threads.add(thread("stress-ring-reaper", direct));
+            threads.add(run.thread("stress-ring-reaper", direct));
 
             final long start = System.nanoTime();
             for (final Thread thread : threads)
@@ -121,7 +119,7 @@ final class EngineStressTest
             }
             allJoined = joinAll(threads, ctx);
             final long elapsedNanos = System.nanoTime() - start;
-            final Throwable thrown = failure.get();
+            final Throwable thrown = run.failure();
             if (thrown != null)
             {
                 throw new AssertionError("seed " + seed + ": " + thrown.getMessage(), thrown);
@@ -207,7 +205,7 @@ final class EngineStressTest
                 }
                 else if (System.nanoTime() - lastProgress > STALL_GUARD_NANOS)
                 {
-                    stop = true;
+                    run.stop();
                     final Ring ring = ctx.ring();
                     fail("no event for 60 s: " + now + " of " + total + " reaped; in flight " + ctx.inFlight() +
                         ", ring occupancy " + ring.occupancy() + ", overflow list " + ring.overflowSize() +
@@ -216,24 +214,6 @@ final class EngineStressTest
             }
         }
         return true;
-    }
-
-    private Thread thread(final String name, final Runnable body)
-    {
-        final Thread thread = new Thread(() ->
-        {
-            try
-            {
-                body.run();
-            }
-            catch (final Throwable ex)
-            {
-                failure.compareAndSet(null, new AssertionError(name + ": " + ex, ex));
-                stop = true;
-            }
-        }, name);
-        thread.setDaemon(true);
-        return thread;
     }
 
     private void printSummary(final long seed, final long elapsedNanos, final Submitter[] submitters,
@@ -311,7 +291,7 @@ final class EngineStressTest
         public void run()
         {
             int next = from;
-            while ((next < to || writer.count() > 0) && !stop)
+            while ((next < to || writer.count() > 0) && !run.stopped())
             {
                 // Top the batch up to a random size; what the context did not accept stays in front.
                 final int batch = 1 + random.nextInt(MAX_BATCH);
@@ -361,7 +341,7 @@ final class EngineStressTest
 
         boolean done()
         {
-            return reaped.get() >= total || stop;
+            return reaped.get() >= total || run.stopped();
         }
 
         /**
