@@ -245,8 +245,9 @@ public final class SysletContext implements AioContext
                     // refused, and everything after this works from the staged copy.
                     eventLength = Iocb.eventLength(iocbs, position);
                     iocbLength = lengthStillValid(iocbs, position, limit);
-                    triedInline = isImmediateCandidate(iocbs, position);
                     load(caller.staged, iocbs, position, eventLength);
+                    // From the copy: a look at the iocb itself could see another opcode than the one copied.
+                    triedInline = isImmediateCandidate(caller.staged);
                 }
                 catch (final RuntimeException e)
                 {
@@ -498,10 +499,9 @@ public final class SysletContext implements AioContext
      * waiting on the overflow list (an inline op takes no place in the limit, so it must not add to the
      * list).
      */
-    private boolean isImmediateCandidate(final DirectBuffer iocbs, final int position)
+    private boolean isImmediateCandidate(final Slot staged)
     {
-        return immediate && (iocbs.getShort(position + IocbDescriptor.OPCODE_OFFSET) & 0xFFFF) == Opcode.PREAD &&
-            (iocbs.getShort(position + IocbDescriptor.FLAGS_OFFSET) & IocbDescriptor.FLAG_NO_IMMEDIATE) == 0 &&
+        return immediate && staged.opcode == Opcode.PREAD && (staged.flags & IocbDescriptor.FLAG_NO_IMMEDIATE) == 0 &&
             !ring.isOverflowPending();
     }
 
