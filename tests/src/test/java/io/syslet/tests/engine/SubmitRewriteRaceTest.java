@@ -152,6 +152,10 @@ final class SubmitRewriteRaceTest
             {
                 submission.putLong(i * IOCB_LENGTH + COOKIE_OFFSET, firstCookie + i);
             }
+            if ((round & 3) == 0)
+            {
+                runFirst(ctx, submission, events, attributes, firstCookie);
+            }
             int taken;
             try
             {
@@ -190,6 +194,28 @@ final class SubmitRewriteRaceTest
         return new long[]{accepted, refused};
     }
 
+    /**
+     * {@code run()} of the first iocb, under the same rewrites: its event, written into {@code dst}, or EINVAL.
+     */
+    private static void runFirst(final SysletContext ctx, final UnsafeBuffer submission, final UnsafeBuffer dst,
+        final AttributeCursor attributes, final long cookie)
+    {
+        final int length;
+        try
+        {
+            length = ctx.run(submission, 0, dst, 0);
+        }
+        catch (final AioException e)
+        {
+            assertEquals(Errno.EINVAL, e.errno(), e.getMessage());
+            return;
+        }
+        final Event event = new Event().wrap(dst, 0);
+        assertEquals(length, event.length(), event.toString());
+        assertEquals(cookie, event.cookie(), event.toString());
+        checkWhole(event, attributes);
+    }
+
     private static void checkWhole(final Event event, final AttributeCursor attributes)
     {
         switch (event.opcode())
@@ -209,6 +235,8 @@ final class SubmitRewriteRaceTest
                 fail("an opcode no iocb had: " + event);
         }
         assertEquals(0, event.flags() & EventDescriptor.FLAG_CANCELED, event.toString());
+        assertTrue(event.attributesLength() >= 0 && event.length() == EventDescriptor.MIN_LENGTH + event.attributesLength(),
+            event.toString());
         attributes.wrap(event.buffer(), event.offset() + EventDescriptor.ATTRIBUTES_OFFSET, event.attributesLength());
         int count = 0;
         while (attributes.next())
