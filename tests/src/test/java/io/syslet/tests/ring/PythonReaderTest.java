@@ -7,16 +7,25 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.syslet.ring.Ring;
 import io.syslet.ring.RingRegion;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,6 +40,8 @@ class PythonReaderTest {
     private static final int CAPACITY = 4096;
     private static final int INITIAL_POSITION = 0xFFFF_F000;
     private static final int MAX_PAYLOAD = CAPACITY / 8 - 16;
+    /** Records the lapped observer prints before the producer stops. */
+    private static final int LAPPED_RECORDS = 300;
 
     /** One record the reader must report, formatted as the script prints it (json.dumps). */
     private record Expected(int position, int type, byte[] payload) {
@@ -81,6 +92,90 @@ class PythonReaderTest {
             // The file is mapped shared: the Java side sees the head that Python stored.
             assertEquals(ring.tailPosition(), ring.headPosition(), "head == tail after --consume");
             assertEquals(0, ring.poll(new UnsafeBuffer(new byte[CAPACITY]), 0), "Java sees an empty ring");
+        }
+    }
+
+    /**
+     * An observer that producers lap (ABI.md section 9): Java offers and consumes records on the ring file in
+     * bursts of up to one and a half laps while the Python observer walks it, far slower, so what it has not read
+     * yet is written over again and again. It must say so on stderr and go on from head, and print only records
+     * that were written whole: each payload carries its sequence number, with the length, type and bytes that
+     * follow from it, which a copy torn by an overwrite (bytes of two records) does not reproduce, and one run
+     * prints them in order. An observer ends when it reaches tail or a reservation not yet committed, which a
+     * producer mid-offer can show it; so observers run one after another, each while the producer runs, until
+     * they have printed {@value #LAPPED_RECORDS} records and been lapped at least once.
+     */
+    @Test
+    void observerThatProducersLapSaysSoAndPrintsOnlyWholeRecords() throws Exception {
+        final Path file = dir.resolve("ring");
+        try (RingRegion region = RingRegion.createFile(file, CAPACITY, INITIAL_POSITION)) {
+            final Ring ring = new Ring(region);
+            final UnsafeBuffer dst = new UnsafeBuffer(new byte[CAPACITY]);
+            final SplittableRandom random = new SplittableRandom(11);
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            long sequence = 0;
+            int printed = 0;
+            int lapped = 0;
+            int observers = 0;
+            while ((printed < LAPPED_RECORDS || lapped == 0) && System.nanoTime() - deadline < 0) {
+                // Something to read from the start, so that the observer does not find the ring empty.
+                while (ring.occupancy() < CAPACITY / 2) {
+                    offerNumbered(ring, sequence++);
+                }
+                final Process process = startReader(file.toString());
+                observers++;
+                // Both streams are read as they come: the observer reports each lap on stderr, and a full pipe
+                // would stop it.
+                final List<String> lines = Collections.synchronizedList(new ArrayList<>());
+                final List<String> laps = Collections.synchronizedList(new ArrayList<>());
+                final Thread stdout = drain(process.getInputStream(), lines);
+                final Thread stderr = drain(process.getErrorStream(), laps);
+                while (process.isAlive() && printed + lines.size() < LAPPED_RECORDS && System.nanoTime() - deadline < 0) {
+                    for (int burst = 1 + random.nextInt(60); burst > 0; burst--) {
+                        offerNumbered(ring, sequence++);
+                        if (ring.occupancy() > CAPACITY / 2) {
+                            ring.read(dst, 0, CAPACITY / 4);
+                        }
+                    }
+                    LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
+                }
+                if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                    fail("ring_reader.py did not end within 60 s of the producer stopping");
+                }
+                stdout.join(TimeUnit.SECONDS.toMillis(10));
+                stderr.join(TimeUnit.SECONDS.toMillis(10));
+                assertEquals(0, process.exitValue(), String.join("\n", laps));
+                for (final String lap : List.copyOf(laps)) {
+                    assertTrue(lap.startsWith("ring_reader: lapped at position "), "unexpected on stderr: " + lap);
+                }
+                checkNumbered(List.copyOf(lines), sequence);
+                printed += lines.size();
+                lapped += laps.size();
+            }
+            final String summary = observers + " observers printed " + printed + " records and were lapped " + lapped +
+                    " times while " + sequence + " were offered";
+            System.out.println("lapped observer: " + summary);
+            assertTrue(printed >= LAPPED_RECORDS && lapped > 0, summary + " (60 s at most)");
+        }
+    }
+
+    /** Lines of one observer run: numbered records, whole, in order, each one offered before {@code next}. */
+    private static void checkNumbered(final List<String> lines, final long next) {
+        final Pattern json = Pattern.compile(
+                "\\{\"position\": (\\d+), \"type\": (-?\\d+), \"payload_hex\": \"([0-9a-f]*)\"}");
+        long last = -1;
+        for (final String line : lines) {
+            final Matcher match = json.matcher(line);
+            assertTrue(match.matches(), "not a record line: " + line);
+            final byte[] payload = HexFormat.of().parseHex(match.group(3));
+            assertTrue(payload.length >= Long.BYTES, "payload too short to be numbered: " + line);
+            final long number = new UnsafeBuffer(payload).getLong(0);
+            assertTrue(number > last && number < next, "record " + number + " after " + last + ": " + line);
+            assertEquals(numberedType(number), Integer.parseInt(match.group(2)), line);
+            assertEquals(HexFormat.of().formatHex(numberedPayload(number).byteArray()), match.group(3),
+                    "a record printed torn: " + line);
+            last = number;
         }
     }
 
@@ -188,7 +283,35 @@ class PythonReaderTest {
         return file;
     }
 
+    private static void offerNumbered(final Ring ring, final long number) {
+        final UnsafeBuffer payload = numberedPayload(number);
+        assertTrue(ring.offer(numberedType(number), payload, 0, payload.capacity()), "went to the overflow list");
+    }
+
+    /** Record {@code number}: the number, then bytes that follow from it; 8 to 207 bytes long. */
+    private static UnsafeBuffer numberedPayload(final long number) {
+        final UnsafeBuffer payload = payload(Long.BYTES + (int) (number % 200), (int) number);
+        payload.putLong(0, number);
+        return payload;
+    }
+
+    private static int numberedType(final long number) {
+        return 1 + (int) (number % 5);
+    }
+
     private static Result runReader(final String... args) throws IOException, InterruptedException {
+        final Process process = startReader(args);
+        // The outputs are small (a few kB), far below the pipe buffers, so reading them after exit is safe.
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            fail("ring_reader.py " + String.join(" ", args) + " did not finish in 60 s");
+        }
+        final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        final String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        return new Result(process.exitValue(), out.lines().toList(), err);
+    }
+
+    private static Process startReader(final String... args) {
         final List<String> command = new ArrayList<>(List.of("python3", script().toString()));
         command.addAll(List.of(args));
         final Process process;
@@ -197,15 +320,26 @@ class PythonReaderTest {
         } catch (IOException e) {
             return fail("python3 is required to run " + script() + " (it is part of the CI machine): " + e, e);
         }
-        process.getOutputStream().close();
-        // The outputs are small (a few kB), far below the pipe buffers, so reading them after exit is safe.
-        if (!process.waitFor(60, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            fail("ring_reader.py did not finish in 60 s: " + command);
+        try {
+            process.getOutputStream().close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        final String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        return new Result(process.exitValue(), out.lines().toList(), err);
+        return process;
+    }
+
+    /** A started daemon thread that adds each line of {@code stream} to {@code lines}. */
+    private static Thread drain(final InputStream stream, final List<String> lines) {
+        final Thread thread = new Thread(() -> {
+            try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+                reader.lines().forEach(lines::add);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, "ring-reader-output");
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
     }
 
     /** Surefire runs in the module directory (tests/); the script lives under the repository root. */
