@@ -596,14 +596,16 @@ def fmt_thousands(v, err=float("nan")):
 
 
 def engine_throughput_table(w, engine, cls, what, one):
-    w("| benchmark | thousand %s/s | µs per %s | B/op |" % (what, one))
+    # Time per op on one of the benchmark's threads: a score is all its threads' ops together.
+    w("| benchmark | thousand %s/s | µs per %s, per thread | B/op |" % (what, one))
     w("| --- | --- | --- | --- |")
     for key, label in ENGINE_LABELS.items():
         r = engine.get(key)
         if key[0] != cls or not r:
             continue
+        threads = int(r["result"].get("threads", 1))
         w("| %s | %s | %s | %s |" % (label, fmt_thousands(r["score"], r["error"]),
-                                    fmt_num(1e6 / r["score"] if r["score"] > 0 else float("nan")),
+                                    fmt_num(threads * 1e6 / r["score"] if r["score"] > 0 else float("nan")),
                                     fmt_num(r["bytes_per_op"], 3)))
     w("")
 

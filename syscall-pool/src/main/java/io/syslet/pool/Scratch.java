@@ -54,14 +54,15 @@ final class Scratch
     final int tid;
     /**
      * Holds each iocb submit accepts, read once: the immediate path tries a pread in it on this thread, and
-     * a request slot takes the op from it.
+     * a request slot takes the op from it. run() holds its op here too.
      */
     final Slot staged = new Slot(-1);
     /** Builds event attributes in {@link #buffer}. */
     final io.syslet.attributes.AttributeWriter attributes = new io.syslet.attributes.AttributeWriter();
     /**
-     * Public calls of the context this scratch belongs to that {@link #owner} is inside: more than 1 when
-     * an op run inside a call calls in again. Only the owner writes it; destroy reads it.
+     * Public calls of the context this scratch belongs to that {@link #owner} is inside. More than 1 would
+     * mean a call made from inside another, which no op allows today (none runs the caller's code on the
+     * caller's thread), but the count stays right if one does. Only the owner writes it; destroy reads it.
      */
     private volatile int callDepth;
     /**
@@ -99,5 +100,13 @@ final class Scratch
     boolean isInCall()
     {
         return callDepth != 0;
+    }
+
+    /**
+     * @return true if the owner is inside a call made from inside another; only the owner may ask.
+     */
+    boolean isNested()
+    {
+        return callDepth > 1;
     }
 }

@@ -182,10 +182,20 @@ final class Slot
 
     /**
      * Copies a well-formed iocb's fields in: one that {@link io.syslet.abi.Iocb#malformation} passed in this
-     * buffer, so that its header and attribute ids lie within it and are read without bounds checks.
+     * buffer, so that its header lies within it and is read without bounds checks.
+     *
+     * @param iocbLength  the iocb's length as the caller last read it: the ids must lie within it.
+     * @param eventLength the event's length as the caller sized it from the ids.
+     * @throws IllegalStateException if the ids now listed do not lie within the iocb or make another length of
+     * event: the caller rewrote the iocb after it was checked.
      */
-    void load(final DirectBuffer iocb, final int offset, final int eventLength)
+    void load(final DirectBuffer iocb, final int offset, final int iocbLength, final int eventLength)
     {
+        if (iocbLength > iocb.capacity() - offset)
+        {
+            throw new IndexOutOfBoundsException("iocb of " + iocbLength + " bytes at " + offset +
+                " passes the end of its buffer of " + iocb.capacity());
+        }
         final byte[] array = iocb.byteArray();
         final long at = iocb.addressOffset() + offset;
         opcode = UnsafeApi.getShort(array, at + OPCODE_OFFSET) & 0xFFFF;
@@ -199,10 +209,11 @@ final class Slot
         a4 = UnsafeApi.getLong(array, at + argOffset(4));
         a5 = UnsafeApi.getLong(array, at + argOffset(5));
         final int count = UnsafeApi.getShort(array, at + ATTRIBUTE_COUNT_OFFSET) & 0xFFFF;
-        if (count > MAX_ATTRIBUTES || IocbDescriptor.length(count) > iocb.capacity() - offset)
+        if (count > MAX_ATTRIBUTES || IocbDescriptor.length(count) > iocbLength)
         {
-            // Only an iocb rewritten since it was checked can get here: never read past the buffer for it.
-            throw new IllegalStateException("it now lists " + count + " attributes");
+            // Only an iocb rewritten since it was checked can get here: never read ids from past its end.
+            throw new IllegalStateException("it now lists " + count + " attributes, more than its " + iocbLength +
+                " bytes hold");
         }
         attributeCount = count;
         int mask = 0;

@@ -241,11 +241,11 @@ public final class SysletContext implements AioContext
                 final boolean triedInline;
                 try
                 {
-                    // Read again after the check, and once: a caller that rewrites the iocb meanwhile gets it
-                    // refused, and everything after this works from the staged copy.
+                    // Read again after the check, and once: a caller that rewrites the iocb meanwhile so that it
+                    // no longer fits gets it refused, and everything after this works from the staged copy.
                     eventLength = Iocb.eventLength(iocbs, position);
                     iocbLength = lengthStillValid(iocbs, position, limit);
-                    load(caller.staged, iocbs, position, eventLength);
+                    load(caller.staged, iocbs, position, iocbLength, eventLength);
                     // From the copy: a look at the iocb itself could see another opcode than the one copied.
                     triedInline = isImmediateCandidate(caller.staged);
                 }
@@ -261,7 +261,8 @@ public final class SysletContext implements AioContext
                 {
                     if (accepted == 0)
                     {
-                        throw new AioException(Errno.EINVAL, eventTooLarge(iocbs, position, eventLength));
+                        throw new AioException(Errno.EINVAL,
+                            eventTooLarge(position, caller.staged.attributeCount, eventLength));
                     }
                     break;
                 }
@@ -408,10 +409,9 @@ public final class SysletContext implements AioContext
     /**
      * @return why an iocb whose event is {@code length} bytes, more than one ring record holds, is refused.
      */
-    private String eventTooLarge(final DirectBuffer iocbs, final int offset, final int length)
+    private String eventTooLarge(final int offset, final int attributeCount, final int length)
     {
-        return "iocb at byte " + offset + " lists " +
-            (iocbs.getShort(offset + IocbDescriptor.ATTRIBUTE_COUNT_OFFSET) & 0xFFFF) + " attributes, which make a " + length +
+        return "iocb at byte " + offset + " lists " + attributeCount + " attributes, which make a " + length +
             "-byte event; the ring's largest event is " + ring.maxPayloadLength() + " bytes (ring capacity / 8 - 16)";
     }
 
@@ -434,7 +434,7 @@ public final class SysletContext implements AioContext
 
     /**
      * @return the iocb's length, read again after {@link Iocb#malformation} checked it.
-     * @throws IllegalStateException if the caller has rewritten it into one that does not fit.
+     * @throws IllegalStateException if the caller has rewritten it into one that does not fit in the submission.
      */
     private static int lengthStillValid(final DirectBuffer iocbs, final int position, final int limit)
     {
@@ -461,9 +461,10 @@ public final class SysletContext implements AioContext
      * Copies a well-formed iocb into a slot, minus the cache attribute where the context hides it. The caller
      * stamps its submission time, if it wants one.
      */
-    private void load(final Slot slot, final DirectBuffer iocbs, final int position, final int eventLength)
+    private void load(final Slot slot, final DirectBuffer iocbs, final int position, final int iocbLength,
+        final int eventLength)
     {
-        slot.load(iocbs, position, eventLength);
+        slot.load(iocbs, position, iocbLength, eventLength);
         if (!cacheVisible)
         {
             slot.attributeMask &= ~(1 << AttributeId.CACHE);
@@ -969,12 +970,14 @@ public final class SysletContext implements AioContext
             {
                 throw new AioException(Errno.EINVAL, fault);
             }
-            // The staging slot is idle outside submit, and no call runs the caller's code on its thread, so
-            // run and submit never nest on one thread: it holds this op too, and run allocates nothing.
-            final Slot slot = caller.staged;
+            // The staging slot is idle outside submit, and no call runs the caller's code on its thread, so run
+            // and submit do not nest on one thread: it holds this op too, and run allocates nothing. Should a call
+            // ever nest (an op that runs the caller's code), the inner one must not overwrite the outer's op.
+            final Slot slot = caller.isNested() ? new Slot(-1) : caller.staged;
             try
             {
-                load(slot, iocb, offset, Iocb.eventLength(iocb, offset));
+                final int eventLength = Iocb.eventLength(iocb, offset);
+                load(slot, iocb, offset, lengthStillValid(iocb, offset, iocb.capacity()), eventLength);
             }
             catch (final RuntimeException e)
             {

@@ -32,15 +32,15 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * A caller that rewrites its iocbs while {@code submit} reads them, on another thread, with no ordering at all:
- * the engine must take each iocb as it was at one moment or refuse it, never read past what it checked, and
- * lose or duplicate nothing. (Submit reads each iocb once, after checking it, and refuses one whose length,
- * attribute count or ids changed in between with EINVAL "changed while submit read it".)
+ * the engine must run each iocb as the values it read say, or refuse it, never read past what it checked, and
+ * lose or duplicate nothing. (Submit reads each field of an iocb once, after checking it, and refuses one that
+ * a rewrite left no longer fitting with EINVAL "changed while submit read it".)
  *
  * <p>The submission holds {@value #IOCBS} preads of a cached file, each with room for {@value #ID_ROOM} attribute
  * ids. One thread rewrites, over and over and in random order, everything of them but the cookies and fds:
  * opcode (PREAD, NOP or one this version does not know), flags (NO_IMMEDIATE, or an undefined bit), the
  * reserved field and aux, the attribute count (within the room, past it, past the maximum), the ids (known and
- * unknown), the length (right, too short, misaligned, off by 8), the buffer reference (right, unregistered,
+ * unknown), the length (right, too short, misaligned, the whole submission), the buffer reference (right, unregistered,
  * past the buffer's end) and the count. The values are chosen so that no rewrite can make bytes inside an iocb
  * parse as a further well-formed iocb (see {@link #mutate}), so whatever submit accepts is a prefix of the
  * iocbs, with known cookies. The test thread submits, round after round, and reaps each round's events:
@@ -49,7 +49,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  *       or changed under it); nothing else escapes;</li>
  *   <li>every accepted iocb has exactly one event, and no event comes for any other;</li>
  *   <li>every event is whole: a known opcode's result or -ENOSYS, and attribute TLVs that parse;</li>
- *   <li>at the end nothing is in flight.</li>
+ *   <li>at the end nothing is in flight and nothing is left to reap.</li>
  * </ul>
  */
 final class SubmitRewriteRaceTest
@@ -125,6 +125,8 @@ final class SubmitRewriteRaceTest
                 assertTrue(System.nanoTime() - deadline < 0, "in flight stays " + ctx.inFlight());
                 Thread.yield();
             }
+            final UnsafeBuffer left = new UnsafeBuffer(BufferUtil.allocateDirectAligned(REAP_BYTES, 64));
+            assertEquals(0, ctx.getEvents(left, 0, REAP_BYTES, 0, 0), "an event beyond one per accepted iocb");
         }
         finally
         {
