@@ -182,14 +182,14 @@ final class Slot
 
     /**
      * Copies a well-formed iocb's fields in: one that {@link io.syslet.abi.Iocb#malformation} passed in this
-     * buffer, so that its header lies within it and is read without bounds checks.
+     * buffer, so that its header lies within it and is read without bounds checks. Each field, the attribute
+     * ids included, is read once, and the event's length is sized from the ids read.
      *
-     * @param iocbLength  the iocb's length as the caller last read it: the ids must lie within it.
-     * @param eventLength the event's length as the caller sized it from the ids.
-     * @throws IllegalStateException if the ids now listed do not lie within the iocb or make another length of
-     * event: the caller rewrote the iocb after it was checked.
+     * @param iocbLength the iocb's length as the caller last read it: the ids must lie within it.
+     * @throws IllegalStateException if the ids now listed do not lie within the iocb: the caller rewrote it
+     * after it was checked.
      */
-    void load(final DirectBuffer iocb, final int offset, final int iocbLength, final int eventLength)
+    void load(final DirectBuffer iocb, final int offset, final int iocbLength)
     {
         if (iocbLength > iocb.capacity() - offset)
         {
@@ -225,13 +225,8 @@ final class Slot
             mask |= AttributeId.isKnown(id) ? 1 << id : 0;
             length += AttributeId.maxTlvLength(id);
         }
-        if (length != eventLength)
-        {
-            // The ids changed since the event was sized against the ring's limit: the event could exceed it.
-            throw new IllegalStateException("its attributes now need " + length + " bytes of event, not " + eventLength);
-        }
         attributeMask = mask;
-        this.eventLength = eventLength;
+        eventLength = length;
         callable = null;
         reset();
     }

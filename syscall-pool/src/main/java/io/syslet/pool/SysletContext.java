@@ -236,16 +236,14 @@ public final class SysletContext implements AioContext
                     }
                     break;
                 }
-                final int eventLength;
                 final int iocbLength;
                 final boolean triedInline;
                 try
                 {
                     // Read again after the check, and once: a caller that rewrites the iocb meanwhile so that it
                     // no longer fits gets it refused, and everything after this works from the staged copy.
-                    eventLength = Iocb.eventLength(iocbs, position);
                     iocbLength = lengthStillValid(iocbs, position, limit);
-                    load(caller.staged, iocbs, position, iocbLength, eventLength);
+                    load(caller.staged, iocbs, position, iocbLength);
                     // From the copy: a look at the iocb itself could see another opcode than the one copied.
                     triedInline = isImmediateCandidate(caller.staged);
                 }
@@ -257,12 +255,11 @@ public final class SysletContext implements AioContext
                     }
                     break;
                 }
-                if (eventLength > ring.maxPayloadLength())
+                if (caller.staged.eventLength > ring.maxPayloadLength())
                 {
                     if (accepted == 0)
                     {
-                        throw new AioException(Errno.EINVAL,
-                            eventTooLarge(position, caller.staged.attributeCount, eventLength));
+                        throw new AioException(Errno.EINVAL, eventTooLarge(position, caller.staged));
                     }
                     break;
                 }
@@ -407,12 +404,13 @@ public final class SysletContext implements AioContext
     }
 
     /**
-     * @return why an iocb whose event is {@code length} bytes, more than one ring record holds, is refused.
+     * @return why an iocb whose event, as staged, is more than one ring record holds is refused.
      */
-    private String eventTooLarge(final int offset, final int attributeCount, final int length)
+    private String eventTooLarge(final int offset, final Slot staged)
     {
-        return "iocb at byte " + offset + " lists " + attributeCount + " attributes, which make a " + length +
-            "-byte event; the ring's largest event is " + ring.maxPayloadLength() + " bytes (ring capacity / 8 - 16)";
+        return "iocb at byte " + offset + " lists " + staged.attributeCount + " attributes, which make a " +
+            staged.eventLength + "-byte event; the ring's largest event is " + ring.maxPayloadLength() +
+            " bytes (ring capacity / 8 - 16)";
     }
 
     /**
@@ -461,10 +459,9 @@ public final class SysletContext implements AioContext
      * Copies a well-formed iocb into a slot, minus the cache attribute where the context hides it. The caller
      * stamps its submission time, if it wants one.
      */
-    private void load(final Slot slot, final DirectBuffer iocbs, final int position, final int iocbLength,
-        final int eventLength)
+    private void load(final Slot slot, final DirectBuffer iocbs, final int position, final int iocbLength)
     {
-        slot.load(iocbs, position, iocbLength, eventLength);
+        slot.load(iocbs, position, iocbLength);
         if (!cacheVisible)
         {
             slot.attributeMask &= ~(1 << AttributeId.CACHE);
@@ -976,8 +973,7 @@ public final class SysletContext implements AioContext
             final Slot slot = caller.isNested() ? new Slot(-1) : caller.staged;
             try
             {
-                final int eventLength = Iocb.eventLength(iocb, offset);
-                load(slot, iocb, offset, lengthStillValid(iocb, offset, iocb.capacity()), eventLength);
+                load(slot, iocb, offset, lengthStillValid(iocb, offset, iocb.capacity()));
             }
             catch (final RuntimeException e)
             {
