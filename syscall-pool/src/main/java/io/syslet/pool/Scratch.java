@@ -61,8 +61,9 @@ final class Scratch
     final io.syslet.attributes.AttributeWriter attributes = new io.syslet.attributes.AttributeWriter();
     /**
      * Public calls of the context this scratch belongs to that {@link #owner} is inside. More than 1 would
-     * mean a call made from inside another, which no op allows today (none runs the caller's code on the
-     * caller's thread), but the count stays right if one does. Only the owner writes it; destroy reads it.
+     * mean a call made from inside another, which nothing allows (no op runs the caller's code on the caller's
+     * thread, and run() and submit rely on that to share {@link #staged}), but the count would stay right.
+     * Only the owner writes it; destroy reads it.
      */
     private volatile int callDepth;
     /**
@@ -100,13 +101,5 @@ final class Scratch
     boolean isInCall()
     {
         return callDepth != 0;
-    }
-
-    /**
-     * @return true if the owner is inside a call made from inside another; only the owner may ask.
-     */
-    boolean isNested()
-    {
-        return callDepth > 1;
     }
 }

@@ -404,7 +404,7 @@ public final class SysletContext implements AioContext
     }
 
     /**
-     * @return why an iocb whose event, as staged, is more than one ring record holds is refused.
+     * @return why an iocb is refused whose staged event is longer than one ring record holds.
      */
     private String eventTooLarge(final int offset, final Slot staged)
     {
@@ -968,9 +968,8 @@ public final class SysletContext implements AioContext
                 throw new AioException(Errno.EINVAL, fault);
             }
             // The staging slot is idle outside submit, and no call runs the caller's code on its thread, so run
-            // and submit do not nest on one thread: it holds this op too, and run allocates nothing. Should a call
-            // ever nest (an op that runs the caller's code), the inner one must not overwrite the outer's op.
-            final Slot slot = caller.isNested() ? new Slot(-1) : caller.staged;
+            // and submit never nest on one thread: it holds this op too, and run allocates nothing.
+            final Slot slot = caller.staged;
             try
             {
                 load(slot, iocb, offset, lengthStillValid(iocb, offset, iocb.capacity()));
