@@ -86,7 +86,10 @@ final class Slot
     final short[] attributeIds = new short[IocbDescriptor.MAX_ATTRIBUTES];
     /** Bit {@code 1 << id} for each known attribute the iocb lists. */
     int attributeMask;
-    /** Bytes of the event this op will publish: the fixed part plus every listed attribute. */
+    /**
+     * Bytes the event this op publishes takes at most: the fixed part plus each listed attribute's largest
+     * TLV. Submit and run check their limits against it.
+     */
     int eventLength;
     Callable<Long> callable;
     long submitNanos;
@@ -188,13 +191,14 @@ final class Slot
      * @param iocbLength the iocb's length as the caller last read it: the ids must lie within it.
      * @throws IllegalStateException if the ids now listed do not lie within the iocb: the caller rewrote it
      * after it was checked.
+     * @throws IndexOutOfBoundsException if the iocb, header included, does not lie within the buffer.
      */
     void load(final DirectBuffer iocb, final int offset, final int iocbLength)
     {
-        if (iocbLength > iocb.capacity() - offset)
+        if (offset < 0 || iocbLength < IocbDescriptor.MIN_LENGTH || iocbLength > iocb.capacity() - offset)
         {
             throw new IndexOutOfBoundsException("iocb of " + iocbLength + " bytes at " + offset +
-                " passes the end of its buffer of " + iocb.capacity());
+                " does not lie within its buffer of " + iocb.capacity() + " bytes");
         }
         final byte[] array = iocb.byteArray();
         final long at = iocb.addressOffset() + offset;
