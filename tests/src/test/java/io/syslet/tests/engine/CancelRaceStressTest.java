@@ -16,7 +16,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -82,13 +81,8 @@ final class CancelRaceStressTest
         {
             cancelAnswers.set(cookie, NOT_CANCELLED);
         }
-        final Path file = directory.resolve("data");
-        final byte[] content = new byte[64 * 1024];
-        new SplittableRandom(7).nextBytes(content);
-        Files.write(file, content);
-        Files.readAllBytes(file); // in the page cache: the preads end on their own, quickly
-        final int fd = TestLibC.LIBC.open(file.toString(), TestLibC.O_RDONLY | TestLibC.O_CLOEXEC, 0);
-        assertTrue(fd >= 0, "open " + file);
+        // In the page cache: the preads end on their own, quickly.
+        final int fd = EngineTests.openCachedFile(directory.resolve("data"), 64 * 1024, 7);
         final long seed = System.nanoTime();
         // No immediate path: a cached pread would complete inside submit, where no cancel can reach it.
         final SysletContext ctx = SysletContext.setup(new SetupParams().flags(SetupParams.FLAG_NO_IMMEDIATE)
@@ -123,12 +117,7 @@ final class CancelRaceStressTest
             // Without cancels that found their op, the run tested nothing.
             assertTrue(answered[0] > 0, "no cancel found an op in flight");
 
-            while (ctx.inFlight() != 0)
-            {
-                assertTrue(System.nanoTime() - deadline < 0, "every event reaped, yet in flight stays " +
-                    ctx.inFlight());
-                Thread.yield();
-            }
+            EngineTests.awaitNothingInFlight(ctx, deadline);
             assertEverySlotFree(ctx);
         }
         finally

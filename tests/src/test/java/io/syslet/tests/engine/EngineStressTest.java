@@ -18,8 +18,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +26,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -87,7 +84,7 @@ final class EngineStressTest
         assertTrue(total >= SUBMITTERS, OPS_PROPERTY + "=" + total + " must be at least " + SUBMITTERS);
         seen = new AtomicIntegerArray(total);
 
-        final int fd = openCachedFile();
+        final int fd = EngineTests.openCachedFile(directory.resolve("data"), FILE_BYTES, 42);
         final SysletContext ctx = SysletContext.setup(new SetupParams().ringBytes(RING_BYTES));
         boolean allJoined = false;
         try
@@ -133,15 +130,7 @@ final class EngineStressTest
                     fail("cookie " + cookie + " seen " + seen.get(cookie) + " times");
                 }
             }
-            // An op stops counting just after its event is published (see AioContext.inFlight), so the count
-            // may trail the last event by a moment; once it is 0 every event is out, and none may be left.
-            final long deadline = System.nanoTime() + STALL_GUARD_NANOS;
-            while (ctx.inFlight() != 0)
-            {
-                assertTrue(System.nanoTime() - deadline < 0, "every event reaped, yet in flight stays " +
-                    ctx.inFlight());
-                Thread.yield();
-            }
+            EngineTests.awaitNothingInFlight(ctx, System.nanoTime() + STALL_GUARD_NANOS);
             final Ring ring = ctx.ring();
             assertEquals(0, ring.occupancy(), "ring drained");
             assertFalse(ring.isOverflowPending(), "OVERFLOW flag cleared");
@@ -168,19 +157,6 @@ final class EngineStressTest
                 Natives.LIBC.close(fd);
             }
         }
-    }
-
-    private int openCachedFile() throws IOException
-    {
-        final byte[] content = new byte[FILE_BYTES];
-        new SplittableRandom(42).nextBytes(content);
-        final Path file = directory.resolve("data");
-        Files.write(file, content);
-        // Read back once: the preads below must find the file in the page cache.
-        assertArrayEquals(content, Files.readAllBytes(file));
-        final int fd = TestLibC.LIBC.open(file.toString(), TestLibC.O_RDONLY | TestLibC.O_CLOEXEC, 0);
-        assertTrue(fd >= 0, "open " + file);
-        return fd;
     }
 
     /**

@@ -19,7 +19,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -75,13 +74,7 @@ final class SubmitRewriteRaceTest
     @Test
     void submitTakesEachIocbAsItWasOrRefusesItAndLosesNothing() throws Exception
     {
-        final Path file = directory.resolve("data");
-        final byte[] content = new byte[IOCBS * BLOCK * 4];
-        new SplittableRandom(3).nextBytes(content);
-        Files.write(file, content);
-        Files.readAllBytes(file);
-        final int fd = TestLibC.LIBC.open(file.toString(), TestLibC.O_RDONLY | TestLibC.O_CLOEXEC, 0);
-        assertTrue(fd >= 0, "open " + file);
+        final int fd = EngineTests.openCachedFile(directory.resolve("data"), IOCBS * BLOCK * 4, 3);
         final long seed = System.nanoTime();
         final SysletContext ctx = SysletContext.setup(new SetupParams());
         try
@@ -119,12 +112,7 @@ final class SubmitRewriteRaceTest
                 ROUNDS, outcome[0], outcome[1], seed);
             // A run where the rewrites never got through, or never lost, raced nothing.
             assertTrue(outcome[0] > 0 && outcome[1] > 0, "accepted " + outcome[0] + ", refused " + outcome[1]);
-            final long deadline = System.nanoTime() + STALL_GUARD_NANOS;
-            while (ctx.inFlight() != 0)
-            {
-                assertTrue(System.nanoTime() - deadline < 0, "in flight stays " + ctx.inFlight());
-                Thread.yield();
-            }
+            EngineTests.awaitNothingInFlight(ctx, System.nanoTime() + STALL_GUARD_NANOS);
             final UnsafeBuffer left = new UnsafeBuffer(BufferUtil.allocateDirectAligned(REAP_BYTES, 64));
             assertEquals(0, ctx.getEvents(left, 0, REAP_BYTES, 0, 0), "an event beyond one per accepted iocb");
         }
