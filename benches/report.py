@@ -398,6 +398,10 @@ def afc(depth):
     return (ENGINE_PREAD, "afc", pkey(depth=depth))
 
 
+def pread_eventfd(immediate, depth):
+    return (ENGINE_PREAD, "syslet_eventfd", pkey(depth=depth, immediate=immediate))
+
+
 JNR_PREAD = (ENGINE_PREAD, "jnr_sync", "")
 JNR_PREAD_NOWAIT = (ENGINE_PREAD, "jnr_sync_nowait", "")
 JNR_PREAD_ALL_CORES = (ENGINE_PREAD, "jnr_sync_all_cores", "")
@@ -415,6 +419,9 @@ def engine_labels():
             for attrs, attrs_label in ATTRS.items():
                 labels[pread(immediate, attrs, depth)] = "engine, %s, %s, depth %s" % (
                     immediate_label, attrs_label, depth)
+        for immediate, immediate_label in IMMEDIATE.items():
+            labels[pread_eventfd(immediate, depth)] = "engine, %s, no attributes, eventfd on, depth %s" % (
+                immediate_label, depth)
         labels[afc(depth)] = "AsynchronousFileChannel, depth %s" % depth
     labels[JNR_PREAD] = "JNR pread on the calling thread (the limit)"
     labels[JNR_PREAD_NOWAIT] = "JNR preadv2(RWF_NOWAIT) on the calling thread (the immediate path's call, bare)"
@@ -488,6 +495,10 @@ def pread_targets():
     rows.append(("pool path (immediate off), depth 32 / its ceiling (JNR pread on one thread per core into 32 shared "
                  "blocks): the share of the machine's pread throughput the pool delivers",
                  pread("off", "none", "32"), JNR_PREAD_ALL_CORES, None))
+    for immediate in IMMEDIATE:
+        for depth in DEPTHS:
+            rows.append(("eventfd cost, %s, depth %s: eventfd on (the default setup) / off" % (
+                IMMEDIATE[immediate], depth), pread_eventfd(immediate, depth), pread(immediate, "none", depth), None))
     return rows
 
 
@@ -634,6 +645,9 @@ def render_pread(w, engine, args):
     w("    IMMEDIATE event or on saw fewer than 90% of them.")
     w("  - attributes: none, or LATENCY + CACHE listed on every iocb; each event is checked to carry both")
     w("    (64 bytes of TLVs, status OK).")
+    w("  - eventfd on (`syslet_eventfd`, no attributes): the same with the eventfd of the default setup. The")
+    w("    engine signals it when an event lands where reapers stand (a ring they had emptied), not once per")
+    w("    event; the benchmark never reads it, so each signal is a write(2) that buys nothing here.")
     w("- Peer: the JDK's `AsynchronousFileChannel` on a fixed pool of as many threads (4),")
     w("  `read(directBuffer, position)` futures; at depth 32 a ring of 32 futures, the oldest waited for")
     w("  and reissued. It has no attributes and no immediate path: one run per depth.")

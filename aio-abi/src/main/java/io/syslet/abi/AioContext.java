@@ -108,14 +108,19 @@ public interface AioContext extends AutoCloseable
     Probe probe();
 
     /**
-     * @return the context's eventfd, readable when events were published since it was last read;
-     * -1 if the context was set up with {@link SetupParams#FLAG_NO_EVENTFD}.
+     * The context's eventfd: it becomes readable when an event is published where reapers stand, that is
+     * into a ring they had emptied. An event published behind unreaped ones adds nothing, so after each
+     * wakeup read the eventfd, then reap until {@link #getEvents} (minEvents 0) returns nothing, then
+     * wait again. No wakeup is lost that way (docs/ABI.md section 18).
+     *
+     * @return the eventfd; -1 if the context was set up with {@link SetupParams#FLAG_NO_EVENTFD}.
      */
     int eventFd();
 
     /**
      * Turns eventfd notification off or on by flipping {@link OwnerFlags#NOTIFY_DISABLED} in the ring
-     * header; a process that maps the ring can do the same.
+     * header; a process that maps the ring can do the same. After turning it back on, reap until empty
+     * before waiting on the eventfd: events published while it was off signalled nothing.
      */
     void notifications(boolean enabled);
 

@@ -6,6 +6,7 @@ import org.agrona.UnsafeApi;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -44,6 +45,12 @@ import static io.syslet.ring.RingDescriptor.*;
  * that token, a record is readable, the overflow list is pending, or the timeout passes. A sleeper sets
  * the WAITERS flag in the tail word; the next producer to reserve clears it and wakes every sleeper
  * after its commit, so no wakeup is lost and producers pay nothing while nobody sleeps.
+ *
+ * <p>A consumer that waits outside the ring (on an eventfd in epoll, say) cannot set that flag; a
+ * {@link ConsumerSignal} given to the constructor serves it instead. It is called only for a commit at
+ * the position where consumers stand, since a consumer that drained the ring stops there; a record
+ * committed behind others still unconsumed is found by whoever consumes those. So a consumer that, after
+ * each signal, reads until the ring is empty misses none, and a burst of records costs one signal.
  *
  * <p>Every reservation must be committed or aborted exactly once: a reservation left open stalls
  * consumers at its position.
@@ -88,6 +95,8 @@ public final class Ring
     private final ReentrantLock overflowLock = new ReentrantLock();
     private final OverflowList overflow = new OverflowList();
     private final Sleepers sleepers = new Sleepers();
+    /** Null if nobody waits outside the ring: then a commit pays nothing for it. */
+    private final ConsumerSignal consumerSignal;
     /** Process-local mirror of OVERFLOW for consumers; written under the overflow lock with the flag. */
     private volatile boolean overflowPending;
 
@@ -98,7 +107,19 @@ public final class Ring
      */
     public Ring(final RingRegion region)
     {
-        this(region.buffer());
+        this(region.buffer(), null);
+    }
+
+    /**
+     * A ring over a region whose consumers may wait outside it.
+     *
+     * @param region         a formatted region; the ring does not own it.
+     * @param consumerSignal called on a producer's thread after a commit that a consumer may be waiting for;
+     *                       null for none.
+     */
+    public Ring(final RingRegion region, final ConsumerSignal consumerSignal)
+    {
+        this(region.buffer(), consumerSignal);
     }
 
     /**
@@ -108,6 +129,19 @@ public final class Ring
      * @throws RingFormatException if the header is not valid.
      */
     public Ring(final AtomicBuffer buffer)
+    {
+        this(buffer, null);
+    }
+
+    /**
+     * A ring over memory that already holds a valid header, whose consumers may wait outside it.
+     *
+     * @param buffer         the whole region: header then data area.
+     * @param consumerSignal called on a producer's thread after a commit that a consumer may be waiting for;
+     *                       null for none.
+     * @throws RingFormatException if the header is not valid.
+     */
+    public Ring(final AtomicBuffer buffer, final ConsumerSignal consumerSignal)
     {
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN)
         {
@@ -124,6 +158,7 @@ public final class Ring
         this.mask = capacity - 1;
         this.maxRecordLength = RingDescriptor.maxRecordLength(capacity);
         this.salt = getInt(CHECK_SALT_OFFSET);
+        this.consumerSignal = consumerSignal;
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -622,6 +657,30 @@ public final class Ring
         {
             sleepers.wakeAll();
         }
+        if (consumerSignal != null && consumersStandAt(stamp, length))
+        {
+            consumerSignal.signal();
+        }
+    }
+
+    /**
+     * Whether consumers may have stopped at this just-committed record, finding it not yet committed.
+     *
+     * <p>A consumer stops where it reads an entry that is not committed, and before that read head has
+     * reached the entry: its own CAS moved head there, or its volatile read of head found it there. This
+     * producer stored the commit word, then reads head. The full fence between the two is the other half of
+     * a Dekker pair: either the consumer's read of the entry comes after the commit and finds it, or this
+     * read of head comes after head reached the entry and finds it there. A consumer may also have stopped
+     * at the skip entry in front of a record at the start of the data area, before its producer wrote it:
+     * head anywhere in the record's aligned length before it counts (over-signalling, once a lap at most,
+     * when other records lie there unconsumed). Abort comes here too: consumers stopped at an aborted record
+     * must go on to the records after it, whose producers saw head short of them and did not signal.
+     */
+    private boolean consumersStandAt(final int position, final int length)
+    {
+        VarHandle.fullFence();
+        final int behind = position - getIntVolatile(HEAD_POSITION_OFFSET);
+        return behind == 0 || ((position & mask) == 0 && behind > 0 && behind < align(length));
     }
 
     /** {@link #publish} for a reservation this class just made. */

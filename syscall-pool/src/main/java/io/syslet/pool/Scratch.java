@@ -8,7 +8,7 @@ import java.lang.invoke.VarHandle;
 
 /**
  * Native memory that one thread uses to build what a call needs besides the caller's buffers: the
- * event before it goes into the ring, a native iovec array, a timespec, the eventfd's 8-byte counter.
+ * event before it goes into the ring, a native iovec array, a timespec.
  * One per worker (and one per thread that completes ops inline), made once.
  */
 final class Scratch
@@ -32,8 +32,7 @@ final class Scratch
     static final int IOV_OFFSET = EVENT_OFFSET + EVENT_CAPACITY;
     static final int IOV_CAPACITY = 1024 * 16;
     static final int TIMESPEC_OFFSET = IOV_OFFSET + IOV_CAPACITY;
-    static final int ONE_OFFSET = TIMESPEC_OFFSET + 16;
-    static final int SOCKLEN_OFFSET = ONE_OFFSET + 8;
+    static final int SOCKLEN_OFFSET = TIMESPEC_OFFSET + 16;
     static final int ADDRINFO_RESULT_OFFSET = SOCKLEN_OFFSET + 8;
     static final int HINTS_OFFSET = ADDRINFO_RESULT_OFFSET + 8;
     static final int HINTS_LENGTH = 48;
@@ -79,7 +78,6 @@ final class Scratch
     Scratch(final int tid)
     {
         this.tid = tid;
-        buffer.putLong(ONE_OFFSET, 1L);
     }
 
     /**

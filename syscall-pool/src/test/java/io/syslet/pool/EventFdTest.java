@@ -1,7 +1,11 @@
 package io.syslet.pool;
 
+import io.syslet.abi.AioException;
+import io.syslet.abi.BufferRef;
 import io.syslet.abi.Errno;
 import io.syslet.abi.Event;
+import io.syslet.abi.EventCursor;
+import io.syslet.abi.IocbDescriptor;
 import io.syslet.abi.IocbWriter;
 import io.syslet.abi.OwnerFlags;
 import io.syslet.abi.SetupParams;
@@ -9,27 +13,40 @@ import io.syslet.pool.natives.Natives;
 import io.syslet.ring.RingDescriptor;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.BitSet;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
+import static io.syslet.pool.SysletTestSupport.PATH_ROOM;
+import static io.syslet.pool.SysletTestSupport.awaitInFlight;
+import static io.syslet.pool.SysletTestSupport.closeViaEngine;
 import static io.syslet.pool.SysletTestSupport.countEventFds;
 import static io.syslet.pool.SysletTestSupport.directBuffer;
+import static io.syslet.pool.SysletTestSupport.openViaEngine;
+import static io.syslet.pool.SysletTestSupport.randomBytes;
+import static io.syslet.pool.SysletTestSupport.reap;
 import static io.syslet.pool.SysletTestSupport.reapOne;
 import static io.syslet.pool.SysletTestSupport.reapReady;
 import static io.syslet.pool.SysletTestSupport.submitAll;
 import static io.syslet.pool.SysletTestSupport.writer;
 import static io.syslet.pool.natives.Natives.LIBC;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The context's eventfd is a real eventfd(2): epoll sees it become readable when an event is
- * published, unless notification is switched off in the ring header.
+ * published where reapers stand (an event behind unreaped ones is found by whoever reaps those), unless
+ * notification is switched off in the ring header.
  */
 class EventFdTest
 {
@@ -60,6 +77,130 @@ class EventFdTest
                 assertTrue(readCounter(eventFd) >= 1);
                 assertEquals(-Errno.EAGAIN, readCounter(eventFd), "reading the counter resets it");
             }
+        }
+    }
+
+    @Test
+    void aBurstThatNobodyReapsSignalsOnceAndADrainedRingSignalsAgain()
+    {
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final int burst = 32;
+            for (int i = 0; i < burst; i++)
+            {
+                w.nop(i);
+            }
+            submitAll(w, ctx);
+            awaitInFlight(ctx, 0, "the burst");
+            // Only the first event landed where reapers stand; the others lie behind it, unreaped.
+            assertEquals(1, readCounter(ctx.eventFd()), "one signal for the burst");
+            assertEquals(burst, reap(ctx, burst).size());
+
+            w.nop(burst);
+            submitAll(w, ctx);
+            awaitInFlight(ctx, 0, "one more");
+            assertEquals(1, readCounter(ctx.eventFd()), "the ring was drained: its next event signals");
+            assertEquals(0, reapOne(ctx, burst).res());
+        }
+    }
+
+    /**
+     * An epoll loop that, after each wakeup, reads the eventfd and then reaps until getEvents finds
+     * nothing, while another thread submits a mix that completes inline, on bounded workers and on
+     * unbounded ones: it gets every event exactly once and never waits out its guard with events due.
+     */
+    @Test
+    void anEpollLoopThatDrainsAfterEveryWakeupGetsEveryEvent(@TempDir final Path dir) throws Exception
+    {
+        final int total = 30_000;
+        final Path file = dir.resolve("cached");
+        Files.write(file, randomBytes(1 << 16, 7));
+        try (SysletContext ctx = SysletContext.setup(new SetupParams().maxInFlight(256));
+            Epoll epoll = new Epoll(ctx.eventFd()))
+        {
+            final UnsafeBuffer mem = directBuffer(4096 + PATH_ROOM);
+            final int buffer = ctx.registerBuffer(mem);
+            final int fd = openViaEngine(ctx, w, mem, buffer, file, Natives.O_RDONLY);
+            final BitSet seen = new BitSet(total);
+            final AtomicReference<String> failure = new AtomicReference<>();
+            final long[] signals = new long[1];
+            final Thread reaper = new Thread(() ->
+            {
+                final UnsafeBuffer dst = directBuffer(1 << 16);
+                final EventCursor cursor = new EventCursor();
+                int received = 0;
+                while (received < total && failure.get() == null)
+                {
+                    if (epoll.await(LONG_WAIT_MILLIS) == 0)
+                    {
+                        failure.set("epoll_wait saw no signal for " + LONG_WAIT_MILLIS + " ms with " +
+                            (total - received) + " events due: a lost wakeup");
+                        return;
+                    }
+                    final long counter = readCounter(ctx.eventFd());
+                    signals[0] += Math.max(0, counter);
+                    int bytes;
+                    while ((bytes = ctx.getEvents(dst, 0, dst.capacity(), 0, 0)) > 0)
+                    {
+                        cursor.wrap(dst, 0, bytes);
+                        while (cursor.next())
+                        {
+                            final Event event = cursor.event();
+                            final int cookie = (int)event.cookie();
+                            if (seen.get(cookie) || event.res() < 0)
+                            {
+                                failure.compareAndSet(null, "cookie " + cookie + " twice or failed: " + event);
+                            }
+                            seen.set(cookie);
+                            received++;
+                        }
+                    }
+                }
+            }, "epoll-reaper");
+            reaper.start();
+            final SplittableRandom random = new SplittableRandom(11);
+            int next = 0;
+            while (next < total && failure.get() == null)
+            {
+                final int batch = Math.min(total - next, 1 + random.nextInt(48));
+                for (int i = 0; i < batch; i++, next++)
+                {
+                    switch (next % 4)
+                    {
+                        case 0:
+                            w.nop(next);
+                            break;
+                        case 1:
+                            w.nanosleep(next, random.nextInt(20_000));
+                            break;
+                        case 2:
+                            w.pread(next, fd, BufferRef.of(buffer, 0), 4096, 4096L * random.nextInt(16));
+                            break;
+                        default:
+                            w.pread(next, fd, BufferRef.of(buffer, 0), 4096, 4096L * random.nextInt(16))
+                                .flags(IocbDescriptor.FLAG_NO_IMMEDIATE);
+                            break;
+                    }
+                }
+                while (w.count() > 0 && failure.get() == null)
+                {
+                    try
+                    {
+                        w.submitTo(ctx);
+                    }
+                    catch (final AioException e)
+                    {
+                        assertEquals(Errno.EAGAIN, e.errno(), e.getMessage());
+                        Thread.yield(); // at the in-flight limit: the reaper frees places
+                    }
+                }
+            }
+            reaper.join(TimeUnit.SECONDS.toMillis(60));
+            assertFalse(reaper.isAlive(), "the reaper did not finish");
+            assertNull(failure.get());
+            assertEquals(total, seen.cardinality());
+            assertTrue(signals[0] >= 1 && signals[0] <= total, "signals " + signals[0]);
+            closeViaEngine(ctx, w, fd);
         }
     }
 

@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
  * immediate path on (the default setup) a cached read completes inside submit on this thread; off
  * ({@code FLAG_NO_IMMEDIATE}) it goes through the engine's own worker pool like any op. Each with no
  * attributes and with LATENCY + CACHE, whose events the benchmark checks carry both. The peers have no
- * attributes and no immediate path: they run once per depth.
+ * attributes and no immediate path: they run once per depth. {@link #syslet_eventfd} repeats the engine
+ * without attributes with the eventfd on, as the default setup has it.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -37,6 +38,16 @@ public class CachedPread
      */
     @Benchmark
     public int syslet(final SysletPreadState engine)
+    {
+        return engine.completeOne();
+    }
+
+    /**
+     * The engine as {@link #syslet}, no attributes, with the eventfd of the default setup on: what
+     * notification costs.
+     */
+    @Benchmark
+    public int syslet_eventfd(final SysletEventFdPreadState engine)
     {
         return engine.completeOne();
     }

@@ -1,12 +1,5 @@
 package io.syslet.benches.engine;
 
-import io.syslet.abi.BufferRef;
-import io.syslet.abi.Event;
-import io.syslet.abi.EventCursor;
-import io.syslet.abi.EventDescriptor;
-import io.syslet.abi.IocbWriter;
-import io.syslet.pool.SysletContext;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -14,30 +7,14 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
-import static io.syslet.benches.engine.CachedFile.BLOCK;
-
 /**
- * The engine keeping {@link #depth} preads of the cached file in flight. Each op has its own 4 KiB
- * block of one registered buffer and its index as cookie; its event says which block to read into next.
- *
- * <p>{@link #completeOne()} hands out one completion per call. Reaping is batched: when the events
- * from the last getEvents are used up, the replacement preads queued meanwhile in the writer go out in
- * one submit, so {@link #depth} ops are in flight whenever the thread waits, and the next getEvents
- * takes every event that is ready.
- *
- * <p>With {@link #immediate} on (the default setup), a read whose block is in the page cache completes
- * inside that submit, on this thread, and its event is in the ring when getEvents looks; off
- * ({@code FLAG_NO_IMMEDIATE}), every read goes to a worker. The tear-down checks that each mode did
- * what it says: no IMMEDIATE event when off, at least {@link #MIN_IMMEDIATE_SHARE} of them when on
- * (the file is cached; a read the kernel evicted meanwhile goes to a worker, and that is not the
- * engine's fault, but a run where most did measured the wrong path).
+ * The engine as the benchmarks compare it with its peers: {@link #depth} preads in flight
+ * ({@link EnginePreads}), immediate path on or off, attributes or none, no eventfd (the peers have no
+ * notification either; {@link SysletEventFdPreadState} measures what one costs).
  */
 @State(Scope.Thread)
 public class SysletPreadState
 {
-    /** Share of reads that must complete on the immediate path when it is on. */
-    static final double MIN_IMMEDIATE_SHARE = 0.9;
-
     /** Ops kept in flight. */
     @Param({"1", "32"})
     public int depth;
@@ -50,106 +27,26 @@ public class SysletPreadState
     @Param({"none", "latency_cache"})
     public String attrs;
 
-    private CachedFile file;
-    private SysletContext context;
-    private int bufferIndex;
-    private int[] attributeIds;
-    private int attributesLength;
-    private int eventSpan;
-    private IocbWriter writer;
-    private UnsafeBuffer events;
-    private final EventCursor cursor = new EventCursor();
-    private int reads;
-    private long completed;
-    private long completedImmediately;
+    private EnginePreads preads;
 
-    /**
-     * Sets up a context and puts {@link #depth} reads in the writer, to go out with the first reap.
-     */
     @Setup(Level.Trial)
     public void setUp(final CachedFile file)
     {
-        this.file = file;
-        context = SysletContext.setup(Engine.params(isImmediate()));
-        bufferIndex = context.registerBuffer(Engine.direct(depth * BLOCK));
-        attributeIds = Engine.attributes(attrs);
-        attributesLength = Engine.attributesLength(attributeIds);
-        eventSpan = Engine.eventSpan(attributeIds);
-        writer = Engine.writer(depth, attributeIds.length);
-        events = Engine.direct(depth * eventSpan);
-        cursor.wrap(events, 0, 0);
-        for (int block = 0; block < depth; block++)
-        {
-            queueRead(block);
-        }
+        preads = new EnginePreads(file, depth, Engine.params(EnginePreads.immediate(immediate)),
+            Engine.attributes(attrs));
     }
 
     /**
-     * Takes one completed read, checks it read a whole block and carries the attributes asked for, and
-     * queues the next read into its block.
-     *
-     * @return the block the read went to.
+     * @return the block the completed read went to.
      */
     public int completeOne()
     {
-        final Event event;
-        if (cursor.next())
-        {
-            event = cursor.event();
-        }
-        else
-        {
-            Engine.submitAll(context, writer);
-            Engine.reapBytes(context, events, depth * eventSpan, 1, cursor);
-            event = Engine.nextEvent(cursor);
-        }
-        Engine.expect(event, BLOCK, attributesLength);
-        completed++;
-        if ((event.flags() & EventDescriptor.FLAG_IMMEDIATE) != 0)
-        {
-            completedImmediately++;
-        }
-        final int block = (int)event.cookie();
-        queueRead(block);
-        return block;
+        return preads.completeOne();
     }
 
-    private void queueRead(final int block)
-    {
-        writer.pread(block, file.fd, BufferRef.of(bufferIndex, (long)block * BLOCK), BLOCK, file.offset(reads++));
-        if (attributeIds.length > 0)
-        {
-            writer.attributes(attributeIds);
-        }
-    }
-
-    private boolean isImmediate()
-    {
-        switch (immediate)
-        {
-            case "on":
-                return true;
-            case "off":
-                return false;
-            default:
-                throw new IllegalArgumentException("immediate=" + immediate + ": expected on or off");
-        }
-    }
-
-    /**
-     * Destroys the context (reads still in flight finish first: destroy waits for them), then checks
-     * which path the reads took.
-     *
-     * @throws IllegalStateException if the reads did not take the path this trial measures.
-     */
     @TearDown(Level.Trial)
     public void tearDown()
     {
-        context.close();
-        final String counts = completedImmediately + " of " + completed + " reads completed on the immediate path";
-        if (isImmediate() ? completedImmediately < MIN_IMMEDIATE_SHARE * completed : completedImmediately != 0)
-        {
-            throw new IllegalStateException("immediate=" + immediate + ", but " + counts);
-        }
+        preads.close();
     }
 }

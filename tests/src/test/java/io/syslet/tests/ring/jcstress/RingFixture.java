@@ -58,6 +58,11 @@ final class RingFixture
     private static final int FILLER_SPAN = EntryDescriptor.RECORD_HEADER_LENGTH + FILLER_PAYLOAD_LENGTH;
 
     final Ring ring;
+    /**
+     * Calls of the ring's {@link io.syslet.ring.ConsumerSignal} since the constructor returned; only a
+     * fixture made by {@link #signalled()} has one. Plain: only the committing actor writes it.
+     */
+    int signals;
     /** Where the test record's header will be: after a skip entry if it would cross the end. */
     final int recordPosition;
     final UnsafeBuffer source = new UnsafeBuffer(new byte[PAYLOAD_LENGTH]);
@@ -72,12 +77,21 @@ final class RingFixture
      */
     RingFixture()
     {
-        this((STATES.getAndIncrement() & 1) == 0 ? PLAIN_START : WRAP_START);
+        this((STATES.getAndIncrement() & 1) == 0 ? PLAIN_START : WRAP_START, false);
     }
 
-    private RingFixture(final int initialPosition)
+    /**
+     * @return a fixture like {@link #RingFixture()} whose ring counts its consumer signals in {@link #signals}.
+     */
+    static RingFixture signalled()
     {
-        ring = new Ring(RingRegion.allocate(CAPACITY, initialPosition));
+        return new RingFixture((STATES.getAndIncrement() & 1) == 0 ? PLAIN_START : WRAP_START, true);
+    }
+
+    private RingFixture(final int initialPosition, final boolean signalled)
+    {
+        final RingRegion region = RingRegion.allocate(CAPACITY, initialPosition);
+        ring = signalled ? new Ring(region, () -> signals++) : new Ring(region);
         final UnsafeBuffer filler = new UnsafeBuffer(new byte[FILLER_PAYLOAD_LENGTH]);
         // 32-byte fillers tile a lap exactly from any 32-aligned start, so the fill itself needs no skip.
         for (int i = 0; i < CAPACITY / FILLER_SPAN; i++)
@@ -98,6 +112,7 @@ final class RingFixture
         }
         // The fill went through destination1: clear it so a result can only come from the test's own copy.
         destination1.setMemory(0, CAPACITY, (byte)0);
+        signals = 0;
     }
 
     /**
