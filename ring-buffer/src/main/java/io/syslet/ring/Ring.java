@@ -50,7 +50,10 @@ import static io.syslet.ring.RingDescriptor.*;
  * {@link ConsumerSignal} given to the constructor serves it instead. It is called only for a commit at
  * the position where consumers stand, since a consumer that drained the ring stops there; a record
  * committed behind others still unconsumed is found by whoever consumes those. So a consumer that, after
- * each signal, reads until the ring is empty misses none, and a burst of records costs one signal.
+ * each signal, drains the ring misses none, and a burst of records costs one signal. To drain: read until
+ * {@link #read} returns 0, then, if {@link #isOverflowPending()}, {@link #flush()} and read again. (Read and
+ * poll flush only if the overflow lock is free; a producer holding it to add an entry that finds no room
+ * commits nothing, so nothing would signal that entry. Flush waits for the lock, and its commits signal.)
  *
  * <p>Every reservation must be committed or aborted exactly once: a reservation left open stalls
  * consumers at its position.
@@ -270,7 +273,8 @@ public final class Ring
         {
             final int head = checkAligned(getIntVolatile(HEAD_POSITION_OFFSET), "head");
             final int offset = dataOffset(head);
-            // Acquire: if the stamp matches, the header and payload written before the commit are visible.
+            // Volatile, so at least acquire: if the stamp matches, the header and payload written before the commit
+            // are visible. Sequentially consistent, too, as the consumer signal's Dekker pair needs (consumersStandAt).
             final long commitWord = getLongVolatile(offset);
             final int span = committedSpan(commitWord, head, offset);
             if (span == 0)
@@ -675,6 +679,11 @@ public final class Ring
      * head anywhere in the record's aligned length before it counts (over-signalling, once a lap at most,
      * when other records lie there unconsumed). Abort comes here too: consumers stopped at an aborted record
      * must go on to the records after it, whose producers saw head short of them and did not signal.
+     *
+     * <p>The consumer's half needs its move of head ordered before its next read of a commit word: here the
+     * head CAS is a full fence and the commit word is read with a volatile (sequentially consistent) load.
+     * An acquire load after a release store of head would not do; docs/ABI.md section 18 says so for readers
+     * in other languages.
      */
     private boolean consumersStandAt(final int position, final int length)
     {

@@ -101,6 +101,8 @@ public final class SysletContext implements AioContext
      */
     private Scratch lastCallerScratch;
     private final int eventFd;
+    /** Threads inside {@link #signalEventFd}; {@link #stopSignalling} adds Integer.MIN_VALUE. */
+    private final AtomicInteger eventFdWriters = new AtomicInteger();
     private final int maxInFlight;
     /** False with NO_CACHE_ATTRIBUTE: the page-cache side channel is closed. */
     private final boolean cacheVisible;
@@ -637,9 +639,27 @@ public final class SysletContext implements AioContext
      */
     private void signalEventFd()
     {
-        if ((header.getIntVolatile(RingDescriptor.OWNER_FLAGS_OFFSET) & OwnerFlags.NOTIFY_DISABLED) == 0)
+        // Negative once destroy closes the fd: not only workers signal, but any thread whose read or flush of
+        // ring() moves entries from the overflow list into the ring, which destroy cannot wait for.
+        if (eventFdWriters.getAndIncrement() >= 0 &&
+            (header.getIntVolatile(RingDescriptor.OWNER_FLAGS_OFFSET) & OwnerFlags.NOTIFY_DISABLED) == 0)
         {
             LIBC.write(eventFd, EVENTFD_INCREMENT.addressOffset(), Long.BYTES);
+        }
+        eventFdWriters.getAndDecrement();
+    }
+
+    /**
+     * Makes every later signal skip the eventfd and waits for the writes under way, so that the fd can be
+     * closed.
+     */
+    private void stopSignalling()
+    {
+        eventFdWriters.getAndAdd(Integer.MIN_VALUE);
+        // Writers that came after see a negative count and only step in and out again.
+        while (eventFdWriters.get() != Integer.MIN_VALUE)
+        {
+            Thread.yield();
         }
     }
 
@@ -1209,6 +1229,7 @@ public final class SysletContext implements AioContext
             // whose number the kernel could already have handed to someone else.
             if (eventFd >= 0)
             {
+                stopSignalling();
                 LIBC.close(eventFd);
             }
             region.close();

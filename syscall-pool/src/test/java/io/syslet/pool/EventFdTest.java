@@ -10,9 +10,11 @@ import io.syslet.abi.IocbWriter;
 import io.syslet.abi.OwnerFlags;
 import io.syslet.abi.SetupParams;
 import io.syslet.pool.natives.Natives;
+import io.syslet.ring.Ring;
 import io.syslet.ring.RingDescriptor;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -110,12 +112,15 @@ class EventFdTest
      * unbounded ones: it gets every event exactly once and never waits out its guard with events due.
      */
     @Test
+    @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void anEpollLoopThatDrainsAfterEveryWakeupGetsEveryEvent(@TempDir final Path dir) throws Exception
     {
         final int total = 30_000;
         final Path file = dir.resolve("cached");
         Files.write(file, randomBytes(1 << 16, 7));
-        try (SysletContext ctx = SysletContext.setup(new SetupParams().maxInFlight(256));
+        // The smallest ring: 64 events fit, so with 256 in flight the overflow list is in use too.
+        try (SysletContext ctx = SysletContext.setup(new SetupParams().ringBytes(SetupParams.MIN_RING_BYTES)
+                .maxInFlight(256));
             Epoll epoll = new Epoll(ctx.eventFd()))
         {
             final UnsafeBuffer mem = directBuffer(4096 + PATH_ROOM);
@@ -126,35 +131,13 @@ class EventFdTest
             final long[] signals = new long[1];
             final Thread reaper = new Thread(() ->
             {
-                final UnsafeBuffer dst = directBuffer(1 << 16);
-                final EventCursor cursor = new EventCursor();
-                int received = 0;
-                while (received < total && failure.get() == null)
+                try
                 {
-                    if (epoll.await(LONG_WAIT_MILLIS) == 0)
-                    {
-                        failure.set("epoll_wait saw no signal for " + LONG_WAIT_MILLIS + " ms with " +
-                            (total - received) + " events due: a lost wakeup");
-                        return;
-                    }
-                    final long counter = readCounter(ctx.eventFd());
-                    signals[0] += Math.max(0, counter);
-                    int bytes;
-                    while ((bytes = ctx.getEvents(dst, 0, dst.capacity(), 0, 0)) > 0)
-                    {
-                        cursor.wrap(dst, 0, bytes);
-                        while (cursor.next())
-                        {
-                            final Event event = cursor.event();
-                            final int cookie = (int)event.cookie();
-                            if (seen.get(cookie) || event.res() < 0)
-                            {
-                                failure.compareAndSet(null, "cookie " + cookie + " twice or failed: " + event);
-                            }
-                            seen.set(cookie);
-                            received++;
-                        }
-                    }
+                    reapAfterEveryWakeup(ctx, epoll, total, seen, failure, signals);
+                }
+                catch (final RuntimeException | AssertionError e)
+                {
+                    failure.compareAndSet(null, "the reaper failed: " + e);
                 }
             }, "epoll-reaper");
             reaper.start();
@@ -195,12 +178,111 @@ class EventFdTest
                     }
                 }
             }
+            w.reset();
             reaper.join(TimeUnit.SECONDS.toMillis(60));
             assertFalse(reaper.isAlive(), "the reaper did not finish");
             assertNull(failure.get());
             assertEquals(total, seen.cardinality());
-            assertTrue(signals[0] >= 1 && signals[0] <= total, "signals " + signals[0]);
+            // The open before the loop signalled once too.
+            assertTrue(signals[0] >= 1 && signals[0] <= total + 1, "signals " + signals[0]);
             closeViaEngine(ctx, w, fd);
+        }
+    }
+
+    /**
+     * The epoll loop: waits, reads the eventfd, reaps until getEvents finds nothing.
+     */
+    private static void reapAfterEveryWakeup(final SysletContext ctx, final Epoll epoll, final int total,
+        final BitSet seen, final AtomicReference<String> failure, final long[] signals)
+    {
+        final UnsafeBuffer dst = directBuffer(1 << 16);
+        final EventCursor cursor = new EventCursor();
+        int received = 0;
+        while (received < total && failure.get() == null)
+        {
+            if (epoll.await(LONG_WAIT_MILLIS) == 0)
+            {
+                failure.set("epoll_wait saw no signal for " + LONG_WAIT_MILLIS + " ms with " +
+                    (total - received) + " events due: a lost wakeup");
+                return;
+            }
+            final long counter = readCounter(ctx.eventFd());
+            signals[0] += Math.max(0, counter);
+            int bytes;
+            while ((bytes = ctx.getEvents(dst, 0, dst.capacity(), 0, 0)) > 0)
+            {
+                cursor.wrap(dst, 0, bytes);
+                while (cursor.next())
+                {
+                    final Event event = cursor.event();
+                    final int cookie = (int)event.cookie();
+                    if (seen.get(cookie) || event.res() < 0)
+                    {
+                        failure.compareAndSet(null, "cookie " + cookie + " twice or failed: " + event);
+                    }
+                    seen.set(cookie);
+                    received++;
+                }
+            }
+        }
+    }
+
+    /**
+     * After destroy the ring stays readable through {@link SysletContext#ring()}, and a reaper's flush of
+     * its overflow list commits events where reapers stand; the eventfd is closed by then, and its number
+     * may belong to another file. Here a pipe takes that number: nothing must be written into it.
+     */
+    @Test
+    void afterDestroyFlushingTheRingWritesNothingToTheEventfdsOldNumber()
+    {
+        final SysletContext ctx = SysletContext.setup(new SetupParams().ringBytes(SetupParams.MIN_RING_BYTES));
+        final int eventFd = ctx.eventFd();
+        final int ops = 150;
+        for (int i = 0; i < ops; i++)
+        {
+            w.nop(i);
+        }
+        submitAll(w, ctx);
+        final Ring ring = ctx.ring();
+        // Nobody reaps: 64 events fill the ring, the rest wait on the overflow list, still counted in flight.
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (ctx.inFlight() != ring.overflowSize() || ring.overflowSize() == 0)
+        {
+            assertTrue(System.nanoTime() - deadline < 0, "events never settled: in flight " + ctx.inFlight() +
+                ", on the overflow list " + ring.overflowSize());
+            Thread.yield();
+        }
+        // Made while the eventfd is open, so that neither end takes its number when destroy frees it.
+        final int[] pipe = new int[2];
+        assertEquals(0, LIBC.pipe2(pipe, Natives.O_NONBLOCK | Natives.O_CLOEXEC), "pipe2");
+        try
+        {
+            assertTrue(ctx.destroy(TimeUnit.SECONDS.toNanos(10)));
+            assertEquals(eventFd, TestLibC.LIBC.dup2(pipe[1], eventFd), "the pipe takes the eventfd's old number");
+            final UnsafeBuffer dst = directBuffer(1 << 16);
+            final EventCursor cursor = new EventCursor();
+            int events = 0;
+            int bytes;
+            while ((bytes = ring.read(dst, 0, dst.capacity())) > 0 || ring.isOverflowPending())
+            {
+                if (bytes == 0)
+                {
+                    ring.flush();
+                }
+                cursor.wrap(dst, 0, bytes);
+                while (cursor.next())
+                {
+                    events++;
+                }
+            }
+            assertEquals(ops, events, "every event, the flushed ones included");
+            assertEquals(-Errno.EAGAIN, readCounter(pipe[0]), "something wrote into the pipe");
+        }
+        finally
+        {
+            LIBC.close(pipe[0]);
+            LIBC.close(pipe[1]);
+            LIBC.close(eventFd);
         }
     }
 

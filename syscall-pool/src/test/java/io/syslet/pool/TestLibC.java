@@ -27,4 +27,6 @@ public interface TestLibC
     int epoll_wait(int epfd, long events, int maxevents, int timeoutMillis);
 
     int fcntl(int fd, int cmd, int arg);
+
+    int dup2(int oldfd, int newfd);
 }

@@ -13,27 +13,39 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 /**
- * The consumer signal's Dekker pair: reserve, write and commit, racing a batch read on a drained ring. A
- * consumer that finds nothing would then wait for the signal (on an eventfd, say), so "nothing read and no
- * signal" is a lost wakeup. Half the states put the record behind a skip entry at the end of the data area,
- * where the consumer may stop at the skip before its producer writes it. r1 = the reader's batch, r2 =
- * signals, r3 = a read after both actors finished; codes from {@link RingFixture}.
+ * The consumer signal's Dekker pair. A committed 32-byte record A sits at head; the producer reserves,
+ * writes and commits the 64-byte test record B behind it, then decides whether to signal; the consumer
+ * drains as an eventfd reaper must: reads, and reads again until a read finds nothing. A consumer that took
+ * only A would then wait for a signal, so "A alone and no signal" is a lost wakeup: the producer read head
+ * before the consumer's CAS moved it to B, and the consumer read B's commit word before the commit. The
+ * producer's full fence between its commit and its read of head is what forbids that.
+ *
+ * <p>In the states that start near the end of the data area, A ends exactly at the end and B starts the
+ * data area, where the rule also signals for head anywhere in B's length before it (a skip entry could lie
+ * there): those always signal. r1 = bytes the consumer took, r2 = signals, r3 = bytes left after both.
  */
-@Description("commit racing read on a drained ring: the reader takes the record or the producer signals")
-@Outcome(id = "1, 0, 0", expect = ACCEPTABLE, desc = "the reader took the record; the producer saw head past it")
-@Outcome(id = "1, 1, 0", expect = ACCEPTABLE_INTERESTING, desc = "the reader took the record; the producer saw " +
-    "head still at it and signalled anyway (harmless: the woken consumer finds the ring empty)")
-@Outcome(id = "0, 1, 1", expect = ACCEPTABLE, desc = "the reader found nothing; the producer signalled, the record waits")
-@Outcome(id = "0, 0, 1", expect = FORBIDDEN, desc = "lost wakeup: nothing read and no signal")
-@Outcome(expect = FORBIDDEN, desc = "torn, stale, duplicated or lost record, or more than one signal")
+@Description("commit behind a record racing a draining reader: the reader takes both or the producer signals")
+@Outcome(id = "96, 0, 0", expect = ACCEPTABLE, desc = "the reader took A and B; no signal needed")
+@Outcome(id = "96, 1, 0", expect = ACCEPTABLE_INTERESTING, desc = "the reader took A and B; the producer saw " +
+    "head at B (or B starts the data area) and signalled anyway, harmlessly")
+@Outcome(id = "32, 1, 64", expect = ACCEPTABLE, desc = "the reader took A, found B uncommitted; the producer " +
+    "saw head at B and signalled")
+@Outcome(id = "32, 0, 64", expect = FORBIDDEN, desc = "lost wakeup: the reader stopped before B and nothing signalled")
+@Outcome(expect = FORBIDDEN, desc = "records lost or duplicated, or more than one signal")
 @JCStressTest
 @State
 public class CommitSignalReadTest
 {
     private final RingFixture fixture = RingFixture.signalled();
 
+    public CommitSignalReadTest()
+    {
+        fixture.offerFiller();
+        fixture.signals = 0;
+    }
+
     /**
-     * Reserves, writes the payload, commits.
+     * Reserves B, writes its payload, commits.
      */
     @Actor
     public void producer()
@@ -42,12 +54,18 @@ public class CommitSignalReadTest
     }
 
     /**
-     * Takes a batch: r1.
+     * Drains: reads until a read takes nothing; r1 = bytes taken.
      */
     @Actor
     public void consumer(final III_Result r)
     {
-        r.r1 = fixture.read(fixture.destination2);
+        int taken = 0;
+        int bytes;
+        while ((bytes = fixture.readBytes(fixture.destination2)) > 0)
+        {
+            taken += bytes;
+        }
+        r.r1 = taken;
     }
 
     /**
@@ -57,6 +75,6 @@ public class CommitSignalReadTest
     public void after(final III_Result r)
     {
         r.r2 = fixture.signals;
-        r.r3 = fixture.read(fixture.destination1);
+        r.r3 = fixture.readBytes(fixture.destination1);
     }
 }

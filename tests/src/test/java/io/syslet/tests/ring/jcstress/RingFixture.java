@@ -116,6 +116,31 @@ final class RingFixture
     }
 
     /**
+     * Commits a 32-byte filler record (not the test record) with {@link Ring#offer}.
+     *
+     * @return its span in the ring.
+     */
+    int offerFiller()
+    {
+        final UnsafeBuffer filler = new UnsafeBuffer(new byte[FILLER_PAYLOAD_LENGTH]);
+        if (!ring.offer(TYPE, filler, 0, FILLER_PAYLOAD_LENGTH))
+        {
+            throw new IllegalStateException("filler record did not go straight into the ring");
+        }
+        return FILLER_SPAN;
+    }
+
+    /**
+     * Takes a batch with {@link Ring#read} without looking at it.
+     *
+     * @return the bytes the batch took.
+     */
+    int readBytes(final MutableDirectBuffer destination)
+    {
+        return ring.read(destination, 0, CAPACITY);
+    }
+
+    /**
      * Adds the test record with {@link Ring#offer}.
      *
      * @return true if it went straight into the ring.
