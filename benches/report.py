@@ -303,6 +303,18 @@ def render(data, rows, engine, args):
     return "\n".join(out)
 
 
+def ring_ratio_table(w, payloads, cell):
+    """One row per comparison in PAIRS, one column per payload; cell(topology, ours, peer, payload) gives
+    the text of a cell, None where a side is missing (a row with no cell at all is left out)."""
+    w("| threads | comparison | " + " | ".join("%d B" % p for p in payloads) + " |")
+    w("| --- | --- | " + " | ".join("---" for _ in payloads) + " |")
+    for topology, ours, peer, label in PAIRS:
+        cells = [cell(topology, ours, peer, p) for p in payloads]
+        if any(c is not None for c in cells):
+            w("| %s | %s | %s |" % (TOPOLOGIES[topology], label, " | ".join(c or "n/a" for c in cells)))
+    w("")
+
+
 def render_ring(w, results, rows, args):
     payloads = sorted({k[2] for k in rows})
     idles = sorted({k[3] for k in rows})
@@ -348,41 +360,26 @@ def render_ring(w, results, rows, args):
         w("")
         w("Above 1 means ours moved more messages per second.")
         w("")
-        w("| threads | comparison | " + " | ".join("%d B" % p for p in payloads) + " |")
-        w("| --- | --- | " + " | ".join("---" for _ in payloads) + " |")
-        for topology, ours, peer, label in PAIRS:
-            cells = []
-            present = False
-            for p in payloads:
-                a = rows.get((topology, ours, p, idle))
-                b = rows.get((topology, peer, p, idle))
-                if a and b:
-                    present = True
-                    cells.append(fmt_ratio(a["sent"], a["sent_err"], b["sent"], b["sent_err"]))
-                else:
-                    cells.append("n/a")
-            if present:
-                w("| %s | %s | %s |" % (TOPOLOGIES[topology], label, " | ".join(cells)))
-        w("")
+        def pooled(topology, ours, peer, p):
+            a = rows.get((topology, ours, p, idle))
+            b = rows.get((topology, peer, p, idle))
+            return fmt_ratio(a["sent"], a["sent_err"], b["sent"], b["sent_err"]) if a and b else None
+
+        def paired(topology, ours, peer, p):
+            ratios = []
+            for round_rows in args.round_rows:
+                a = round_rows.get((topology, ours, p, idle))
+                b = round_rows.get((topology, peer, p, idle))
+                ratios.append(a["sent"] / b["sent"] if a and b and b["sent"] > 0 else float("nan"))
+            found = per_round(ratios)
+            return found[1] if found else None
+
+        ring_ratio_table(w, payloads, pooled)
         if args.round_rows:
             w("Per round: the same ratios within each pass over the suite, and their median (a round in which")
             w("the machine ran one side slow moves one of them, where it drags the pooled ratio above):")
             w("")
-            w("| threads | comparison | " + " | ".join("%d B" % p for p in payloads) + " |")
-            w("| --- | --- | " + " | ".join("---" for _ in payloads) + " |")
-            for topology, ours, peer, label in PAIRS:
-                cells = []
-                for p in payloads:
-                    ratios = []
-                    for round_rows in args.round_rows:
-                        a = round_rows.get((topology, ours, p, idle))
-                        b = round_rows.get((topology, peer, p, idle))
-                        ratios.append(a["sent"] / b["sent"] if a and b and b["sent"] > 0 else float("nan"))
-                    paired = per_round(ratios)
-                    cells.append(paired[1] if paired else "n/a")
-                if any(c != "n/a" for c in cells):
-                    w("| %s | %s | %s |" % (TOPOLOGIES[topology], label, " | ".join(cells)))
-            w("")
+            ring_ratio_table(w, payloads, paired)
         w("### Absolute, millions of messages/s sent%s" % suffix)
         w("")
         w("`recv/sent` should be about 1.00; `full` and `empty` are failed attempts per second (millions);")

@@ -2,11 +2,9 @@ package io.syslet.benches.engine;
 
 import io.syslet.abi.SetupParams;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * {@link SysletPreadState} with the eventfd on, as the default setup has it, and no attributes: set
@@ -15,37 +13,13 @@ import org.openjdk.jmh.annotations.TearDown;
  * when an event lands where reapers stand, which at depth 1 is every event.
  */
 @State(Scope.Thread)
-public class SysletEventFdPreadState
+public class SysletEventFdPreadState extends EnginePreadsState
 {
-    /** Ops kept in flight. */
-    @Param({"1", "32"})
-    public int depth;
-
-    /** on: a cached pread completes inside submit (the default); off: FLAG_NO_IMMEDIATE, the pool path. */
-    @Param({"on", "off"})
-    public String immediate;
-
-    private EnginePreads preads;
-
     @Setup(Level.Trial)
     public void setUp(final CachedFile file)
     {
         final SetupParams setup = Engine.params(EnginePreads.immediate(immediate));
         preads = new EnginePreads(file, depth, setup.flags(setup.flags() & ~SetupParams.FLAG_NO_EVENTFD),
             Engine.NO_ATTRIBUTES);
-    }
-
-    /**
-     * @return the block the completed read went to.
-     */
-    public int completeOne()
-    {
-        return preads.completeOne();
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown()
-    {
-        preads.close();
     }
 }

@@ -5,7 +5,6 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * The engine as the benchmarks compare it with its peers: {@link #depth} preads in flight
@@ -13,40 +12,16 @@ import org.openjdk.jmh.annotations.TearDown;
  * notification either; {@link SysletEventFdPreadState} measures what one costs).
  */
 @State(Scope.Thread)
-public class SysletPreadState
+public class SysletPreadState extends EnginePreadsState
 {
-    /** Ops kept in flight. */
-    @Param({"1", "32"})
-    public int depth;
-
-    /** on: a cached pread completes inside submit (the default); off: FLAG_NO_IMMEDIATE, the pool path. */
-    @Param({"on", "off"})
-    public String immediate;
-
     /** Attributes each read asks for: {@code none}, or {@code latency_cache} (LATENCY and CACHE). */
     @Param({"none", "latency_cache"})
     public String attrs;
-
-    private EnginePreads preads;
 
     @Setup(Level.Trial)
     public void setUp(final CachedFile file)
     {
         preads = new EnginePreads(file, depth, Engine.params(EnginePreads.immediate(immediate)),
             Engine.attributes(attrs));
-    }
-
-    /**
-     * @return the block the completed read went to.
-     */
-    public int completeOne()
-    {
-        return preads.completeOne();
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown()
-    {
-        preads.close();
     }
 }
