@@ -233,13 +233,14 @@ def per_round(ratios):
     benchmarks of the same pass over the suite: a round in which the machine ran one of them slow (other
     guests on the host) moves one of these, where it drags the pooled ratio, so the median is the
     steadier figure. None when there were not several rounds."""
-    ratios = [r for r in ratios if not math.isnan(r)]
-    if len(ratios) < 2:
+    present = [r for r in ratios if not math.isnan(r)]
+    if len(present) < 2:
         return None
-    ordered = sorted(ratios)
+    ordered = sorted(present)
     n = len(ordered)
     median = ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
-    return median, "%s; median %.2f" % (", ".join("%.2f" % r for r in ratios), median)
+    # A round that lacks either side shows as n/a: the median is then over fewer rounds, and says so.
+    return median, "%s; median %.2f" % (", ".join("n/a" if math.isnan(r) else "%.2f" % r for r in ratios), median)
 
 
 def fmt_num(v, digits=2):
@@ -619,14 +620,15 @@ def pread_target_table(w, engine, args):
         found = ratio(engine, ours, peer)
         if not found:
             continue
-        paired = per_round([round_ratio(e, ours, peer) for e in rounds])
-        if paired:
-            # Met only if both estimates reach it: one slow round must not carry a target.
-            target, ok = met(min(found[0], paired[0]), least)
-            w("| %s | %s | %s | %s | %s |" % (label, found[1], paired[1], target, ok))
-        else:
+        if not rounds:
             target, ok = met(found[0], least)
             w("| %s | %s | %s | %s |" % (label, found[1], target, ok))
+            continue
+        paired = per_round([round_ratio(e, ours, peer) for e in rounds])
+        # Met only if both estimates reach it: one slow round must not carry a target. With fewer than two
+        # rounds that have both sides there is no median, and the row cannot be met.
+        target, ok = met(min(found[0], paired[0]) if paired else float("nan"), least)
+        w("| %s | %s | %s | %s | %s |" % (label, found[1], paired[1] if paired else "n/a", target, ok))
     w("")
 
 
@@ -708,8 +710,9 @@ def render_pread(w, engine, args):
     w("")
     w("Ratios of reads/s, above 1 = the first is faster; attributes cost = reads/s with LATENCY + CACHE /")
     w("without (0.9 = at most 10% slower). The ± is the 99.9% confidence half-widths of both measurements")
-    w("combined. With several rounds, \"per round\" gives the ratio within each pass over the suite and their")
-    w("median, and \"met\" needs both the pooled ratio and that median to reach the target.")
+    w("combined. \"met\" compares the point estimate with the target; with several rounds, \"per round\" gives")
+    w("the ratio within each pass over the suite and their median, and \"met\" needs both the pooled ratio")
+    w("and that median to reach the target.")
     w("")
     pread_target_table(w, engine, args)
     w("Bytes per read of the engine (target 0: below %g B/op, less than one object per %d reads):" % (

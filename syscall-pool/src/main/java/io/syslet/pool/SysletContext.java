@@ -641,17 +641,25 @@ public final class SysletContext implements AioContext
     {
         // Negative once destroy closes the fd: not only workers signal, but any thread whose read or flush of
         // ring() moves entries from the overflow list into the ring, which destroy cannot wait for.
-        if (eventFdWriters.getAndIncrement() >= 0 &&
-            (header.getIntVolatile(RingDescriptor.OWNER_FLAGS_OFFSET) & OwnerFlags.NOTIFY_DISABLED) == 0)
+        try
         {
-            LIBC.write(eventFd, EVENTFD_INCREMENT.addressOffset(), Long.BYTES);
+            if (eventFdWriters.getAndIncrement() >= 0 &&
+                (header.getIntVolatile(RingDescriptor.OWNER_FLAGS_OFFSET) & OwnerFlags.NOTIFY_DISABLED) == 0)
+            {
+                LIBC.write(eventFd, EVENTFD_INCREMENT.addressOffset(), Long.BYTES);
+            }
         }
-        eventFdWriters.getAndDecrement();
+        finally
+        {
+            // Whatever happened in between: a count left raised would keep destroy waiting forever.
+            eventFdWriters.getAndDecrement();
+        }
     }
 
     /**
-     * Makes every later signal skip the eventfd and waits for the writes under way, so that the fd can be
-     * closed.
+     * Makes every later signal skip the eventfd and waits for the writes under way (each a non-blocking
+     * write(2)), so that the fd can be closed. Once only: destroy calls it when it frees the context, which
+     * happens once; a second call would bring the count back to 0 and signalling back on.
      */
     private void stopSignalling()
     {

@@ -60,12 +60,20 @@ final class EnginePreads
         this.depth = depth;
         this.immediate = !setup.hasFlag(SetupParams.FLAG_NO_IMMEDIATE);
         this.attributeIds = attributeIds;
-        context = SysletContext.setup(setup);
-        bufferIndex = context.registerBuffer(Engine.direct(depth * BLOCK));
         attributesLength = Engine.attributesLength(attributeIds);
         eventSpan = Engine.eventSpan(attributeIds);
         writer = Engine.writer(depth, attributeIds.length);
         events = Engine.direct(depth * eventSpan);
+        context = SysletContext.setup(setup);
+        try
+        {
+            bufferIndex = context.registerBuffer(Engine.direct(depth * BLOCK));
+        }
+        catch (final RuntimeException e)
+        {
+            context.close();
+            throw e;
+        }
         cursor.wrap(events, 0, 0);
         for (int block = 0; block < depth; block++)
         {
