@@ -117,7 +117,7 @@ public final class Ring
      * A ring over a region whose consumers may wait outside it.
      *
      * @param region         a formatted region; the ring does not own it.
-     * @param consumerSignal called on a producer's thread after a commit that a consumer may be waiting for;
+     * @param consumerSignal called on the committing thread after a commit that a consumer may be waiting for;
      *                       null for none.
      */
     public Ring(final RingRegion region, final ConsumerSignal consumerSignal)
@@ -140,7 +140,7 @@ public final class Ring
      * A ring over memory that already holds a valid header, whose consumers may wait outside it.
      *
      * @param buffer         the whole region: header then data area.
-     * @param consumerSignal called on a producer's thread after a commit that a consumer may be waiting for;
+     * @param consumerSignal called on the committing thread after a commit that a consumer may be waiting for;
      *                       null for none.
      * @throws RingFormatException if the header is not valid.
      */

@@ -76,6 +76,8 @@ public final class SysletContext implements AioContext
     private static final long ONE_UNPUBLISHED = 1L << 32;
     private static final long ONE_OP = ONE_ACTIVE + ONE_UNPUBLISHED;
     private static final long DEFAULT_DESTROY_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** Submission id of an op the immediate path completed without a slot: slot 0xFFFFFFFF, generation 0. */
+    public static final long INLINE_SUBMISSION_ID = 0xFFFF_FFFFL;
     /** The 8-byte 1 that every eventfd signal writes; only ever read. */
     private static final UnsafeBuffer EVENTFD_INCREMENT = new UnsafeBuffer(BufferUtil.allocateDirectAligned(8, 8));
 
@@ -83,8 +85,6 @@ public final class SysletContext implements AioContext
     {
         EVENTFD_INCREMENT.putLong(0, 1L);
     }
-    /** Submission id of an op the immediate path completed without a slot: slot 0xFFFFFFFF, generation 0. */
-    public static final long INLINE_SUBMISSION_ID = 0xFFFF_FFFFL;
 
     private final SetupParams params;
     private final RingRegion region;
