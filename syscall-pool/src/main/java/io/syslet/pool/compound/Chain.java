@@ -97,27 +97,51 @@ public final class Chain extends Completion
             try
             {
                 step = builders.get(index).apply(previous);
+                if (step == null)
+                {
+                    throw new IllegalStateException("the builder of step " + index + " of " + this + " returned null");
+                }
             }
             catch (final Throwable t)
             {
-                owner.report(this, t);
+                owner.report(this, t); // the rest of the chain is cancelled, as after a failed step
             }
         }
-        final boolean run = step != null;
+        boolean run = step != null;
         if (!run)
         {
-            step = owner.op(Op.nop()); // a stand-in that never runs: completes with -ECANCELED
+            step = standIn();
         }
+        final boolean canceledMeanwhile;
         synchronized (this)
         {
+            // Listed before it is adopted: once adopted, it may settle on another thread, and childSettled counts
+            // the steps listed to know which comes next. Listed, a cancel() finds it as the running step; one
+            // that came while the builder ran found the step before (settled) and cancelled nothing.
             steps.add(step);
+            canceledMeanwhile = isCanceled();
         }
-        if (step.adopt(this))
+        boolean settledAlready;
+        try
         {
-            childSettled(step); // the builder returned a node that had already settled
-            return;
+            settledAlready = step.adopt(this);
         }
-        if (run)
+        catch (final IllegalStateException belongsElsewhere)
+        {
+            owner.report(this, belongsElsewhere);
+            step = standIn();
+            synchronized (this)
+            {
+                steps.set(index, step);
+            }
+            settledAlready = step.adopt(this);
+            run = false;
+        }
+        if (settledAlready)
+        {
+            owner.settleChild(this, step); // the builder returned a node that had already settled
+        }
+        else if (run && !canceledMeanwhile)
         {
             step.start();
         }
@@ -125,6 +149,14 @@ public final class Chain extends Completion
         {
             step.cancel();
         }
+    }
+
+    /**
+     * @return a step that never runs: cancelled, it completes with -ECANCELED.
+     */
+    private Completion standIn()
+    {
+        return owner.op(Op.nop());
     }
 
     private static boolean failedOrShort(final Completion step)

@@ -28,6 +28,9 @@ public abstract class Completion
     private boolean canceled;
     private boolean immediate;
     private boolean stopped;
+    /** An interceptor is running: a resume() now (a retry that completed at once) is kept for when it returns. */
+    private boolean intercepting;
+    private boolean resumedWhileIntercepting;
     private int nextCallback;
 
     Completion(final Completions owner)
@@ -104,12 +107,21 @@ public abstract class Completion
     /**
      * Goes on with a chain an interceptor stopped, from the callback after it, on the calling thread.
      *
-     * @throws IllegalStateException if the chain is not stopped.
+     * <p>May also be called while the interceptor is still running, before it returns false: a retry it
+     * started can complete at once (a cached pread on the immediate path) or on another thread before the
+     * interceptor gets to return. The chain then goes on, on the interceptor's thread, as soon as it returns.
+     *
+     * @throws IllegalStateException if the chain is neither stopped nor in an interceptor.
      */
     public final void resume()
     {
         synchronized (this)
         {
+            if (intercepting)
+            {
+                resumedWhileIntercepting = true;
+                return;
+            }
             if (!stopped)
             {
                 throw new IllegalStateException("callback chain is not stopped");
@@ -204,10 +216,17 @@ public abstract class Completion
         if (immediate || owner.delayedExecutor == null)
         {
             runCallbacks();
+            return;
         }
-        else
+        try
         {
             owner.delayedExecutor.execute(this::runCallbacks);
+        }
+        catch (final RuntimeException rejected)
+        {
+            // A shut-down or saturated executor must not leave the node unsettled: run the chain here instead.
+            owner.report(this, rejected);
+            runCallbacks();
         }
     }
 
@@ -235,27 +254,23 @@ public abstract class Completion
                     break;
                 }
             }
-            try
+            if (interceptor != null)
             {
-                if (interceptor != null)
+                if (!intercepted(interceptor))
                 {
-                    if (!interceptor.intercept(this))
-                    {
-                        synchronized (this)
-                        {
-                            stopped = true;
-                        }
-                        return;
-                    }
+                    return;
                 }
-                else
+            }
+            else
+            {
+                try
                 {
                     notifier.completed(this);
                 }
-            }
-            catch (final Throwable t)
-            {
-                owner.report(this, t);
+                catch (final Throwable t)
+                {
+                    owner.report(this, t);
+                }
             }
         }
         final Completion parent;
@@ -268,7 +283,41 @@ public abstract class Completion
         }
         if (parent != null)
         {
-            parent.childSettled(this);
+            owner.settleChild(parent, this);
+        }
+    }
+
+    /**
+     * Runs one interceptor.
+     *
+     * @return true to go on with the chain: the interceptor returned true (or threw, which is reported), or
+     * it returned false after a {@link #resume()} that came while it ran.
+     */
+    private boolean intercepted(final Interceptor interceptor)
+    {
+        synchronized (this)
+        {
+            intercepting = true;
+            resumedWhileIntercepting = false;
+        }
+        boolean goOn = true;
+        try
+        {
+            goOn = interceptor.intercept(this);
+        }
+        catch (final Throwable t)
+        {
+            owner.report(this, t);
+        }
+        synchronized (this)
+        {
+            intercepting = false;
+            if (goOn || resumedWhileIntercepting)
+            {
+                return true;
+            }
+            stopped = true;
+            return false;
         }
     }
 

@@ -2,6 +2,7 @@ package io.syslet.pool.compound;
 
 import io.syslet.abi.AioContext;
 import io.syslet.abi.AioException;
+import io.syslet.abi.Errno;
 import io.syslet.abi.Event;
 import io.syslet.abi.EventCursor;
 import io.syslet.abi.EventDescriptor;
@@ -30,6 +31,18 @@ import java.util.function.BiConsumer;
  * when the stack unwinds, still on that thread. Every other completion is delayed: its chain runs on the
  * thread that reaps it in {@link #poll}, or on the delayed executor if one was given. Never on a worker
  * thread: workers only publish events.
+ *
+ * <p><b>Nesting.</b> A node that settles tells its parent through the same trampoline: a graph whose nodes
+ * settle at once, one after another (the cancelled remaining steps of a long failed chain, a feeder whose
+ * children complete inline), runs as a loop on one thread, not one stack frame per node. For the same
+ * reason nothing may wait inside a callback: completions reaped there run only once it returns, so
+ * {@link #runUntilSettled} refuses to be called from one.
+ *
+ * <p><b>Failures.</b> Whatever user code throws (a callback, a feeder's iterator or mapping, a chain's step
+ * builder, a delayed executor that rejects work) goes to the error handler, and the graph goes on: the
+ * other completions of the same batch are delivered, a callback chain runs on, a failed feed or step
+ * builder ends like a cancel (-ECANCELED), a rejected delayed callback chain runs on the reaping thread.
+ * An op the context refuses, or that cannot be encoded, completes with the errno (EINVAL for the latter).
  *
  * <p>This layer owns the context's event stream: it reaps with getevents and matches events to ops by
  * cookie, so nobody else may reap the same context. It allocates per op (nodes, callbacks); the raw
@@ -175,6 +188,12 @@ public final class Completions
      */
     public void runUntilSettled(final Completion node, final long timeout, final TimeUnit unit)
     {
+        if (trampolines.get().depth > 0)
+        {
+            // Completions reaped in here would wait in the trampoline for this callback to return: it never would.
+            throw new IllegalStateException("runUntilSettled called inside a callback: completions reaped here " +
+                "run only after the callback returns, so " + node + " could not settle");
+        }
         final long deadline = System.nanoTime() + unit.toNanos(timeout);
         while (!node.isSettled())
         {
@@ -198,8 +217,12 @@ public final class Completions
     void submit(final OpCompletion node)
     {
         final Op op = node.op();
-        node.cookie = cookies.incrementAndGet();
-        pending.put(node.cookie, node);
+        final long cookie = cookies.incrementAndGet();
+        synchronized (node)
+        {
+            node.cookie = cookie;
+        }
+        pending.put(cookie, node);
         try
         {
             if (op.opcode == Opcode.CALLABLE)
@@ -221,11 +244,22 @@ public final class Completions
         catch (final AioException e)
         {
             // Refused (in-flight limit, malformed): the op completes with that errno, once, like any other.
-            if (pending.remove(node.cookie) != null)
-            {
-                run(() -> node.completeFromEvent(null, -e.errno(), 0, false), false);
-            }
+            completeUnsubmitted(node, -e.errno());
             return;
+        }
+        catch (final RuntimeException e)
+        {
+            // The op could not even be encoded (more attribute ids than an iocb holds, say): an invalid op.
+            report(node, e);
+            completeUnsubmitted(node, -Errno.EINVAL);
+            return;
+        }
+        if (node.isCanceled())
+        {
+            // A cancel that came while this submit ran found no op to cancel in the context yet (its slot was
+            // not queued, or the cookie not even assigned): it is queued now, so cancel it here. The canceller
+            // set the flag before it looked, so either it found the op or this sees the flag.
+            context.cancel(cookie);
         }
         if (!mayCompleteInline(op))
         {
@@ -242,6 +276,14 @@ public final class Completions
      * an opcode it does not implement (-ENOSYS at once). Reaping after any other submit would only take
      * other ops' delayed events onto the submitting thread.
      */
+    private void completeUnsubmitted(final OpCompletion node, final long res)
+    {
+        if (pending.remove(node.cookie) != null)
+        {
+            run(node, () -> node.completeFromEvent(null, res, 0, false), false);
+        }
+    }
+
     private static boolean mayCompleteInline(final Op op)
     {
         return op.opcode == Opcode.PREAD || op.opcode < 0 || op.opcode >= Opcode.COUNT;
@@ -271,24 +313,40 @@ public final class Completions
             final boolean immediate = node == justSubmitted && (event.flags() & EventDescriptor.FLAG_IMMEDIATE) != 0;
             final long res = event.res();
             final long res2 = event.res2();
-            run(() -> node.completeFromEvent(copy, res, res2, immediate), immediate);
+            run(node, () -> node.completeFromEvent(copy, res, res2, immediate), immediate);
             count++;
         }
         return count;
     }
 
-    private void run(final Runnable completion, final boolean immediate)
+    /**
+     * Tells {@code parent} that {@code child} has settled, through the trampoline: a chain of nodes that
+     * settle at once (the stand-ins of a failed chain's remaining steps, a feeder whose children complete
+     * inline) is then a loop on this thread, not one stack frame per node.
+     */
+    void settleChild(final Completion parent, final Completion child)
+    {
+        run(parent, () -> parent.childSettled(child), false);
+    }
+
+    /**
+     * Runs a step of the graph (an op's completion, a parent hearing of a child) now, or, if this thread is
+     * already inside one, once the stack has unwound to the outermost. A step that throws is reported against
+     * {@code node} and the rest go on: one bad callback path must not lose the other completions of a batch
+     * (their events are already out of the ring).
+     */
+    private void run(final Completion node, final Runnable step, final boolean immediate)
     {
         final Trampoline trampoline = trampolines.get();
         if (trampoline.depth > 0 && !(immediate && trampoline.depth < MAX_IMMEDIATE_DEPTH))
         {
-            trampoline.queued.add(completion);
+            trampoline.queued.add(() -> runGuarded(node, step));
             return;
         }
         trampoline.depth++;
         try
         {
-            completion.run();
+            runGuarded(node, step);
         }
         finally
         {
@@ -312,15 +370,30 @@ public final class Completions
         }
     }
 
+    private void runGuarded(final Completion node, final Runnable step)
+    {
+        try
+        {
+            step.run();
+        }
+        catch (final Throwable t)
+        {
+            report(node, t);
+        }
+    }
+
     void report(final Completion completion, final Throwable error)
     {
         try
         {
             errorHandler.accept(completion, error);
         }
-        catch (final Throwable ignored)
+        catch (final Throwable handlerFailure)
         {
-            // an error handler that throws must not take the chain down with it
+            // An error handler that throws must not take the graph down with it, nor vanish unseen.
+            handlerFailure.addSuppressed(error);
+            System.err.println("syslet: the error handler threw while reporting a failure of " + completion + ":");
+            handlerFailure.printStackTrace();
         }
     }
 }

@@ -19,7 +19,10 @@ import java.util.function.Function;
  * </ul>
  * A group can be fed from an iterator with a concurrency limit (libeio's feeder): at most {@code limit}
  * children are in flight; each one that settles pulls the next. Cancelling the group cancels its
- * children top-down and stops the feeder; cancelling a child does not cancel the group. A child may
+ * children top-down and stops the feeder; cancelling a child does not cancel the group. A feeder whose
+ * iterator or mapping throws (or gives null, or a node that belongs to another parent) is reported to the
+ * error handler and stops as if cancelled: the group completes with -ECANCELED once the children in flight
+ * have settled (an any-of group that has a winner keeps its result). A child may
  * complete before the group is fully set up (while {@link #start()} is still starting its siblings):
  * the group completes only once it is sealed and every child has settled.
  */
@@ -35,6 +38,10 @@ public final class Group extends Completion
     private int unsettled;
     private int failures;
     private boolean sealed;
+    /** The feeder or its mapping threw: the rest of the feed is cancelled. */
+    private boolean feedFailed;
+    /** What the feeder threw, until feedMore reports it outside the lock. */
+    private Throwable feedFailure;
     /** Set by the one thread that completes the group: the start and a child's settling can race to it. */
     private boolean settling;
     private Completion winner;
@@ -62,9 +69,23 @@ public final class Group extends Completion
             unsettled++;
             maxInFlight = Math.max(maxInFlight, unsettled);
         }
-        if (child.adopt(this))
+        final boolean settledAlready;
+        try
         {
-            childSettled(child); // it settled before it joined: count it now
+            settledAlready = child.adopt(this);
+        }
+        catch (final IllegalStateException belongsElsewhere)
+        {
+            synchronized (this)
+            {
+                children.remove(children.size() - 1);
+                unsettled--;
+            }
+            throw belongsElsewhere;
+        }
+        if (settledAlready)
+        {
+            owner.settleChild(this, child); // it settled before it joined: count it now
         }
         return this;
     }
@@ -173,37 +194,102 @@ public final class Group extends Completion
         while (true)
         {
             final Completion next;
+            final Throwable feedFailure;
             synchronized (this)
             {
                 if (feeder == null || unsettled >= limit || isCanceled() || (anyOf && winner != null))
                 {
                     if (feeder != null && (isCanceled() || (anyOf && winner != null)))
                     {
-                        feeder = null;
-                        sealed = true;
+                        endFeed();
                     }
                     return;
                 }
-                if (!feeder.hasNext())
+                next = nextFed();
+                feedFailure = this.feedFailure;
+                this.feedFailure = null;
+                if (next != null)
                 {
-                    feeder = null;
-                    sealed = true;
-                    return;
+                    children.add(next);
+                    unsettled++;
+                    maxInFlight = Math.max(maxInFlight, unsettled);
                 }
-                next = feederMapping.apply(feeder.next());
-                children.add(next);
-                unsettled++;
-                maxInFlight = Math.max(maxInFlight, unsettled);
             }
-            if (next.adopt(this))
+            if (feedFailure != null)
             {
-                childSettled(next);
+                owner.report(this, feedFailure); // outside the lock: the handler may look at the group
+                return;
+            }
+            if (next == null)
+            {
+                return;
+            }
+            final boolean settledAlready;
+            try
+            {
+                settledAlready = next.adopt(this);
+            }
+            catch (final IllegalStateException adoptedMeanwhile)
+            {
+                synchronized (this)
+                {
+                    children.remove(next);
+                    unsettled--;
+                    endFeed();
+                    feedFailed = true;
+                }
+                owner.report(this, adoptedMeanwhile);
+                return;
+            }
+            if (settledAlready)
+            {
+                owner.settleChild(this, next); // through the trampoline: a feed of settled nodes is a loop
             }
             else
             {
                 next.start();
             }
         }
+    }
+
+    /**
+     * The feeder's next child, not yet adopted; null when the feed has ended: the iterator is done, or it or
+     * the mapping threw or gave null, or the child belongs to another parent (then in {@link #feedFailure}).
+     * Under the group's lock.
+     */
+    private Completion nextFed()
+    {
+        try
+        {
+            if (!feeder.hasNext())
+            {
+                endFeed();
+                return null;
+            }
+            final Completion next = feederMapping.apply(feeder.next());
+            if (next == null)
+            {
+                throw new IllegalStateException("the feeder's mapping returned null");
+            }
+            if (next.parent() != null)
+            {
+                throw new IllegalStateException(next + " already belongs to " + next.parent());
+            }
+            return next;
+        }
+        catch (final Throwable t)
+        {
+            endFeed();
+            feedFailed = true;
+            feedFailure = t;
+            return null;
+        }
+    }
+
+    private void endFeed()
+    {
+        feeder = null;
+        sealed = true;
     }
 
     @Override
@@ -269,7 +355,7 @@ public final class Group extends Completion
         {
             return winner.res();
         }
-        if (isCanceled() && (anyOf || failures > 0))
+        if (feedFailed || (isCanceled() && (anyOf || failures > 0)))
         {
             return canceledResult();
         }
@@ -295,8 +381,7 @@ public final class Group extends Completion
             toCancel = new ArrayList<>(children);
             if (feeder != null)
             {
-                feeder = null;
-                sealed = true;
+                endFeed();
             }
         }
         for (final Completion child : toCancel)

@@ -1,6 +1,5 @@
 package io.syslet.pool.compound;
 
-import io.syslet.abi.AioContext;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -55,16 +54,19 @@ public final class OpCompletion extends Completion
     void onCancel()
     {
         final boolean running;
+        final long submittedAs;
         synchronized (this)
         {
             running = submitted && !isCompleted();
+            submittedAs = cookie;
         }
         if (running)
         {
-            final int answer = owner.context.cancel(cookie);
-            if (answer == AioContext.NOT_FOUND)
+            // NOT_FOUND: its event is on the way, or its submit has not yet queued it (no cookie yet, or its
+            // slot not yet queued); that submit sees this cancel's flag once it has, and cancels it then.
+            if (submittedAs != 0)
             {
-                return; // its event is on the way
+                owner.context.cancel(submittedAs);
             }
         }
         else if (!isStarted())

@@ -27,6 +27,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 
 import static io.syslet.pool.natives.Natives.LIBC;
 import static org.junit.jupiter.api.Assertions.*;
@@ -128,9 +129,7 @@ class CompoundTest
     {
         final byte[] content = "linked ops, like io_uring".getBytes(StandardCharsets.US_ASCII);
         final Path file = Files.write(dir.resolve("linked"), content);
-        final Chain chain = completions.chain(Op.openat(Natives.AT_FDCWD, path(file), Natives.O_RDONLY, 0))
-            .then(open -> Op.pread((int)open.res(), BufferRef.of(buffer, 0), content.length, 0))
-            .thenHard(read -> Op.close((int)((Chain)read.parent()).steps().get(0).res()));
+        final Chain chain = openReadClose(file, content.length);
         chain.start();
         completions.runUntilSettled(chain, 10, TimeUnit.SECONDS);
         final List<Completion> steps = chain.steps();
@@ -142,6 +141,27 @@ class CompoundTest
         assertEquals(new String(content, StandardCharsets.US_ASCII), memory.getStringWithoutLengthAscii(0, content.length));
         assertEquals(-1, LIBC.close((int)steps.get(0).res()), "the chain closed the fd already");
         assertEquals(-Errno.EBADF, Natives.lastError());
+
+        final Chain missing = openReadClose(dir.resolve("missing"), content.length);
+        missing.start();
+        completions.runUntilSettled(missing, 10, TimeUnit.SECONDS);
+        assertEquals(List.of((long)-Errno.ENOENT, (long)-Errno.ECANCELED, 0L),
+            missing.steps().stream().map(Completion::res).collect(Collectors.toList()),
+            "no read, and the hard link closes nothing: a NOP, not close(-ENOENT)");
+        assertEquals(Opcode.NOP, ((OpCompletion)missing.steps().get(2)).op().opcode());
+        assertEquals(-Errno.ENOENT, missing.res());
+    }
+
+    /** The README's chain: open, pread from the fd it returned, then close that fd whatever the read did. */
+    private Chain openReadClose(final Path file, final int length)
+    {
+        return completions.chain(Op.openat(Natives.AT_FDCWD, path(file), Natives.O_RDONLY, 0))
+            .then(open -> Op.pread((int)open.res(), BufferRef.of(buffer, 0), length, 0))
+            .thenHard(read ->
+            {
+                final long fd = ((Chain)read.parent()).steps().get(0).res();
+                return fd >= 0 ? Op.close((int)fd) : Op.nop();
+            });
     }
 
     @Test
@@ -249,7 +269,8 @@ class CompoundTest
         final ExecutorService executor = Executors.newSingleThreadExecutor(r -> new Thread(r, "delayed-callbacks"));
         try
         {
-            final Completions onExecutor = new Completions(context, executor, (c, t) -> fail(t));
+            final List<Throwable> thrown = Collections.synchronizedList(new ArrayList<>());
+            final Completions onExecutor = new Completions(context, executor, (c, t) -> thrown.add(t));
             final OpCompletion sleep = onExecutor.op(Op.nanosleep(1_000_000));
             final CompletableFuture<String> where = new CompletableFuture<>();
             sleep.notify(c -> where.complete((c.isImmediate() ? "immediate" : "delayed") + " on " +
@@ -257,6 +278,7 @@ class CompoundTest
             sleep.start();
             onExecutor.runUntilSettled(sleep, 10, TimeUnit.SECONDS);
             assertEquals("delayed on delayed-callbacks", where.get(10, TimeUnit.SECONDS));
+            assertEquals(List.of(), thrown, "no callback threw");
         }
         finally
         {

@@ -1,0 +1,465 @@
+package io.syslet.pool.compound;
+
+import io.syslet.abi.BufferRef;
+import io.syslet.abi.Errno;
+import io.syslet.abi.SetupParams;
+import io.syslet.pool.SysletContext;
+import io.syslet.pool.natives.Natives;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import static io.syslet.pool.natives.Natives.LIBC;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The compound layer when something goes wrong: callback paths that throw, races between cancel and start,
+ * interceptors resumed early, graphs long enough to overflow a stack if each node were a frame. Every
+ * case here once lost a completion, hung a node or threw out of poll.
+ */
+class CompoundFailureTest
+{
+    @TempDir
+    Path dir;
+
+    private SysletContext context;
+    private Completions completions;
+    private UnsafeBuffer memory;
+    private int buffer;
+    private final List<Throwable> reported = Collections.synchronizedList(new ArrayList<>());
+    private final List<Integer> fds = new ArrayList<>();
+
+    @BeforeEach
+    void setUp()
+    {
+        context = SysletContext.setup(new SetupParams().maxInFlight(1024));
+        completions = new Completions(context, null, (node, error) -> reported.add(error));
+        memory = new UnsafeBuffer(BufferUtil.allocateDirectAligned(1 << 20, 4096));
+        buffer = context.registerBuffer(memory);
+    }
+
+    @AfterEach
+    void tearDown()
+    {
+        context.close();
+        fds.forEach(LIBC::close);
+    }
+
+    @Test
+    void aFeederThatThrowsLosesNoOtherCompletionOfTheBatch() throws Exception
+    {
+        final Iterator<Op> throwsOnSecond = new Iterator<>()
+        {
+            private int handedOut;
+
+            @Override
+            public boolean hasNext()
+            {
+                return true;
+            }
+
+            @Override
+            public Op next()
+            {
+                if (handedOut++ == 1)
+                {
+                    throw new IllegalStateException("iterator failed");
+                }
+                return Op.nanosleep(20_000_000);
+            }
+        };
+        final Group group = completions.allOf().feed(throwsOnSecond, 1, completions::op);
+        group.start();
+        final List<OpCompletion> others = new ArrayList<>();
+        for (int i = 0; i < 3; i++)
+        {
+            others.add(completions.submit(Op.nanosleep(20_000_000)));
+        }
+        // The fed sleep and the three others end together: their events come in one batch, the fed one's settling
+        // pulls the next element, which throws, in the middle of that batch.
+        Thread.sleep(100);
+        completions.runUntilSettled(group, 10, TimeUnit.SECONDS);
+        for (final OpCompletion other : others)
+        {
+            completions.runUntilSettled(other, 10, TimeUnit.SECONDS);
+            assertEquals(0, other.res(), other + " completed");
+        }
+        assertEquals(-Errno.ECANCELED, group.res(), "a failed feed ends as a cancel would");
+        assertEquals(1, group.children().size());
+        assertEquals(0, completions.pendingOps());
+        assertEquals(List.of("iterator failed"), messages());
+    }
+
+    @Test
+    void aFeederMappingThatReturnsNullOrAnAdoptedNodeEndsTheFeed()
+    {
+        final Group owner = completions.allOf();
+        final OpCompletion taken = owner.add(Op.nop());
+        final Group adopter = completions.allOf().feed(List.of(0, 1, 2).iterator(), 4,
+            i -> i == 0 ? completions.op(Op.nop()) : taken);
+        adopter.start();
+        completions.runUntilSettled(adopter, 10, TimeUnit.SECONDS);
+        assertEquals(-Errno.ECANCELED, adopter.res());
+        assertEquals(1, adopter.children().size(), "the node that belongs to another group was not added");
+        assertSame(owner, taken.parent());
+        assertTrue(messages().get(0).contains("already belongs to"), messages().toString());
+
+        reported.clear();
+        final Group nulls = completions.allOf().feed(List.of(0).iterator(), 1, i -> null);
+        nulls.start();
+        completions.runUntilSettled(nulls, 10, TimeUnit.SECONDS);
+        assertEquals(-Errno.ECANCELED, nulls.res());
+        assertEquals(List.of("the feeder's mapping returned null"), messages());
+    }
+
+    @Test
+    void anInterceptorRetryThatCompletesBeforeTheInterceptorReturnsResumesTheChain() throws Exception
+    {
+        final int fd = cachedFile();
+        final List<String> order = Collections.synchronizedList(new ArrayList<>());
+        final OpCompletion failing = completions.op(Op.close(999_999));
+        failing.intercept(c ->
+        {
+            order.add("interceptor res=" + c.res());
+            if (c.res() < 0)
+            {
+                // A cached pread completes inline, inside start(): its notifier resumes before this returns false.
+                final OpCompletion retry = completions.op(Op.pread(fd, BufferRef.of(buffer, 0), 4096, 0));
+                retry.notify(r ->
+                {
+                    c.result(r.res());
+                    c.resume();
+                });
+                retry.start();
+                return false;
+            }
+            return true;
+        }).notify(c -> order.add("notifier res=" + c.res()));
+        failing.start();
+        completions.runUntilSettled(failing, 10, TimeUnit.SECONDS);
+        assertEquals(4096, failing.res());
+        assertEquals(List.of("interceptor res=" + -Errno.EBADF, "notifier res=4096"), order);
+        assertEquals(List.of(), messages());
+        assertThrows(IllegalStateException.class, failing::resume, "a settled chain is not stopped");
+    }
+
+    @Test
+    void aLongChainAfterAFailedFirstStepSettlesWithoutGrowingTheStack()
+    {
+        final int steps = 20_000;
+        final Chain chain = completions.chain(Op.close(999_999));
+        for (int i = 0; i < steps; i++)
+        {
+            chain.then(previous -> Op.nop());
+        }
+        chain.start();
+        completions.runUntilSettled(chain, 30, TimeUnit.SECONDS);
+        assertEquals(-Errno.EBADF, chain.res());
+        final List<Completion> all = chain.steps();
+        assertEquals(steps + 1, all.size());
+        assertTrue(all.subList(1, all.size()).stream().allMatch(s -> s.res() == -Errno.ECANCELED),
+            "every step after the failed one is cancelled");
+        assertEquals(List.of(), messages());
+    }
+
+    @Test
+    void aFeedOfInlineCompletionsSettlesWithoutGrowingTheStack() throws Exception
+    {
+        final int fd = cachedFile();
+        final int reads = 20_000;
+        final Group group = completions.allOf().feed(IntStream.range(0, reads).iterator(), 4,
+            i -> completions.submit(Op.pread(fd, BufferRef.of(buffer, 0), 4096, 0)));
+        group.start();
+        completions.runUntilSettled(group, 60, TimeUnit.SECONDS);
+        assertEquals((long)reads * 4096, group.res());
+        assertEquals(reads, group.children().size());
+        assertEquals(List.of(), messages());
+    }
+
+    @Test
+    void aCancelRacingStartEitherCancelsTheOpOrSaysItCouldNot() throws Exception
+    {
+        final AtomicBoolean stop = new AtomicBoolean();
+        final AtomicReference<Throwable> reaperFailure = new AtomicReference<>();
+        final Thread reaper = new Thread(() ->
+        {
+            try
+            {
+                while (!stop.get())
+                {
+                    completions.poll(1, 5_000_000);
+                }
+            }
+            catch (final Throwable t)
+            {
+                reaperFailure.set(t);
+            }
+        }, "reaper");
+        reaper.start();
+        int lost = 0;
+        int canceled = 0;
+        try
+        {
+            for (int i = 0; i < 400; i++)
+            {
+                // Long enough that a cancel the engine saw always lands while it sleeps.
+                final OpCompletion sleep = completions.op(Op.nanosleep(TimeUnit.SECONDS.toNanos(2)));
+                final CyclicBarrier together = new CyclicBarrier(2);
+                final int spins = (i * 37) % 400;
+                final AtomicBoolean answer = new AtomicBoolean();
+                final Thread canceller = new Thread(() ->
+                {
+                    await(together);
+                    for (int k = 0; k < spins; k++)
+                    {
+                        Thread.onSpinWait();
+                    }
+                    answer.set(sleep.cancel());
+                });
+                canceller.start();
+                await(together);
+                sleep.start();
+                canceller.join();
+                sleep.awaitSettled(10_000);
+                assertTrue(answer.get(), "nothing else completes or cancels it");
+                if (sleep.res() == -Errno.ECANCELED)
+                {
+                    canceled++;
+                }
+                else
+                {
+                    lost++;
+                }
+            }
+        }
+        finally
+        {
+            stop.set(true);
+            reaper.join();
+        }
+        assertNull(reaperFailure.get());
+        assertEquals(0, lost, "cancel() said yes, but the op ran on (" + canceled + " cancelled)");
+        assertEquals(List.of(), messages());
+    }
+
+    @Test
+    void aChainCancelledWhileItsBuilderRunsCancelsTheStepTheBuilderMade() throws Exception
+    {
+        final int[] pipe = pipe();
+        final CountDownLatch inBuilder = new CountDownLatch(1);
+        final CountDownLatch cancelled = new CountDownLatch(1);
+        final Chain chain = completions.chain(Op.nop()).then(previous ->
+        {
+            inBuilder.countDown();
+            await(cancelled);
+            return Op.read(pipe[0], BufferRef.of(buffer, 0), 1); // would block: nobody writes
+        });
+        final AtomicBoolean answer = new AtomicBoolean();
+        final Thread canceller = new Thread(() ->
+        {
+            await(inBuilder);
+            answer.set(chain.cancel());
+            cancelled.countDown();
+        });
+        canceller.start();
+        chain.start();
+        completions.runUntilSettled(chain, 10, TimeUnit.SECONDS);
+        canceller.join();
+        assertTrue(answer.get());
+        assertEquals(-Errno.ECANCELED, chain.res());
+        assertEquals(-Errno.ECANCELED, chain.steps().get(1).res(), "the pipe read never ran");
+    }
+
+    @Test
+    void aChainStepBuilderThatThrowsOrHandsBackAnAdoptedNodeCancelsTheRest()
+    {
+        final Group owner = completions.allOf();
+        final OpCompletion taken = owner.add(Op.nop());
+        final Chain adopted = completions.chain(Op.nop()).thenNode(previous -> taken).then(previous -> Op.nop());
+        adopted.start();
+        completions.runUntilSettled(adopted, 10, TimeUnit.SECONDS);
+        assertEquals(List.of(0L, (long)-Errno.ECANCELED, (long)-Errno.ECANCELED), results(adopted));
+        assertSame(owner, taken.parent());
+        assertTrue(messages().get(0).contains("already belongs to"), messages().toString());
+
+        reported.clear();
+        final Chain throwing = completions.chain(Op.nop()).then(previous ->
+        {
+            throw new IllegalArgumentException("no op for you");
+        }).thenHard(previous -> Op.nop());
+        throwing.start();
+        completions.runUntilSettled(throwing, 10, TimeUnit.SECONDS);
+        assertEquals(List.of(0L, (long)-Errno.ECANCELED, 0L), results(throwing), "a hard link still runs");
+        assertEquals(List.of("no op for you"), messages());
+    }
+
+    @Test
+    void aRejectedAddLeavesTheGroupWhole()
+    {
+        final Group owner = completions.allOf();
+        final OpCompletion taken = owner.add(Op.nop());
+        final Group other = completions.allOf();
+        other.add(Op.nop());
+        assertThrows(IllegalStateException.class, () -> other.add(taken));
+        assertEquals(1, other.children().size());
+        other.start();
+        owner.start();
+        completions.runUntilSettled(other, 10, TimeUnit.SECONDS);
+        completions.runUntilSettled(owner, 10, TimeUnit.SECONDS);
+        assertEquals(0, other.res());
+        assertEquals(0, owner.res());
+    }
+
+    @Test
+    void anOpThatCannotBeEncodedCompletesWithEinvalAndSaysWhy()
+    {
+        final OpCompletion tooMany = completions.submit(Op.nop().withAttributes(new int[2000]));
+        completions.runUntilSettled(tooMany, 10, TimeUnit.SECONDS);
+        assertEquals(-Errno.EINVAL, tooMany.res());
+        assertEquals(0, completions.pendingOps());
+        assertTrue(messages().get(0).contains("exceed the maximum"), messages().toString());
+    }
+
+    @Test
+    void waitingInsideACallbackIsRefusedWithAReason()
+    {
+        final AtomicReference<Throwable> refusal = new AtomicReference<>();
+        final AtomicReference<OpCompletion> submittedInside = new AtomicReference<>();
+        final OpCompletion outer = completions.op(Op.nanosleep(1000));
+        outer.notify(c ->
+        {
+            final OpCompletion inner = completions.submit(Op.nanosleep(1000));
+            submittedInside.set(inner);
+            try
+            {
+                completions.runUntilSettled(inner, 1, TimeUnit.SECONDS);
+            }
+            catch (final IllegalStateException e)
+            {
+                refusal.set(e);
+            }
+        });
+        outer.start();
+        completions.runUntilSettled(outer, 10, TimeUnit.SECONDS);
+        assertNotNull(refusal.get());
+        assertTrue(refusal.get().getMessage().contains("inside a callback"), refusal.get().getMessage());
+        completions.runUntilSettled(submittedInside.get(), 10, TimeUnit.SECONDS);
+        assertEquals(0, submittedInside.get().res(), "waiting outside the callback works");
+    }
+
+    @Test
+    void aDelayedExecutorThatRejectsRunsTheChainOnTheReaperAndSaysSo()
+    {
+        final ExecutorService executor = Executors.newSingleThreadExecutor();
+        executor.shutdown();
+        final Completions onDeadExecutor = new Completions(context, executor, (node, error) -> reported.add(error));
+        final AtomicReference<Thread> ranOn = new AtomicReference<>();
+        final OpCompletion sleep = onDeadExecutor.op(Op.nanosleep(1000));
+        sleep.notify(c -> ranOn.set(Thread.currentThread()));
+        sleep.start();
+        onDeadExecutor.runUntilSettled(sleep, 10, TimeUnit.SECONDS);
+        assertSame(Thread.currentThread(), ranOn.get());
+        assertEquals(1, reported.size());
+        assertInstanceOf(RejectedExecutionException.class, reported.get(0));
+    }
+
+    @Test
+    void anErrorHandlerThatThrowsDoesNotStopTheGraph()
+    {
+        final Completions throwingHandler = new Completions(context, null, (node, error) ->
+        {
+            throw new IllegalStateException("handler broke");
+        });
+        final OpCompletion node = throwingHandler.op(Op.nop());
+        node.notify(c ->
+        {
+            throw new IllegalArgumentException("callback broke");
+        });
+        final AtomicBoolean laterNotifier = new AtomicBoolean();
+        node.notify(c -> laterNotifier.set(true));
+        node.start();
+        throwingHandler.runUntilSettled(node, 10, TimeUnit.SECONDS);
+        assertTrue(laterNotifier.get());
+    }
+
+    private List<String> messages()
+    {
+        synchronized (reported)
+        {
+            return reported.stream().map(Throwable::getMessage).collect(Collectors.toList());
+        }
+    }
+
+    private static List<Long> results(final Chain chain)
+    {
+        return chain.steps().stream().map(Completion::res).collect(Collectors.toList());
+    }
+
+    private static void await(final CyclicBarrier barrier)
+    {
+        try
+        {
+            barrier.await(10, TimeUnit.SECONDS);
+        }
+        catch (final Exception e)
+        {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void await(final CountDownLatch latch)
+    {
+        try
+        {
+            assertTrue(latch.await(10, TimeUnit.SECONDS));
+        }
+        catch (final InterruptedException e)
+        {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Opens a 4 KiB file whose page is in the cache, so that a pread of it completes inline. */
+    private int cachedFile() throws Exception
+    {
+        final Path file = Files.write(dir.resolve("hot"), new byte[4096]);
+        final byte[] path = (file + "\0").getBytes(StandardCharsets.UTF_8);
+        final int at = 512 * 1024;
+        memory.putBytes(at, path);
+        final int fd = LIBC.openat(Natives.AT_FDCWD, memory.addressOffset() + at, Natives.O_RDONLY, 0);
+        assertTrue(fd >= 0);
+        fds.add(fd);
+        assertEquals(4096, LIBC.pread(fd, memory.addressOffset(), 4096, 0));
+        return fd;
+    }
+
+    private int[] pipe()
+    {
+        final int[] pipe = new int[2];
+        assertEquals(0, LIBC.pipe2(pipe, Natives.O_CLOEXEC));
+        fds.add(pipe[0]);
+        fds.add(pipe[1]);
+        return pipe;
+    }
+}
