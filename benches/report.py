@@ -438,6 +438,10 @@ JNR_PREAD_NOWAIT = (ENGINE_PREAD, "jnr_sync_nowait", "")
 JNR_PREAD_ALL_CORES = (ENGINE_PREAD, "jnr_sync_all_cores", "")
 
 
+def bare_pool(depth):
+    return (ENGINE_PREAD, "bare_pool", pkey(depth=depth))
+
+
 def plain(cls, method):
     return (cls, method, "")
 
@@ -454,6 +458,8 @@ def engine_labels():
             labels[pread_eventfd(immediate, depth)] = "engine, %s, no attributes, eventfd on, depth %s" % (
                 immediate_label, depth)
         labels[afc(depth)] = "AsynchronousFileChannel, depth %s" % depth
+        labels[bare_pool(depth)] = ("bare pool: JNR preads handed to 4 spinning workers and back through two Agrona "
+                                    "queues, nothing else, depth %s" % depth)
     labels[JNR_PREAD] = "JNR pread on the calling thread (the limit)"
     labels[JNR_PREAD_NOWAIT] = "JNR preadv2(RWF_NOWAIT) on the calling thread (the immediate path's call, bare)"
     labels[JNR_PREAD_ALL_CORES] = ("JNR pread on one thread per core into 32 shared blocks, all threads together "
@@ -526,6 +532,10 @@ def pread_targets():
     rows.append(("pool path (immediate off), depth 32 / its ceiling (JNR pread on one thread per core into 32 shared "
                  "blocks): the share of the machine's pread throughput the pool delivers",
                  pread("off", "none", "32"), JNR_PREAD_ALL_CORES, None))
+    rows.append(("ceiling of a pool that hops threads: bare pool (two queues, spinning workers, nothing else) / "
+                 "AsynchronousFileChannel, depth 32", bare_pool("32"), afc("32"), None))
+    rows.append(("pool path (immediate off) / bare pool, depth 32: the share of a bare thread hop's throughput the "
+                 "engine's pool path keeps", pread("off", "none", "32"), bare_pool("32"), None))
     for immediate in IMMEDIATE:
         for depth in DEPTHS:
             rows.append(("eventfd cost, %s, depth %s: eventfd on (the default setup) / off" % (

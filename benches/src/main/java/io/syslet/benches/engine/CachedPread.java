@@ -59,6 +59,16 @@ public class CachedPread
         return channel.completeOne();
     }
 
+    /**
+     * The bare thread hop: JNR preads handed to spinning workers and back through two Agrona queues, nothing
+     * else ({@link BarePoolState}). The ceiling of a pool path that hops threads, at the same depth.
+     */
+    @Benchmark
+    public int bare_pool(final BarePoolState pool)
+    {
+        return pool.completeOne();
+    }
+
     /** Natives.LIBC.pread on the calling thread. */
     @Benchmark
     public long jnr_sync(final SyncPreadState sync)

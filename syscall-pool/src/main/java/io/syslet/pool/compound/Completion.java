@@ -88,7 +88,9 @@ public abstract class Completion
      * -ECANCELED without running; a running one is cancelled through the context; a group or chain
      * completes once its children have.
      *
-     * @return false if the node had already completed.
+     * @return false if the node had already completed (or was cancelled before); true if this call asked for
+     * the cancel. An op asked still completes with its own result if it finished first or cannot be
+     * interrupted (a disk read: docs/ABI.md, cancel); the result says which.
      */
     public final boolean cancel()
     {
