@@ -10,10 +10,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -30,12 +32,16 @@ import java.util.regex.Pattern;
     description = {
         "Decodes the event records of a ring file another process is writing: cookie, op, res, flags, " +
             "attributes. Reads without consuming (the owner still gets every event).",
-        "Without --follow: the records between head and tail now. With --follow: every record committed " +
-            "from now on, until Ctrl-C, --count or --timeout; if the writer laps dump, it says how many " +
-            "bytes it missed and goes on from head."})
+        "Without --follow: the records between head and tail now. With --follow: the records from head " +
+            "(those not yet consumed by the owner), then each one as it is committed, until Ctrl-C, --count " +
+            "or --timeout; if the writer laps dump, it says how many bytes it missed and goes on from head; " +
+            "if a new writer replaces the file, dump says so and follows the new ring.",
+        "Needs only read permission on the file."})
 final class DumpCommand implements Callable<Integer>
 {
     private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /** How long --follow sits idle before it looks whether the file has been replaced (one stat per look). */
+    private static final long REPLACED_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     @Parameters(index = "0", paramLabel = "RINGFILE", description = "the ring file (SetupParams.ringFile)")
     Path ringFile;
@@ -53,6 +59,9 @@ final class DumpCommand implements Callable<Integer>
     @Option(names = "--json", description = "one JSON object per record")
     boolean json;
 
+    /** The ring being read: --follow moves on to the one that replaces the file. */
+    private OpenRing current;
+
     @Override
     public Integer call()
     {
@@ -60,44 +69,129 @@ final class DumpCommand implements Callable<Integer>
         {
             throw new IllegalArgumentException("--count " + count + " is below 1");
         }
-        if (!Files.isRegularFile(ringFile))
-        {
-            throw new IllegalArgumentException(ringFile + ": no such ring file");
-        }
-        final RingRegion region;
+        current = OpenRing.open(ringFile);
+        final OpenRing ring = current;
         try
         {
-            region = RingRegion.openFile(ringFile);
-        }
-        catch (final RingFormatException | UncheckedIOException e)
-        {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
-        try (region)
-        {
-            final RingPeeker peeker = new RingPeeker(region.buffer());
             final PrintStream out = System.out;
             if (!json)
             {
-                final int head = peeker.head();
-                final int tail = peeker.tail();
+                final int head = ring.peeker.head();
+                final int tail = ring.peeker.tail();
                 out.printf("# ring %s: capacity %d bytes, head %d, tail %d (%d bytes not consumed by the owner)%n",
-                    ringFile, peeker.capacity(), Positions.unsigned(head), Positions.unsigned(tail),
+                    ringFile, ring.peeker.capacity(), Positions.unsigned(head), Positions.unsigned(tail),
                     Integer.toUnsignedLong(tail - head));
             }
-            final long records = follow ? follow(peeker, out) : snapshot(peeker, out);
+            final long records;
+            try
+            {
+                records = follow ? follow(ring, out) : snapshot(ring.peeker, out);
+            }
+            catch (final InternalError fault)
+            {
+                // SIGBUS on the mapping: something cut the file short under this reader (a writer that truncates it
+                // in place; syslet's own contexts replace the file instead).
+                throw new IllegalStateException("ring file " + ringFile + " was truncated while dump read it (" +
+                    fault.getMessage() + ")", fault);
+            }
+            final long missed = current.missedBytes(); // --follow may have moved on to a ring that replaced the file
             if (!json)
             {
-                out.printf("# %d records%s%n", records,
-                    peeker.missedBytes() > 0 ? ", missed " + peeker.missedBytes() + " bytes" : "");
+                out.printf("# %d records%s%n", records, missed > 0 ? ", missed " + missed + " bytes" : "");
             }
-            if ((peeker.producerFlags() & RingDescriptor.FLAG_OVERFLOW) != 0)
+            if ((current.peeker.producerFlags() & RingDescriptor.FLAG_OVERFLOW) != 0)
             {
                 System.err.println("syslet: the ring's OVERFLOW flag is set: more events wait in the owner's " +
                     "overflow list, which only the owning process can flush");
             }
             out.flush();
             return 0;
+        }
+        finally
+        {
+            current.close();
+        }
+    }
+
+    /**
+     * The ring file dump has mapped (read-only: dump needs only read permission), and which file that was, so
+     * that --follow can tell when a new writer has replaced it.
+     */
+    private static final class OpenRing
+    {
+        final Path file;
+        final RingRegion region;
+        final RingPeeker peeker;
+        final Object fileKey;
+        /** Bytes missed in rings followed before this one. */
+        long missedBefore;
+
+        private OpenRing(final Path file, final RingRegion region, final Object fileKey)
+        {
+            this.file = file;
+            this.region = region;
+            this.fileKey = fileKey;
+            try
+            {
+                this.peeker = new RingPeeker(region.buffer());
+            }
+            catch (final RuntimeException e)
+            {
+                region.close();
+                throw e;
+            }
+        }
+
+        static OpenRing open(final Path file)
+        {
+            final Object key = fileKey(file);
+            if (key == null)
+            {
+                throw new IllegalArgumentException(file + ": no such ring file");
+            }
+            try
+            {
+                return new OpenRing(file, RingRegion.openFileReadOnly(file), key);
+            }
+            catch (final RingFormatException | UncheckedIOException e)
+            {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
+        }
+
+        /**
+         * @return the file's identity (device and inode) now, or null if there is no regular file there.
+         */
+        static Object fileKey(final Path file)
+        {
+            try
+            {
+                final BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+                return attributes.isRegularFile() ? attributes.fileKey() : null;
+            }
+            catch (final IOException e)
+            {
+                return null;
+            }
+        }
+
+        /**
+         * @return true if another file now has this one's name: a new context made its ring there.
+         */
+        boolean replaced()
+        {
+            final Object now = fileKey(file);
+            return now != null && !now.equals(fileKey);
+        }
+
+        long missedBytes()
+        {
+            return missedBefore + peeker.missedBytes();
+        }
+
+        void close()
+        {
+            region.close();
         }
     }
 
@@ -140,22 +234,39 @@ final class DumpCommand implements Callable<Integer>
     }
 
     /**
-     * Every record committed from head on, as it is committed.
+     * Every record committed from head on, as it is committed. When a new context replaces the file (a second
+     * {@code syslet trace --ring-file} with the same name), dump says so and follows the new ring from its head.
      */
-    private long follow(final RingPeeker peeker, final PrintStream out)
+    private long follow(final OpenRing first, final PrintStream out)
     {
-        final UnsafeBuffer record = new UnsafeBuffer(new byte[RingDescriptor.maxRecordLength(peeker.capacity())]);
+        OpenRing ring = first;
+        UnsafeBuffer record = recordBuffer(ring.peeker);
         final EventFormat format = new EventFormat();
         final long deadline = deadline();
         long records = 0;
+        long idleSince = System.nanoTime();
         while (records < count && System.nanoTime() - deadline < 0)
         {
+            final RingPeeker peeker = ring.peeker;
             final int length = peeker.peek(record, 0);
             if (length == RingPeeker.NOTHING)
             {
+                if (System.nanoTime() - idleSince > REPLACED_CHECK_NANOS && ring.replaced())
+                {
+                    final OpenRing next = reopen(ring);
+                    if (next != null)
+                    {
+                        ring.close();
+                        ring = next;
+                        current = next;
+                        record = recordBuffer(ring.peeker);
+                        replacedNote(ring, out);
+                    }
+                }
                 LockSupport.parkNanos(IDLE_PARK_NANOS);
                 continue;
             }
+            idleSince = System.nanoTime();
             if (length == RingPeeker.LAPPED)
             {
                 missed(peeker, out);
@@ -165,6 +276,43 @@ final class DumpCommand implements Callable<Integer>
             records++;
         }
         return records;
+    }
+
+    /**
+     * @return the ring that now has the file's name, carrying the bytes missed so far; null if it cannot be read
+     * yet (a writer still making it): the next idle look tries again.
+     */
+    private static OpenRing reopen(final OpenRing old)
+    {
+        try
+        {
+            final OpenRing next = OpenRing.open(old.file);
+            next.missedBefore = old.missedBytes();
+            return next;
+        }
+        catch (final IllegalArgumentException notYet)
+        {
+            return null;
+        }
+    }
+
+    private void replacedNote(final OpenRing ring, final PrintStream out)
+    {
+        if (json)
+        {
+            out.println(new Json().beginObject().field("ring_replaced", ring.file.toString())
+                .field("position", Positions.unsigned(ring.peeker.position())).endObject());
+        }
+        else
+        {
+            out.printf("# ring file replaced by a new writer: following the new ring from head %d%n",
+                Positions.unsigned(ring.peeker.position()));
+        }
+    }
+
+    private static UnsafeBuffer recordBuffer(final RingPeeker peeker)
+    {
+        return new UnsafeBuffer(new byte[RingDescriptor.maxRecordLength(peeker.capacity())]);
     }
 
     private long deadline()

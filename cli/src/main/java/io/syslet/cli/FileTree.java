@@ -10,7 +10,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The regular files under some paths, found before the trace starts so that the progress bar knows
@@ -43,6 +45,9 @@ final class FileTree
     }
 
     final List<Path> files = new ArrayList<>();
+    /** Files and directories already taken: roots that overlap ({@code t} and {@code t/sub}) give each once. */
+    private final Set<Path> listed = new HashSet<>();
+    private final Set<Path> entered = new HashSet<>();
     /** Sizes the walk saw; the trace reads what statx says at the time. */
     long bytes;
     long directories;
@@ -85,6 +90,10 @@ final class FileTree
             @Override
             public FileVisitResult preVisitDirectory(final Path dir, final BasicFileAttributes attrs)
             {
+                if (!entered.add(dir))
+                {
+                    return FileVisitResult.SKIP_SUBTREE; // under an earlier root too (trace t t/sub): walked once
+                }
                 directories++;
                 return FileVisitResult.CONTINUE;
             }
@@ -94,8 +103,11 @@ final class FileTree
             {
                 if (attrs.isRegularFile())
                 {
-                    files.add(file);
-                    bytes += attrs.size();
+                    if (listed.add(file))
+                    {
+                        files.add(file);
+                        bytes += attrs.size();
+                    }
                 }
                 else if (attrs.isDirectory())
                 {

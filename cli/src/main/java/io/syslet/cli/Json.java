@@ -3,8 +3,11 @@ package io.syslet.cli;
 /**
  * A small JSON writer for the command's machine-readable output: one object per line, no dependency.
  * Commas and nesting are tracked here, so callers only say what comes next. Strings are escaped per
- * RFC 8259: quote, backslash and every control character; everything else is written as is (the
- * output stream encodes it as UTF-8).
+ * RFC 8259: quote, backslash, every control character, and everything past ASCII as &#92;uXXXX (a
+ * character outside the BMP as its two surrogates). The output is then ASCII whatever the locale's
+ * encoding: under {@code LANG=C} the console would otherwise turn a file name's non-ASCII letters into
+ * {@code ?}. (A name that is not valid in the locale's charset shows its undecodable bytes as U+FFFD: a
+ * Java String cannot hold them; trace still reads the file by its exact bytes.)
  *
  * <pre>{@code
  * new Json().beginObject().field("path", p).field("bytes", n).endObject().toString()
@@ -169,9 +172,10 @@ final class Json
                 case '\b': out.append("\\b"); break;
                 case '\f': out.append("\\f"); break;
                 default:
-                    if (c < 0x20)
+                    if (c < 0x20 || c > 0x7E)
                     {
-                        out.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 0xF]);
+                        out.append("\\u").append(HEX[c >> 12]).append(HEX[(c >> 8) & 0xF]).append(HEX[(c >> 4) & 0xF])
+                            .append(HEX[c & 0xF]);
                     }
                     else
                     {

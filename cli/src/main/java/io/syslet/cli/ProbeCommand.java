@@ -22,10 +22,10 @@ import picocli.CommandLine.Parameters;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.Charset;
 import java.nio.file.FileVisitOption;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -89,22 +89,18 @@ final class ProbeCommand implements Callable<Integer>
         final List<Path> targets = new ArrayList<>();
         if (paths.isEmpty())
         {
-            targets.add(Path.of(System.getProperty("java.home")));
+            targets.add(realPath(Path.of(System.getProperty("java.home"))));
             final Path shm = Path.of("/dev/shm");
             if (Files.isDirectory(shm))
             {
-                targets.add(shm);
+                targets.add(realPath(shm));
             }
         }
         else
         {
             for (final Path path : paths)
             {
-                if (!Files.exists(path))
-                {
-                    throw new IllegalArgumentException(path + ": no such file or directory");
-                }
-                targets.add(path);
+                targets.add(realPath(path));
             }
         }
         final UnsafeBuffer scratch = new UnsafeBuffer(BufferUtil.allocateDirectAligned(SCRATCH_BYTES, 4096));
@@ -170,6 +166,26 @@ final class ProbeCommand implements Callable<Integer>
     }
 
     /**
+     * @return the path with every symbolic link resolved, as trace does: a link to a directory is probed on
+     * the directory's filesystem, and its files are found by walking the directory, not the link.
+     */
+    private static Path realPath(final Path path)
+    {
+        try
+        {
+            return path.toRealPath();
+        }
+        catch (final NoSuchFileException e)
+        {
+            throw new IllegalArgumentException(path + ": no such file or directory", e);
+        }
+        catch (final IOException e)
+        {
+            throw new IllegalArgumentException(path + ": " + e, e);
+        }
+    }
+
+    /**
      * Opens a regular file on the path's filesystem and reads its first byte with RWF_NOWAIT, directly
      * and through the engine.
      */
@@ -184,6 +200,12 @@ final class ProbeCommand implements Callable<Integer>
         catch (final IOException e)
         {
             answer.filesystem = "unknown filesystem";
+        }
+        if (Files.isRegularFile(target) && sizeOf(target) == 0)
+        {
+            answer.verdict = "unknown";
+            answer.result = "the file is empty: a read of 0 bytes cannot tell";
+            return answer;
         }
         Path file = Files.isRegularFile(target) ? target : firstReadableFile(target);
         if (file == null && Files.isDirectory(target) && Files.isWritable(target))
@@ -227,10 +249,22 @@ final class ProbeCommand implements Callable<Integer>
         return answer;
     }
 
+    private static long sizeOf(final Path file)
+    {
+        try
+        {
+            return Files.size(file);
+        }
+        catch (final IOException e)
+        {
+            return -1;
+        }
+    }
+
     private static void readFirstByte(final SysletContext ctx, final int bufferIndex, final UnsafeBuffer scratch,
         final NowaitAnswer answer)
     {
-        final byte[] name = answer.file.toString().getBytes(Charset.forName(System.getProperty("sun.jnu.encoding", "UTF-8")));
+        final byte[] name = NativePaths.bytes(answer.file);
         if (name.length >= Tracer.PATH_BYTES)
         {
             answer.verdict = "unknown";

@@ -33,11 +33,10 @@ final class Sizes implements CommandLine.ITypeConverter<Integer>
         {
             throw new CommandLine.TypeConversionException("'" + value + "' is not a size (examples: 4096, 128k, 1MiB)");
         }
-        long bytes = Long.parseLong(matcher.group(1));
-        if (matcher.group(2) != null)
-        {
-            bytes <<= 10 * ("kmg".indexOf(matcher.group(2)) + 1);
-        }
+        final long number = Long.parseLong(matcher.group(1));
+        final int shift = matcher.group(2) == null ? 0 : 10 * ("kmg".indexOf(matcher.group(2)) + 1);
+        // Compared before the shift: ten digits of gibibytes would not fit in a long.
+        final long bytes = number > max >> shift ? Long.MAX_VALUE : number << shift;
         if (bytes > max)
         {
             throw new CommandLine.TypeConversionException("'" + value + "' is more than " + max + " bytes");

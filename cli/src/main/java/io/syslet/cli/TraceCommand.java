@@ -22,6 +22,8 @@ import java.util.concurrent.Callable;
         "Reads every regular file under PATH (default: the running JDK) through the engine, asynchronously: " +
             "statx, openat, pread in chunks, close. Reports throughput, latency percentiles per syscall " +
             "(service and queue time), page-cache hits, blocking and off-CPU time.",
+        "Each file is read as far as statx says it is long: pseudo-files that say 0 (most of /proc and /sys) " +
+            "are opened and closed but not read. A file under two PATHs is read once.",
         "Unreadable and vanished files are listed, never fatal. Exit 0, or 2 for a bad option or PATH."})
 final class TraceCommand implements Callable<Integer>
 {
@@ -57,7 +59,7 @@ final class TraceCommand implements Callable<Integer>
     boolean json;
 
     @Option(names = "--per-file", description = "print a JSON line per file: path, bytes, reads, cache_hits, " +
-        "cache_misses, errors")
+        "cache_misses, cache_partial, errors")
     boolean perFile;
 
     @Option(names = "--jfr", description = "commit a JFR event (io.syslet.Op) per op; record with " +
@@ -65,7 +67,8 @@ final class TraceCommand implements Callable<Integer>
     boolean jfr;
 
     @Option(names = "--ring-file", paramLabel = "FILE",
-        description = "map the completion ring in FILE, for 'syslet dump FILE --follow' in another terminal")
+        description = "map the completion ring in FILE, for 'syslet dump FILE --follow' in another terminal " +
+            "(an existing FILE is replaced, not overwritten: a dump reading it goes on to the new one)")
     Path ringFile;
 
     @Override

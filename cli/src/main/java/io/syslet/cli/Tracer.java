@@ -21,8 +21,6 @@ import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.Charset;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Iterator;
@@ -101,6 +99,7 @@ final class Tracer
         long reads;
         long cacheHits;
         long cacheMisses;
+        long cachePartial;
         int errors;
         /** The first failure, {@code "openat: EACCES"}, or null. */
         String error;
@@ -118,6 +117,7 @@ final class Tracer
                 .field("reads", reads)
                 .field("cache_hits", cacheHits)
                 .field("cache_misses", cacheMisses)
+                .field("cache_partial", cachePartial)
                 .field("errors", errors);
             if (error != null)
             {
@@ -170,7 +170,6 @@ final class Tracer
 
     private final Settings settings;
     private final Consumer<FileResult> perFile;
-    private final Charset pathCharset = pathCharset();
     private final Event eventView = new Event();
     private final AttributeCursor attributes = new AttributeCursor();
     private final ArrayDeque<Slot> freeSlots = new ArrayDeque<>();
@@ -210,10 +209,7 @@ final class Tracer
         final SysletContext ctx = SysletContext.setup(params);
         try
         {
-            for (int i = 0; i < settings.filesInFlight; i++)
-            {
-                freeSlots.add(new Slot(ctx, settings.depth, settings.chunk));
-            }
+            allocateSlots(ctx);
             completions = new Completions(ctx, null, (completion, error) ->
             {
                 if (callbackFailure == null)
@@ -255,11 +251,34 @@ final class Tracer
     }
 
     /**
+     * One slot of buffers per file in flight, in direct memory. The options' own limit can still exceed what
+     * this JVM may allocate (its direct-memory limit defaults to the heap's, a quarter of the machine's or
+     * container's memory): say so as a bad option value, not with an OutOfMemoryError.
+     */
+    private void allocateSlots(final SysletContext ctx)
+    {
+        try
+        {
+            for (int i = 0; i < settings.filesInFlight; i++)
+            {
+                freeSlots.add(new Slot(ctx, settings.depth, settings.chunk));
+            }
+        }
+        catch (final OutOfMemoryError e)
+        {
+            freeSlots.clear();
+            throw new IllegalArgumentException("--files-in-flight x --depth x --chunk needs " +
+                Sizes.format(settings.memoryBytes()) + " of direct memory, more than this JVM may allocate (" +
+                e.getMessage() + "): lower them, or raise the JVM's -XX:MaxDirectMemorySize", e);
+        }
+    }
+
+    /**
      * @return the chain that traces one file (the feeder's mapping).
      */
     private Completion fileNode(final Path path)
     {
-        final byte[] name = path.toString().getBytes(pathCharset);
+        final byte[] name = NativePaths.bytes(path);
         if (name.length >= PATH_BYTES)
         {
             // The engine would refuse it (no NUL within 4096 bytes); say why here instead.
@@ -458,7 +477,7 @@ final class Tracer
                 break;
             case CacheOutcome.PARTIAL:
                 result.cachePartial++;
-                file.cacheMisses++;
+                file.cachePartial++;
                 break;
             case CacheOutcome.UNSUPPORTED_BY_FILESYSTEM:
                 result.cacheUnsupported++; // no evidence either way: never a miss
@@ -494,22 +513,6 @@ final class Tracer
         else
         {
             result.errors.add(problem);
-        }
-    }
-
-    /**
-     * The charset the JDK uses for file names: how a {@link Path} turns back into the bytes the kernel
-     * knows it by (names that are not valid in it cannot be opened by Java either).
-     */
-    private static Charset pathCharset()
-    {
-        try
-        {
-            return Charset.forName(System.getProperty("sun.jnu.encoding", "UTF-8"));
-        }
-        catch (final RuntimeException e)
-        {
-            return StandardCharsets.UTF_8;
         }
     }
 

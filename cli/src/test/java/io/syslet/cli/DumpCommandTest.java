@@ -1,5 +1,11 @@
 package io.syslet.cli;
 
+import io.syslet.abi.IocbWriter;
+import io.syslet.abi.Opcode;
+import io.syslet.abi.SetupParams;
+import io.syslet.pool.SysletContext;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -133,6 +139,52 @@ class DumpCommandTest
         final CliRun missing = CliRun.run("dump", dir.resolve("none.ring").toString());
         assertEquals(2, missing.exitCode, missing.toString());
         assertEquals("syslet: " + dir.resolve("none.ring") + ": no such ring file\n", missing.err);
+    }
+
+    @Test
+    void followGoesOnToTheRingOfANewWriterThatReplacesTheFile() throws Exception
+    {
+        final Path file = dir.resolve("replaced.ring");
+        final CompletableFuture<CliRun> dump;
+        try (SysletContext first = SysletContext.setup(new SetupParams().ringFile(file)))
+        {
+            submitNops(first, 1, 2);
+            dump = CompletableFuture.supplyAsync(() -> CliRun.run("dump", file.toString(), "--follow", "--count", "4",
+                "--json", "--timeout", "60s"));
+            awaitMappedTwice(file); // this context's mapping and dump's
+        }
+        try (SysletContext second = SysletContext.setup(new SetupParams().ringFile(file)))
+        {
+            submitNops(second, 3, 4);
+            final CliRun run = dump.get(90, TimeUnit.SECONDS);
+            assertEquals(0, run.exitCode, run.toString());
+            final List<Map<String, Object>> lines = run.jsonLines();
+            assertEquals(5, lines.size(), run.out);
+            assertEquals(List.of(1L, 2L), List.of(longAt(lines.get(0), "cookie"), longAt(lines.get(1), "cookie")));
+            assertEquals(file.toString(), at(lines.get(2), "ring_replaced"), run.out);
+            assertEquals(List.of(3L, 4L), List.of(longAt(lines.get(3), "cookie"), longAt(lines.get(4), "cookie")));
+        }
+    }
+
+    private static void submitNops(final SysletContext context, final long... cookies)
+    {
+        final IocbWriter writer = new IocbWriter(new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 64)));
+        for (final long cookie : cookies)
+        {
+            writer.append(Opcode.NOP, cookie, 0, 0, 0, 0, 0, 0, 0);
+        }
+        assertEquals(cookies.length, writer.submitTo(context));
+    }
+
+    /** Waits until this process maps the file twice (/proc/self/maps lists each mapping). */
+    private static void awaitMappedTwice(final Path file) throws Exception
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(line -> line.endsWith(" " + file)).count() < 2)
+        {
+            assertTrue(System.nanoTime() < deadline, "dump never mapped " + file);
+            Thread.sleep(10);
+        }
     }
 
     /**

@@ -92,4 +92,33 @@ class ProbeCommandTest
         assertEquals(2, run.exitCode, run.toString());
         assertEquals("syslet: " + dir.resolve("nothing") + ": no such file or directory\n", run.err);
     }
+
+    @Test
+    void aLinkToADirectoryIsProbedOnTheDirectoryItNames() throws IOException
+    {
+        final Path real = Files.createDirectory(dir.resolve("real"));
+        Files.write(real.resolve("data.bin"), new byte[100]);
+        final Path link = Files.createSymbolicLink(dir.resolve("link"), real);
+        final CliRun run = CliRun.run("probe", "--json", link.toString());
+        assertEquals(0, run.exitCode, run.toString());
+        @SuppressWarnings("unchecked")
+        final Map<String, Object> answer =
+            ((List<Map<String, Object>>)at(MiniJson.object(run.out.strip()), "rwf_nowait")).get(0);
+        assertEquals(real.toRealPath().toString(), at(answer, "path"));
+        assertEquals(real.toRealPath().resolve("data.bin").toString(), at(answer, "file"), "found by walking the target");
+        assertEquals(false, at(answer, "created"), "nothing written into the link's target");
+    }
+
+    @Test
+    void anEmptyFileIsNoEvidenceEitherWay() throws IOException
+    {
+        final Path empty = Files.createFile(dir.resolve("empty"));
+        final CliRun run = CliRun.run("probe", "--json", empty.toString());
+        assertEquals(0, run.exitCode, run.toString());
+        @SuppressWarnings("unchecked")
+        final Map<String, Object> answer =
+            ((List<Map<String, Object>>)at(MiniJson.object(run.out.strip()), "rwf_nowait")).get(0);
+        assertEquals("unknown", at(answer, "verdict"), answer.toString());
+        assertTrue(((String)at(answer, "result")).contains("empty"), answer.toString());
+    }
 }

@@ -62,6 +62,7 @@ class TraceCommandTest
         long reads = 0;
         long hits = 0;
         long misses = 0;
+        long partial = 0;
         for (final Map<String, Object> file : perFile)
         {
             final Path path = Path.of((String)at(file, "path"));
@@ -72,6 +73,7 @@ class TraceCommandTest
             reads += longAt(file, "reads");
             hits += longAt(file, "cache_hits");
             misses += longAt(file, "cache_misses");
+            partial += longAt(file, "cache_partial");
         }
         assertEquals(tree.files, bytesByFile, "every regular file, each with its size; the FIFO and the link skipped");
         assertEquals(tree.files.size(), longAt(summary, "files"));
@@ -81,7 +83,8 @@ class TraceCommandTest
         assertEquals(reads, longAt(summary, "ops", "pread", "count"));
         assertEquals(reads, longAt(summary, "ops", "pread", "service_ns", "samples"), "a latency per read");
         assertEquals(hits, longAt(summary, "cache", "hits"));
-        assertEquals(misses, longAt(summary, "cache", "misses") + longAt(summary, "cache", "partial"));
+        assertEquals(misses, longAt(summary, "cache", "misses"));
+        assertEquals(partial, longAt(summary, "cache", "partial"));
         for (final String op : List.of("statx", "openat", "close"))
         {
             assertEquals(tree.files.size(), longAt(summary, "ops", op, "count"), op);
@@ -330,5 +333,52 @@ class TraceCommandTest
         }
         assertTrue(run.out.contains("page cache  "), run.out);
         assertEquals("", run.err);
+    }
+
+    @Test
+    void aFileUnderTwoGivenPathsIsReadOnce()
+    {
+        final Path sub = tree.files.keySet().stream().map(Path::getParent).filter(p -> !p.equals(tree.root))
+            .findFirst().orElseThrow();
+        final long inSub = tree.files.keySet().stream().filter(f -> f.startsWith(sub)).count();
+        final CliRun both = CliRun.run("trace", tree.root.toString(), sub.toString(), "--json");
+        final CliRun subFirst = CliRun.run("trace", sub.toString(), tree.root.toString(), "--json");
+        for (final CliRun run : List.of(both, subFirst))
+        {
+            assertEquals(0, run.exitCode, run.toString());
+            final Map<String, Object> summary = MiniJson.object(run.out.strip());
+            assertEquals(tree.files.size(), longAt(summary, "files"), "the " + inSub + " files of " + sub + " once");
+            assertEquals(tree.totalBytes(), longAt(summary, "bytes"));
+        }
+    }
+
+    @Test
+    void buffersBeyondTheJvmsDirectMemoryAreABadOptionValueNotAnOutOfMemoryError() throws Exception
+    {
+        final CliRun run = CliRun.inChildJvm(Map.of(), List.of("-Xmx64m", "-XX:MaxDirectMemorySize=32m"),
+            "trace", tree.root.toString(), "--chunk", "16M", "--depth", "4", "--files-in-flight", "2");
+        assertEquals(2, run.exitCode, run.toString());
+        assertEquals(1, run.err.lines().count(), run.err);
+        assertTrue(run.err.startsWith("syslet: --files-in-flight x --depth x --chunk needs "), run.err);
+        assertTrue(run.err.contains(" MiB of direct memory, more than this JVM may allocate"), run.err);
+        assertTrue(run.err.contains("-XX:MaxDirectMemorySize"), run.err);
+    }
+
+    @Test
+    void aSizeTooLargeForALongIsRefusedNotWrapped()
+    {
+        final CliRun run = CliRun.run("trace", tree.root.toString(), "--chunk", "8589934592g");
+        assertEquals(2, run.exitCode, run.toString());
+        assertTrue(run.err.contains("'8589934592g' is more than"), run.err);
+    }
+
+    @Test
+    void errnoNamesMatchLinux()
+    {
+        assertEquals("ERFKILL", ErrnoNames.name(-132));
+        assertEquals("EHWPOISON", ErrnoNames.name(-133));
+        assertEquals("errno 134", ErrnoNames.name(-134));
+        assertEquals("ECANCELED", ErrnoNames.name(125));
+        assertEquals("ENOENT", ErrnoNames.name(-2));
     }
 }

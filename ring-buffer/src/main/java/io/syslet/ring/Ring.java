@@ -143,6 +143,7 @@ public final class Ring
      * @param consumerSignal called on the committing thread after a commit that a consumer may be waiting for;
      *                       null for none.
      * @throws RingFormatException if the header is not valid.
+     * @throws IllegalArgumentException if the buffer is read-only.
      */
     public Ring(final AtomicBuffer buffer, final ConsumerSignal consumerSignal)
     {
@@ -150,6 +151,12 @@ public final class Ring
         {
             throw new UnsupportedOperationException("the ring's layout is little-endian and is accessed in native " +
                 "order; this platform is " + ByteOrder.nativeOrder());
+        }
+        if (buffer.byteBuffer() != null && buffer.byteBuffer().isReadOnly())
+        {
+            // Its memory may be mapped without write permission: the first store would crash the JVM.
+            throw new IllegalArgumentException("the region is read-only (a ring file mapped for reading): a ring " +
+                "writes its head and tail; an observer reads such a region without a Ring (docs/ABI.md, observers)");
         }
         // Validate the view, not the caller's buffer: what is checked is what will be used.
         this.view = new UnsafeBuffer(buffer);

@@ -9,7 +9,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 
@@ -35,12 +37,14 @@ public final class RingRegion implements AutoCloseable
     /** Null once closed: the rings over the region keep it alive while they are reachable. */
     private ByteBuffer memory;
     private final boolean mapped;
+    private final boolean readOnly;
     private boolean closed;
 
-    private RingRegion(final ByteBuffer memory, final boolean mapped)
+    private RingRegion(final ByteBuffer memory, final boolean mapped, final boolean readOnly)
     {
         this.memory = memory;
         this.mapped = mapped;
+        this.readOnly = readOnly;
         // Every factory has run checkAgronaAccess() before it gets here.
         this.buffer = new UnsafeBuffer(memory);
     }
@@ -68,13 +72,17 @@ public final class RingRegion implements AutoCloseable
         checkCapacity(capacity);
         checkAgronaAccess();
         // allocateDirect memory is malloc-aligned (16 bytes): enough for the 8-byte atomics, and freeable.
-        final RingRegion region = new RingRegion(ByteBuffer.allocateDirect(regionLength(capacity)), false);
+        final RingRegion region = new RingRegion(ByteBuffer.allocateDirect(regionLength(capacity)), false, false);
         format(region.buffer, capacity, initialPosition);
         return region;
     }
 
     /**
-     * Creates (or truncates) a file, maps it and formats it, so another process can map and read it.
+     * Creates a ring file, maps it and formats it, so another process can map and read it. An existing file
+     * of that name is replaced, never truncated: the ring is made in a new file beside it, which is then
+     * renamed over it. A process that still has the old file mapped (a {@code syslet dump --follow}) goes on
+     * reading the old ring instead of faulting on pages cut from under it. A symbolic link is followed: the
+     * file it names is replaced.
      *
      * @param file            the ring file.
      * @param capacity        data area bytes, a power of two.
@@ -86,15 +94,21 @@ public final class RingRegion implements AutoCloseable
         checkCapacity(capacity);
         final int length = regionLength(capacity);
         checkAgronaAccess();
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-            StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING))
+        final Path target = linkTarget(file);
+        final Path fresh = target.resolveSibling("." + target.getFileName() + "." +
+            Long.toHexString(SALTS.nextLong() >>> 1) + ".new");
+        try (FileChannel channel = FileChannel.open(fresh, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+            StandardOpenOption.WRITE))
         {
-            final RingRegion region = new RingRegion(channel.map(FileChannel.MapMode.READ_WRITE, 0, length), true);
+            final RingRegion region =
+                new RingRegion(channel.map(FileChannel.MapMode.READ_WRITE, 0, length), true, false);
             format(region.buffer, capacity, initialPosition);
+            Files.move(fresh, target, StandardCopyOption.ATOMIC_MOVE); // rename(2): replaces the old file whole
             return region;
         }
         catch (final IOException ex)
         {
+            deleteQuietly(fresh);
             throw new UncheckedIOException("cannot create ring file " + file + ": " + ex.getMessage(), ex);
         }
     }
@@ -108,8 +122,29 @@ public final class RingRegion implements AutoCloseable
      */
     public static RingRegion openFile(final Path file)
     {
+        return open(file, true);
+    }
+
+    /**
+     * Maps an existing ring file read-only and validates its header: for an observer that never writes
+     * (syslet dump), which then needs only read permission on the file. A {@link Ring} refuses such a region:
+     * producers and consumers write head and tail.
+     *
+     * @param file the ring file.
+     * @return the mapped region, {@link #isReadOnly()}.
+     * @throws RingFormatException if the file is not a ring this version can use.
+     */
+    public static RingRegion openFileReadOnly(final Path file)
+    {
+        return open(file, false);
+    }
+
+    private static RingRegion open(final Path file, final boolean writable)
+    {
         checkAgronaAccess();
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE))
+        try (FileChannel channel = writable ?
+            FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE) :
+            FileChannel.open(file, StandardOpenOption.READ))
         {
             final long size = channel.size();
             if (size < HEADER_LENGTH || size > regionLength(MAX_CAPACITY))
@@ -117,7 +152,8 @@ public final class RingRegion implements AutoCloseable
                 throw new RingFormatException("ring file " + file + ": size " + size + " bytes is not a ring " +
                     "(header " + HEADER_LENGTH + " bytes plus a data area of " + MIN_CAPACITY + ".." + MAX_CAPACITY + ")");
             }
-            final RingRegion region = new RingRegion(channel.map(FileChannel.MapMode.READ_WRITE, 0, size), true);
+            final RingRegion region = new RingRegion(channel.map(
+                writable ? FileChannel.MapMode.READ_WRITE : FileChannel.MapMode.READ_ONLY, 0, size), true, !writable);
             try
             {
                 validate(region.buffer, "ring file " + file);
@@ -131,7 +167,36 @@ public final class RingRegion implements AutoCloseable
         }
         catch (final IOException ex)
         {
-            throw new UncheckedIOException("cannot open ring file " + file + ": " + ex.getMessage(), ex);
+            throw new UncheckedIOException("cannot open ring file " + file + (writable ? " for reading and writing" :
+                " for reading") + ": " + ex, ex);
+        }
+    }
+
+    private static Path linkTarget(final Path file)
+    {
+        if (Files.isSymbolicLink(file))
+        {
+            try
+            {
+                return file.toRealPath();
+            }
+            catch (final IOException dangling)
+            {
+                return file; // a link to nothing: replace the link itself
+            }
+        }
+        return file;
+    }
+
+    private static void deleteQuietly(final Path file)
+    {
+        try
+        {
+            Files.deleteIfExists(file);
+        }
+        catch (final IOException ignored)
+        {
+            // the error being reported matters more than a stray temporary file
         }
     }
 
@@ -253,12 +318,20 @@ public final class RingRegion implements AutoCloseable
     }
 
     /**
+     * @return true if the region is mapped read-only ({@link #openFileReadOnly}).
+     */
+    public boolean isReadOnly()
+    {
+        return readOnly;
+    }
+
+    /**
      * Flushes a mapped region to its file (msync); a no-op for direct memory.
      */
     public void force()
     {
         final ByteBuffer memory = this.memory;
-        if (mapped && memory != null)
+        if (mapped && !readOnly && memory != null)
         {
             ((MappedByteBuffer)memory).force();
         }

@@ -263,6 +263,74 @@ final class RingRegionTest
         }
     }
 
+    @Test
+    void createFileReplacesAnExistingRingInsteadOfTruncatingItUnderItsReaders() throws IOException
+    {
+        final Path file = dir.resolve("replaced.ring");
+        try (RingRegion first = RingRegion.createFile(file, CAPACITY, 0);
+            RingRegion reader = RingRegion.openFileReadOnly(file))
+        {
+            assertTrue(new Ring(first).offer(7, payload(8, 1), 0, 8));
+            final Object firstFile = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+            final int firstSalt = reader.buffer().getInt(RingDescriptor.CHECK_SALT_OFFSET);
+            try (RingRegion second = RingRegion.createFile(file, CAPACITY * 2, 0))
+            {
+                assertNotEquals(firstFile,
+                    Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey(),
+                    "a new file under the old name");
+                // A reader of the old file still reads the old ring, whole: nothing was cut from under it.
+                assertEquals(firstSalt, reader.buffer().getInt(RingDescriptor.CHECK_SALT_OFFSET));
+                assertEquals(RingDescriptor.regionLength(CAPACITY), reader.buffer().capacity());
+                assertEquals(7, reader.buffer().getInt(RingDescriptor.HEADER_LENGTH + EntryDescriptor.TYPE_OFFSET));
+                try (RingRegion reopened = RingRegion.openFile(file))
+                {
+                    assertEquals(CAPACITY * 2, reopened.buffer().getInt(RingDescriptor.CAPACITY_OFFSET));
+                    assertEquals(second.buffer().getInt(RingDescriptor.CHECK_SALT_OFFSET),
+                        reopened.buffer().getInt(RingDescriptor.CHECK_SALT_OFFSET));
+                }
+            }
+        }
+        try (var names = Files.list(dir))
+        {
+            assertEquals(java.util.List.of(file), names.collect(java.util.stream.Collectors.toList()),
+                "no temporary file left beside it");
+        }
+    }
+
+    @Test
+    void createFileThroughASymbolicLinkReplacesTheFileItNames() throws IOException
+    {
+        final Path target = createClosed("target.ring");
+        final Path link = Files.createSymbolicLink(dir.resolve("link.ring"), target);
+        try (RingRegion region = RingRegion.createFile(link, CAPACITY, 0))
+        {
+            assertTrue(Files.isSymbolicLink(link), "the link stays a link");
+            try (RingRegion reopened = RingRegion.openFile(target))
+            {
+                assertEquals(region.buffer().getInt(RingDescriptor.CHECK_SALT_OFFSET),
+                    reopened.buffer().getInt(RingDescriptor.CHECK_SALT_OFFSET));
+            }
+        }
+    }
+
+    @Test
+    void aRingFileMappedReadOnlyCanBeReadButNotMadeARing() throws IOException
+    {
+        final Path file = createClosed("readonly.ring");
+        try (RingRegion region = RingRegion.openFileReadOnly(file))
+        {
+            assertTrue(region.isReadOnly());
+            assertEquals(CAPACITY, region.buffer().getInt(RingDescriptor.CAPACITY_OFFSET));
+            final IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () -> new Ring(region));
+            assertMessageNames(refused, "read-only");
+            region.force(); // a no-op for a read-only mapping, not an error
+        }
+        try (RingRegion writable = RingRegion.openFile(file))
+        {
+            assertFalse(writable.isReadOnly());
+        }
+    }
+
     private Path createClosed(final String name)
     {
         final Path file = dir.resolve(name);
