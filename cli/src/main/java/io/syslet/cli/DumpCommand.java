@@ -251,9 +251,10 @@ final class DumpCommand implements Callable<Integer>
             final int length = peeker.peek(record, 0);
             if (length == RingPeeker.NOTHING)
             {
-                if (System.nanoTime() - idleSince > REPLACED_CHECK_NANOS && ring.replaced())
+                if (System.nanoTime() - idleSince > REPLACED_CHECK_NANOS)
                 {
-                    final OpenRing next = reopen(ring);
+                    idleSince = System.nanoTime(); // one look per 100 ms idle, not one per idle turn
+                    final OpenRing next = ring.replaced() ? reopen(ring) : null;
                     if (next != null)
                     {
                         ring.close();

@@ -45,9 +45,12 @@ final class FileTree
     }
 
     final List<Path> files = new ArrayList<>();
-    /** Files and directories already taken: roots that overlap ({@code t} and {@code t/sub}) give each once. */
-    private final Set<Path> listed = new HashSet<>();
-    private final Set<Path> entered = new HashSet<>();
+    /**
+     * Everything the walk has taken: roots that overlap ({@code t} and {@code t/sub}) give each path once. (A
+     * directory under both is walked twice, since the first walk may have stopped short of the second's depth.)
+     */
+    private final Set<Path> seen = new HashSet<>();
+    private final Set<Path> unreadableDirectories = new HashSet<>();
     /** Sizes the walk saw; the trace reads what statx says at the time. */
     long bytes;
     long directories;
@@ -90,24 +93,26 @@ final class FileTree
             @Override
             public FileVisitResult preVisitDirectory(final Path dir, final BasicFileAttributes attrs)
             {
-                if (!entered.add(dir))
+                // Entered again when under an earlier root too (trace t t/sub): that walk may have stopped short of
+                // this one's depth. What it finds is taken once.
+                if (seen.add(dir))
                 {
-                    return FileVisitResult.SKIP_SUBTREE; // under an earlier root too (trace t t/sub): walked once
+                    directories++;
                 }
-                directories++;
                 return FileVisitResult.CONTINUE;
             }
 
             @Override
             public FileVisitResult visitFile(final Path file, final BasicFileAttributes attrs)
             {
+                if (!seen.add(file))
+                {
+                    return FileVisitResult.CONTINUE;
+                }
                 if (attrs.isRegularFile())
                 {
-                    if (listed.add(file))
-                    {
-                        files.add(file);
-                        bytes += attrs.size();
-                    }
+                    files.add(file);
+                    bytes += attrs.size();
                 }
                 else if (attrs.isDirectory())
                 {
@@ -123,15 +128,18 @@ final class FileTree
             @Override
             public FileVisitResult visitFileFailed(final Path file, final IOException e)
             {
-                final String error = ioError(e);
-                (error.equals("ENOENT") ? vanished : unreadable).add(new Problem(file, "walk", error));
+                if (seen.add(file))
+                {
+                    final String error = ioError(e);
+                    (error.equals("ENOENT") ? vanished : unreadable).add(new Problem(file, "walk", error));
+                }
                 return FileVisitResult.CONTINUE;
             }
 
             @Override
             public FileVisitResult postVisitDirectory(final Path dir, final IOException e)
             {
-                if (e != null)
+                if (e != null && unreadableDirectories.add(dir))
                 {
                     unreadable.add(new Problem(dir, "readdir", ioError(e)));
                 }

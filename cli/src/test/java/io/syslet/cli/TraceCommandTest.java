@@ -353,6 +353,25 @@ class TraceCommandTest
     }
 
     @Test
+    void anOverlappingPathWithADepthLimitLosesNothing() throws IOException
+    {
+        final Path top = Files.createDirectories(tempDir.resolve("t"));
+        Files.write(top.resolve("top"), new byte[10]);
+        final Path deep = Files.createDirectories(top.resolve("sub/x"));
+        Files.write(deep.resolve("f"), new byte[20]);
+        // The walk of t stops at t/sub/x (depth 2); the walk of t/sub reaches t/sub/x/f (depth 2 from there).
+        for (final List<String> order : List.of(List.of("t", "t/sub"), List.of("t/sub", "t")))
+        {
+            final CliRun run = CliRun.run("trace", tempDir.resolve(order.get(0)).toString(),
+                tempDir.resolve(order.get(1)).toString(), "--max-depth", "2", "--json");
+            assertEquals(0, run.exitCode, run.toString());
+            final Map<String, Object> summary = MiniJson.object(run.out.strip());
+            assertEquals(2, longAt(summary, "files"), order + ": " + run.out);
+            assertEquals(30, longAt(summary, "bytes"), order + ": " + run.out);
+        }
+    }
+
+    @Test
     void buffersBeyondTheJvmsDirectMemoryAreABadOptionValueNotAnOutOfMemoryError() throws Exception
     {
         final CliRun run = CliRun.inChildJvm(Map.of(), List.of("-Xmx64m", "-XX:MaxDirectMemorySize=32m"),

@@ -10,9 +10,12 @@ import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.security.SecureRandom;
 
 import static io.syslet.ring.RingDescriptor.*;
@@ -78,11 +81,16 @@ public final class RingRegion implements AutoCloseable
     }
 
     /**
-     * Creates a ring file, maps it and formats it, so another process can map and read it. An existing file
-     * of that name is replaced, never truncated: the ring is made in a new file beside it, which is then
-     * renamed over it. A process that still has the old file mapped (a {@code syslet dump --follow}) goes on
-     * reading the old ring instead of faulting on pages cut from under it. A symbolic link is followed: the
-     * file it names is replaced.
+     * Creates a ring file, maps it and formats it, so another process can map and read it.
+     *
+     * <p>An existing file of that name is replaced, not truncated: the ring is made in a new file beside it,
+     * with the old file's permissions (and owner, where the caller may set it), then renamed over it. A
+     * process that still has the old file mapped (a {@code syslet dump --follow}, or a context still using
+     * it) keeps the old ring whole instead of faulting on pages cut from under it or seeing its records
+     * overwritten. Where the directory does not allow that (no write permission on it, a sticky directory
+     * and a file of another user), the file is formatted in place, as it is, without first cutting it to
+     * zero: a reader then sees the ring formatted again (a new salt), and only one mapping past a shorter
+     * new end can fault. A symbolic link is followed, dangling or not: the file it names is made.
      *
      * @param file            the ring file.
      * @param capacity        data area bytes, a power of two.
@@ -95,22 +103,98 @@ public final class RingRegion implements AutoCloseable
         final int length = regionLength(capacity);
         checkAgronaAccess();
         final Path target = linkTarget(file);
-        final Path fresh = target.resolveSibling("." + target.getFileName() + "." +
-            Long.toHexString(SALTS.nextLong() >>> 1) + ".new");
-        try (FileChannel channel = FileChannel.open(fresh, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-            StandardOpenOption.WRITE))
+        try
         {
-            final RingRegion region =
-                new RingRegion(channel.map(FileChannel.MapMode.READ_WRITE, 0, length), true, false);
-            format(region.buffer, capacity, initialPosition);
-            Files.move(fresh, target, StandardCopyOption.ATOMIC_MOVE); // rename(2): replaces the old file whole
-            return region;
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS))
+            {
+                final RingRegion replaced = replace(target, length, capacity, initialPosition);
+                if (replaced != null)
+                {
+                    return replaced;
+                }
+            }
+            try (FileChannel channel = FileChannel.open(target, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE))
+            {
+                if (channel.size() > length)
+                {
+                    channel.truncate(length);
+                }
+                return formatted(channel, length, capacity, initialPosition); // map() extends a shorter file
+            }
         }
         catch (final IOException ex)
         {
-            deleteQuietly(fresh);
-            throw new UncheckedIOException("cannot create ring file " + file + ": " + ex.getMessage(), ex);
+            throw new UncheckedIOException("cannot create ring file " + file + ": " + ex, ex);
         }
+    }
+
+    /**
+     * Makes the ring in a new file beside {@code target}, with its permissions, and renames it over it.
+     *
+     * @return the region, or null if the directory does not allow it (the caller formats in place).
+     */
+    private static RingRegion replace(final Path target, final int length, final int capacity, final int initialPosition)
+        throws IOException
+    {
+        // Short and fixed: a name that is itself near NAME_MAX must not make the temporary one too long.
+        final Path fresh = target.resolveSibling(".syslet-ring-" + Long.toHexString(SALTS.nextLong() >>> 1) + ".new");
+        final FileChannel channel;
+        try
+        {
+            channel = FileChannel.open(fresh, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        }
+        catch (final IOException directoryRefuses)
+        {
+            return null;
+        }
+        try (channel)
+        {
+            copyOwnershipAndPermissions(target, fresh);
+            final RingRegion region = formatted(channel, length, capacity, initialPosition);
+            try
+            {
+                Files.move(fresh, target, StandardCopyOption.ATOMIC_MOVE); // rename(2): replaces the old file whole
+            }
+            catch (final IOException renameRefused)
+            {
+                region.close();
+                deleteQuietly(fresh);
+                return null; // a sticky directory and another user's file, say
+            }
+            return region;
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            deleteQuietly(fresh);
+            throw ex;
+        }
+    }
+
+    private static void copyOwnershipAndPermissions(final Path from, final Path to) throws IOException
+    {
+        final PosixFileAttributes old = Files.readAttributes(from, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        final PosixFileAttributeView view = Files.getFileAttributeView(to, PosixFileAttributeView.class);
+        try
+        {
+            view.setGroup(old.group());
+            view.setOwner(old.owner());
+        }
+        catch (final IOException notPermitted)
+        {
+            // Only root may give a file away: the new ring belongs to its creator, as any new file does.
+        }
+        // After the owner: chown clears set-id bits, and permissions are what keeps a ring private.
+        view.setPermissions(old.permissions());
+    }
+
+    private static RingRegion formatted(final FileChannel channel, final int length, final int capacity,
+        final int initialPosition) throws IOException
+    {
+        final RingRegion region = new RingRegion(channel.map(FileChannel.MapMode.READ_WRITE, 0, length), true, false);
+        format(region.buffer, capacity, initialPosition);
+        return region;
     }
 
     /**
@@ -172,20 +256,30 @@ public final class RingRegion implements AutoCloseable
         }
     }
 
-    private static Path linkTarget(final Path file)
+    /**
+     * @return the file a chain of symbolic links ends at, existing or not (a dangling link names a file to
+     * create); the path itself if it is not a link.
+     */
+    private static Path linkTarget(final Path file) throws UncheckedIOException
     {
-        if (Files.isSymbolicLink(file))
+        Path path = file;
+        for (int hops = 0; Files.isSymbolicLink(path); hops++)
         {
+            if (hops == 40) // the kernel's own limit (ELOOP)
+            {
+                throw new UncheckedIOException(new IOException("too many levels of symbolic links: " + file));
+            }
             try
             {
-                return file.toRealPath();
+                final Path parent = path.toAbsolutePath().getParent();
+                path = parent.resolve(Files.readSymbolicLink(path));
             }
-            catch (final IOException dangling)
+            catch (final IOException ex)
             {
-                return file; // a link to nothing: replace the link itself
+                throw new UncheckedIOException("cannot follow the link " + path + ": " + ex, ex);
             }
         }
-        return file;
+        return path;
     }
 
     private static void deleteQuietly(final Path file)

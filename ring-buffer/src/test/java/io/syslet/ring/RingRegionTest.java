@@ -314,6 +314,72 @@ final class RingRegionTest
     }
 
     @Test
+    void aReplacedRingFileKeepsTheOldFilesPermissions() throws IOException
+    {
+        final Path file = createClosed("private.ring");
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        final Object before = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        try (RingRegion region = RingRegion.createFile(file, CAPACITY, 0))
+        {
+            assertNotEquals(before, Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey());
+            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(file)), "a private ring stays private");
+        }
+    }
+
+    @Test
+    void aNameNearTheLimitAndADanglingLinkWorkAsBefore() throws IOException
+    {
+        final Path longName = dir.resolve("r".repeat(250));
+        createClosed(longName.getFileName().toString());
+        try (RingRegion region = RingRegion.createFile(longName, CAPACITY, 0))
+        {
+            assertEquals(CAPACITY, region.buffer().getInt(RingDescriptor.CAPACITY_OFFSET));
+        }
+        final Path missing = dir.resolve("not-yet.ring");
+        final Path link = Files.createSymbolicLink(dir.resolve("dangling.ring"), missing.getFileName());
+        try (RingRegion region = RingRegion.createFile(link, CAPACITY, 0))
+        {
+            assertTrue(Files.isSymbolicLink(link), "the link stays a link");
+            assertTrue(Files.isRegularFile(missing), "the file it named is made");
+        }
+    }
+
+    @Test
+    void whereTheDirectoryRefusesANewFileTheRingIsFormattedInPlaceWithoutCuttingIt() throws Exception
+    {
+        final Path locked = Files.createDirectory(dir.resolve("locked"));
+        final Path file = locked.resolve("in-place.ring");
+        try (RingRegion first = RingRegion.createFile(file, CAPACITY, 0))
+        {
+            assertTrue(new Ring(first).offer(7, payload(8, 1), 0, 8));
+        }
+        final Object before = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        // Immutable: not even root may add a file to it; the files already in it can still be written.
+        final Process chattr = new ProcessBuilder("chattr", "+i", locked.toString()).redirectErrorStream(true).start();
+        final String said = new String(chattr.getInputStream().readAllBytes());
+        org.junit.jupiter.api.Assumptions.assumeTrue(chattr.waitFor() == 0,
+            "needs chattr +i (e2fsprogs, an ext2/3/4 temp dir, CAP_LINUX_IMMUTABLE) to make a directory refuse new " +
+                "files even to root: " + said);
+        try (RingRegion reader = RingRegion.openFileReadOnly(file))
+        {
+            final int oldSalt = reader.buffer().getInt(RingDescriptor.CHECK_SALT_OFFSET);
+            try (RingRegion second = RingRegion.createFile(file, CAPACITY, 0))
+            {
+                assertEquals(before, Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey(),
+                    "the same file, formatted again");
+                assertNotEquals(oldSalt, reader.buffer().getInt(RingDescriptor.CHECK_SALT_OFFSET),
+                    "a reader of it sees a new ring (a new salt), and no fault");
+                assertTrue(new Ring(second).offer(9, payload(8, 2), 0, 8));
+            }
+        }
+        finally
+        {
+            new ProcessBuilder("chattr", "-i", locked.toString()).start().waitFor();
+        }
+    }
+
+    @Test
     void aRingFileMappedReadOnlyCanBeReadButNotMadeARing() throws IOException
     {
         final Path file = createClosed("readonly.ring");

@@ -265,6 +265,7 @@ public abstract class Completion
             }
             else
             {
+                final Completions.Trampoline trampoline = owner.enterCallback();
                 try
                 {
                     notifier.completed(this);
@@ -272,6 +273,10 @@ public abstract class Completion
                 catch (final Throwable t)
                 {
                     owner.report(this, t);
+                }
+                finally
+                {
+                    Completions.exitCallback(trampoline);
                 }
             }
         }
@@ -303,6 +308,7 @@ public abstract class Completion
             resumedWhileIntercepting = false;
         }
         boolean goOn = true;
+        final Completions.Trampoline trampoline = owner.enterCallback();
         try
         {
             goOn = interceptor.intercept(this);
@@ -310,6 +316,10 @@ public abstract class Completion
         catch (final Throwable t)
         {
             owner.report(this, t);
+        }
+        finally
+        {
+            Completions.exitCallback(trampoline);
         }
         synchronized (this)
         {

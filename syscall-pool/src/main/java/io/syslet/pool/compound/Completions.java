@@ -69,10 +69,12 @@ public final class Completions
      * its chain one stack frame deeper. Completions met while a chain is running on this thread are
      * queued here and run by the outermost dispatch once the stack has unwound.
      */
-    private static final class Trampoline
+    static final class Trampoline
     {
         final ArrayDeque<Runnable> queued = new ArrayDeque<>();
         int depth;
+        /** Interceptors and notifiers running on this thread: on a delayed executor they run at depth 0. */
+        int callbacks;
     }
 
     /**
@@ -188,9 +190,11 @@ public final class Completions
      */
     public void runUntilSettled(final Completion node, final long timeout, final TimeUnit unit)
     {
-        if (trampolines.get().depth > 0)
+        final Trampoline trampoline = trampolines.get();
+        if (trampoline.depth > 0 || trampoline.callbacks > 0)
         {
-            // Completions reaped in here would wait in the trampoline for this callback to return: it never would.
+            // Completions reaped in here would wait for this callback to return (in the trampoline, or behind it on
+            // the delayed executor): it never would.
             throw new IllegalStateException("runUntilSettled called inside a callback: completions reaped here " +
                 "run only after the callback returns, so " + node + " could not settle");
         }
@@ -317,6 +321,21 @@ public final class Completions
             count++;
         }
         return count;
+    }
+
+    /**
+     * Marks this thread as running a callback until {@link #exitCallback}.
+     */
+    Trampoline enterCallback()
+    {
+        final Trampoline trampoline = trampolines.get();
+        trampoline.callbacks++;
+        return trampoline;
+    }
+
+    static void exitCallback(final Trampoline trampoline)
+    {
+        trampoline.callbacks--;
     }
 
     /**

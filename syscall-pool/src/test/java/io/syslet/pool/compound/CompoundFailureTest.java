@@ -366,6 +366,38 @@ class CompoundFailureTest
         assertTrue(refusal.get().getMessage().contains("inside a callback"), refusal.get().getMessage());
         completions.runUntilSettled(submittedInside.get(), 10, TimeUnit.SECONDS);
         assertEquals(0, submittedInside.get().res(), "waiting outside the callback works");
+
+        // On a delayed executor a callback runs outside any dispatch, but the completions it would wait for queue
+        // behind it on that executor: refused all the same.
+        final ExecutorService executor = Executors.newSingleThreadExecutor();
+        try
+        {
+            final Completions onExecutor = new Completions(context, executor, (node, error) -> reported.add(error));
+            final AtomicReference<Throwable> refusedThere = new AtomicReference<>();
+            final OpCompletion delayed = onExecutor.op(Op.nanosleep(1000));
+            delayed.notify(c ->
+            {
+                final OpCompletion inner = onExecutor.submit(Op.nanosleep(1000));
+                submittedInside.set(inner);
+                try
+                {
+                    onExecutor.runUntilSettled(inner, 1, TimeUnit.SECONDS);
+                }
+                catch (final IllegalStateException e)
+                {
+                    refusedThere.set(e);
+                }
+            });
+            delayed.start();
+            onExecutor.runUntilSettled(delayed, 10, TimeUnit.SECONDS);
+            onExecutor.runUntilSettled(submittedInside.get(), 10, TimeUnit.SECONDS);
+            assertNotNull(refusedThere.get());
+            assertTrue(refusedThere.get().getMessage().contains("inside a callback"), refusedThere.get().getMessage());
+        }
+        finally
+        {
+            executor.shutdownNow();
+        }
     }
 
     @Test

@@ -24,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -125,9 +126,10 @@ final class CompoundGraphFuzzTest
     private static final class GraphRun
     {
         private final Choices choices;
-        private final Map<Completion, Integer> settleOrder = new IdentityHashMap<>();
-        private final Map<Completion, AtomicInteger> runs = new IdentityHashMap<>();
-        private final List<Completion> nodes = new ArrayList<>();
+        // Synchronized: the canceller thread runs notifiers (of nodes it cancels before they start) and feeders.
+        private final Map<Completion, Integer> settleOrder = Collections.synchronizedMap(new IdentityHashMap<>());
+        private final Map<Completion, AtomicInteger> runs = Collections.synchronizedMap(new IdentityHashMap<>());
+        private final List<Completion> nodes = Collections.synchronizedList(new ArrayList<>());
         private final AtomicInteger settled = new AtomicInteger();
         private int budget = 40;
 
