@@ -439,7 +439,7 @@ JNR_PREAD_ALL_CORES = (ENGINE_PREAD, "jnr_sync_all_cores", "")
 
 
 def bare_pool(depth):
-    return (ENGINE_PREAD, "bare_pool", pkey(depth=depth))
+    return (ENGINE_PREAD, "bare_pool", pkey(depth=depth, workers="4"))
 
 
 def plain(cls, method):

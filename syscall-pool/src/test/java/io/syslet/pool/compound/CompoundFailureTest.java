@@ -200,26 +200,9 @@ class CompoundFailureTest
     @Test
     void aCancelRacingStartEitherCancelsTheOpOrSaysItCouldNot() throws Exception
     {
-        final AtomicBoolean stop = new AtomicBoolean();
-        final AtomicReference<Throwable> reaperFailure = new AtomicReference<>();
-        final Thread reaper = new Thread(() ->
-        {
-            try
-            {
-                while (!stop.get())
-                {
-                    completions.poll(1, 5_000_000);
-                }
-            }
-            catch (final Throwable t)
-            {
-                reaperFailure.set(t);
-            }
-        }, "reaper");
-        reaper.start();
         int lost = 0;
         int canceled = 0;
-        try
+        try (BackgroundReaper reaper = new BackgroundReaper(completions, 1, 5_000_000))
         {
             for (int i = 0; i < 400; i++)
             {
@@ -253,12 +236,6 @@ class CompoundFailureTest
                 }
             }
         }
-        finally
-        {
-            stop.set(true);
-            reaper.join();
-        }
-        assertNull(reaperFailure.get());
         assertEquals(0, lost, "cancel() said yes, but the op ran on (" + canceled + " cancelled)");
         assertEquals(List.of(), messages());
     }
@@ -344,6 +321,22 @@ class CompoundFailureTest
     @Test
     void waitingInsideACallbackIsRefusedWithAReason()
     {
+        assertWaitingInsideACallbackIsRefused(completions);
+        // On a delayed executor a callback runs outside any dispatch, but the completions it would wait for queue
+        // behind it on that executor: refused all the same.
+        final ExecutorService executor = Executors.newSingleThreadExecutor();
+        try
+        {
+            assertWaitingInsideACallbackIsRefused(new Completions(context, executor, (node, error) -> reported.add(error)));
+        }
+        finally
+        {
+            executor.shutdownNow();
+        }
+    }
+
+    private static void assertWaitingInsideACallbackIsRefused(final Completions completions)
+    {
         final AtomicReference<Throwable> refusal = new AtomicReference<>();
         final AtomicReference<OpCompletion> submittedInside = new AtomicReference<>();
         final OpCompletion outer = completions.op(Op.nanosleep(1000));
@@ -366,38 +359,6 @@ class CompoundFailureTest
         assertTrue(refusal.get().getMessage().contains("inside a callback"), refusal.get().getMessage());
         completions.runUntilSettled(submittedInside.get(), 10, TimeUnit.SECONDS);
         assertEquals(0, submittedInside.get().res(), "waiting outside the callback works");
-
-        // On a delayed executor a callback runs outside any dispatch, but the completions it would wait for queue
-        // behind it on that executor: refused all the same.
-        final ExecutorService executor = Executors.newSingleThreadExecutor();
-        try
-        {
-            final Completions onExecutor = new Completions(context, executor, (node, error) -> reported.add(error));
-            final AtomicReference<Throwable> refusedThere = new AtomicReference<>();
-            final OpCompletion delayed = onExecutor.op(Op.nanosleep(1000));
-            delayed.notify(c ->
-            {
-                final OpCompletion inner = onExecutor.submit(Op.nanosleep(1000));
-                submittedInside.set(inner);
-                try
-                {
-                    onExecutor.runUntilSettled(inner, 1, TimeUnit.SECONDS);
-                }
-                catch (final IllegalStateException e)
-                {
-                    refusedThere.set(e);
-                }
-            });
-            delayed.start();
-            onExecutor.runUntilSettled(delayed, 10, TimeUnit.SECONDS);
-            onExecutor.runUntilSettled(submittedInside.get(), 10, TimeUnit.SECONDS);
-            assertNotNull(refusedThere.get());
-            assertTrue(refusedThere.get().getMessage().contains("inside a callback"), refusedThere.get().getMessage());
-        }
-        finally
-        {
-            executor.shutdownNow();
-        }
     }
 
     @Test

@@ -379,45 +379,22 @@ class CompoundTest
     void aGroupWhoseChildSettlesDuringItsStartCompletesOnce() throws Exception
     {
         final int fd = open(Files.write(dir.resolve("one-page"), new byte[4096]));
-        final AtomicReference<Throwable> reaperFailure = new AtomicReference<>();
-        final AtomicInteger stop = new AtomicInteger();
-        final Thread reaper = new Thread(() ->
-        {
-            try
-            {
-                while (stop.get() == 0)
-                {
-                    completions.poll(0, 0);
-                }
-            }
-            catch (final Throwable e)
-            {
-                reaperFailure.set(e);
-            }
-        }, "compound-test-reaper");
-        reaper.start();
         int groups = 0;
-        try
+        try (BackgroundReaper reaper = new BackgroundReaper(completions, 0, 0))
         {
             final long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-            while (System.nanoTime() - end < 0 && reaperFailure.get() == null)
+            while (System.nanoTime() - end < 0 && reaper.failure() == null)
             {
                 final Group group = completions.allOf();
                 group.add(Op.pread(fd, BufferRef.of(buffer, 0), 512, 0));
                 group.start();
-                while (!group.isCompleted() && reaperFailure.get() == null)
+                while (!group.isCompleted() && reaper.failure() == null)
                 {
                     Thread.onSpinWait();
                 }
                 groups++;
             }
         }
-        finally
-        {
-            stop.set(1);
-            reaper.join();
-        }
-        assertNull(reaperFailure.get(), () -> "the reaper failed after " + reaperFailure.get());
         assertTrue(groups > 0);
     }
 
