@@ -149,6 +149,27 @@ final class FileTree
     }
 
     /**
+     * @return the path with every symbolic link resolved: a link given by name is followed, to the file or
+     * directory (and filesystem) it names.
+     * @throws IllegalArgumentException for a path that does not exist or cannot be resolved: a usage error.
+     */
+    static Path realPath(final Path path)
+    {
+        try
+        {
+            return path.toRealPath();
+        }
+        catch (final java.nio.file.NoSuchFileException e)
+        {
+            throw new IllegalArgumentException(path + ": no such file or directory", e);
+        }
+        catch (final IOException e)
+        {
+            throw new IllegalArgumentException(path + ": " + ioError(e), e);
+        }
+    }
+
+    /**
      * @return the errno name an NIO exception stands for, as well as it can tell.
      */
     static String ioError(final IOException e)

@@ -25,7 +25,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.FileVisitOption;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -89,18 +88,18 @@ final class ProbeCommand implements Callable<Integer>
         final List<Path> targets = new ArrayList<>();
         if (paths.isEmpty())
         {
-            targets.add(realPath(Path.of(System.getProperty("java.home"))));
+            targets.add(FileTree.realPath(Path.of(System.getProperty("java.home"))));
             final Path shm = Path.of("/dev/shm");
             if (Files.isDirectory(shm))
             {
-                targets.add(realPath(shm));
+                targets.add(FileTree.realPath(shm));
             }
         }
         else
         {
             for (final Path path : paths)
             {
-                targets.add(realPath(path));
+                targets.add(FileTree.realPath(path)); // as trace does: a link is probed where it leads
             }
         }
         final UnsafeBuffer scratch = new UnsafeBuffer(BufferUtil.allocateDirectAligned(SCRATCH_BYTES, 4096));
@@ -162,26 +161,6 @@ final class ProbeCommand implements Callable<Integer>
             out.printf("RWF_NOWAIT   %s (%s): %s, %s%s%n", answer.path, answer.filesystem, answer.verdict, answer.result,
                 answer.file == null ? "" : "; tested on " + answer.file + (answer.created ? " (created, then deleted)" : "") +
                     "; engine cache attribute: " + answer.cacheAttribute);
-        }
-    }
-
-    /**
-     * @return the path with every symbolic link resolved, as trace does: a link to a directory is probed on
-     * the directory's filesystem, and its files are found by walking the directory, not the link.
-     */
-    private static Path realPath(final Path path)
-    {
-        try
-        {
-            return path.toRealPath();
-        }
-        catch (final NoSuchFileException e)
-        {
-            throw new IllegalArgumentException(path + ": no such file or directory", e);
-        }
-        catch (final IOException e)
-        {
-            throw new IllegalArgumentException(path + ": " + e, e);
         }
     }
 

@@ -4,10 +4,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -129,18 +127,7 @@ final class TraceCommand implements Callable<Integer>
         final List<Path> roots = new ArrayList<>();
         for (final Path path : given)
         {
-            try
-            {
-                roots.add(path.toRealPath());
-            }
-            catch (final NoSuchFileException e)
-            {
-                throw new IllegalArgumentException(path + ": no such file or directory");
-            }
-            catch (final IOException e)
-            {
-                throw new IllegalArgumentException(path + ": " + FileTree.ioError(e));
-            }
+            roots.add(FileTree.realPath(path));
         }
         return roots;
     }

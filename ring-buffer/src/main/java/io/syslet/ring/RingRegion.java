@@ -9,8 +9,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -125,7 +128,7 @@ public final class RingRegion implements AutoCloseable
         }
         catch (final IOException ex)
         {
-            throw new UncheckedIOException("cannot create ring file " + file + ": " + ex, ex);
+            throw new UncheckedIOException("cannot create ring file " + file + ": " + describe(ex), ex);
         }
     }
 
@@ -252,7 +255,7 @@ public final class RingRegion implements AutoCloseable
         catch (final IOException ex)
         {
             throw new UncheckedIOException("cannot open ring file " + file + (writable ? " for reading and writing" :
-                " for reading") + ": " + ex, ex);
+                " for reading") + ": " + describe(ex), ex);
         }
     }
 
@@ -276,10 +279,31 @@ public final class RingRegion implements AutoCloseable
             }
             catch (final IOException ex)
             {
-                throw new UncheckedIOException("cannot follow the link " + path + ": " + ex, ex);
+                throw new UncheckedIOException("cannot follow the link " + path + ": " + describe(ex), ex);
             }
         }
         return path;
+    }
+
+    /**
+     * @return what went wrong, in words: NIO's messages are often just the path ("r.ring"), or its reason.
+     */
+    private static String describe(final IOException ex)
+    {
+        if (ex instanceof NoSuchFileException)
+        {
+            return "no such file or directory: " + ex.getMessage();
+        }
+        if (ex instanceof AccessDeniedException)
+        {
+            return "permission denied: " + ex.getMessage();
+        }
+        if (ex instanceof FileSystemException && ((FileSystemException)ex).getReason() != null)
+        {
+            final FileSystemException fs = (FileSystemException)ex;
+            return fs.getReason() + (fs.getFile() != null ? ": " + fs.getFile() : "");
+        }
+        return String.valueOf(ex.getMessage());
     }
 
     private static void deleteQuietly(final Path file)

@@ -265,19 +265,7 @@ public abstract class Completion
             }
             else
             {
-                final Completions.Trampoline trampoline = owner.enterCallback();
-                try
-                {
-                    notifier.completed(this);
-                }
-                catch (final Throwable t)
-                {
-                    owner.report(this, t);
-                }
-                finally
-                {
-                    Completions.exitCallback(trampoline);
-                }
+                callGuarded(null, notifier);
             }
         }
         final Completion parent;
@@ -307,20 +295,7 @@ public abstract class Completion
             intercepting = true;
             resumedWhileIntercepting = false;
         }
-        boolean goOn = true;
-        final Completions.Trampoline trampoline = owner.enterCallback();
-        try
-        {
-            goOn = interceptor.intercept(this);
-        }
-        catch (final Throwable t)
-        {
-            owner.report(this, t);
-        }
-        finally
-        {
-            Completions.exitCallback(trampoline);
-        }
+        final boolean goOn = callGuarded(interceptor, null);
         synchronized (this)
         {
             intercepting = false;
@@ -330,6 +305,35 @@ public abstract class Completion
             }
             stopped = true;
             return false;
+        }
+    }
+
+    /**
+     * Runs one interceptor or notifier, marked as a callback (so that {@link Completions#runUntilSettled}
+     * refuses to wait inside it); what it throws goes to the error handler.
+     *
+     * @return what the interceptor returned; true for a notifier, or for a callback that threw.
+     */
+    private boolean callGuarded(final Interceptor interceptor, final Notifier notifier)
+    {
+        final Completions.Trampoline trampoline = owner.enterCallback();
+        try
+        {
+            if (interceptor != null)
+            {
+                return interceptor.intercept(this);
+            }
+            notifier.completed(this);
+            return true;
+        }
+        catch (final Throwable t)
+        {
+            owner.report(this, t);
+            return true;
+        }
+        finally
+        {
+            Completions.exitCallback(trampoline);
         }
     }
 

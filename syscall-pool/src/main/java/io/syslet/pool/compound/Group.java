@@ -78,7 +78,7 @@ public final class Group extends Completion
         {
             synchronized (this)
             {
-                children.remove(children.size() - 1);
+                children.remove(child);
                 unsettled--;
             }
             throw belongsElsewhere;
