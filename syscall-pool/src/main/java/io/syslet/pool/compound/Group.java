@@ -69,10 +69,24 @@ public final class Group extends Completion
             unsettled++;
             maxInFlight = Math.max(maxInFlight, unsettled);
         }
-        final boolean settledAlready;
+        if (adoptListed(child))
+        {
+            owner.settleChild(this, child); // it settled before it joined: count it now
+        }
+        return this;
+    }
+
+    /**
+     * Adopts a child already listed and counted.
+     *
+     * @return true if it had already settled.
+     * @throws IllegalStateException if it belongs to another parent; it is then taken off the list again.
+     */
+    private boolean adoptListed(final Completion child)
+    {
         try
         {
-            settledAlready = child.adopt(this);
+            return child.adopt(this);
         }
         catch (final IllegalStateException belongsElsewhere)
         {
@@ -83,11 +97,6 @@ public final class Group extends Completion
             }
             throw belongsElsewhere;
         }
-        if (settledAlready)
-        {
-            owner.settleChild(this, child); // it settled before it joined: count it now
-        }
-        return this;
     }
 
     /**
@@ -227,14 +236,12 @@ public final class Group extends Completion
             final boolean settledAlready;
             try
             {
-                settledAlready = next.adopt(this);
+                settledAlready = adoptListed(next);
             }
             catch (final IllegalStateException adoptedMeanwhile)
             {
                 synchronized (this)
                 {
-                    children.remove(next);
-                    unsettled--;
                     endFeed();
                     feedFailed = true;
                 }
