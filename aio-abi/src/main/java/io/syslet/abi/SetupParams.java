@@ -17,7 +17,10 @@ public final class SetupParams
     public static final int FLAG_NO_EVENTFD = 1;
     /** Setup flag: never take the immediate (cache-hit) path. */
     public static final int FLAG_NO_IMMEDIATE = 2;
-    /** Setup flag: do not measure page-cache hits (closes the side channel; see docs/ABI.md). */
+    /**
+     * Setup flag: do not measure page-cache hits, and turn the immediate path off, which would show them too
+     * (closes the side channel; see docs/ABI.md section 23).
+     */
     public static final int FLAG_NO_CACHE_ATTRIBUTE = 4;
     /** Setup flags this version defines. */
     public static final int KNOWN_FLAGS = FLAG_NO_EVENTFD | FLAG_NO_IMMEDIATE | FLAG_NO_CACHE_ATTRIBUTE;

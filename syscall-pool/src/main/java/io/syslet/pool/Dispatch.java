@@ -429,6 +429,12 @@ final class Dispatch
     {
         if (done == 0)
         {
+            if (rest == -Errno.EINVAL && s.cacheOutcome == CacheOutcome.UNSUPPORTED_BY_FILESYSTEM)
+            {
+                // The RWF_NOWAIT attempt's EINVAL was the op's own (a negative offset, a misaligned O_DIRECT read),
+                // not a kernel without the flag: no word on the cache.
+                s.cacheOutcome = Measurements.CACHE_FAILED;
+            }
             return rest;
         }
         if (rest == 0)

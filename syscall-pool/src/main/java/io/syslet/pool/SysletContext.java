@@ -137,7 +137,9 @@ public final class SysletContext implements AioContext
         this.ring = new Ring(region, eventFd >= 0 ? this::signalEventFd : null);
         this.maxInFlight = params.maxInFlight();
         this.cacheVisible = !params.hasFlag(SetupParams.FLAG_NO_CACHE_ATTRIBUTE);
-        this.immediate = !params.hasFlag(SetupParams.FLAG_NO_IMMEDIATE);
+        // The immediate path is itself the side channel NO_CACHE_ATTRIBUTE closes: an inline completion shows in
+        // its submission id, its worker tid and the event being there when submit returns.
+        this.immediate = !params.hasFlag(SetupParams.FLAG_NO_IMMEDIATE) && cacheVisible;
         this.buffers = new RegisteredBuffers(params.maxBuffers());
         // Spare slots for ops cancelled while queued: they leave the in-flight count at once, but their
         // slot stays in the queue until a worker of their class drops it.

@@ -462,11 +462,30 @@ class AttributesTest
             final int fd = open(file);
             assertEquals(65536, LIBC.pread(fd, memory.addressOffset(), 65536, 0));
             final int buf = ctx.registerBuffer(memory);
-            writer.pread(1, fd, BufferRef.of(buf, 0), 65536, 0).attributes(AttributeId.CACHE);
+            writer.pread(1, fd, BufferRef.of(buf, 0), 65536, 0).attributes(AttributeId.CACHE, AttributeId.WORKER_TID);
             final Event event = submitOne(ctx);
             assertEquals(65536, event.res());
             assertEquals(0, event.flags() & EventDescriptor.FLAG_IMMEDIATE);
             assertEquals(AttributeStatus.NOT_APPLICABLE, find(attributes(event), AttributeId.CACHE).status());
+            // Nor does anything else tell a hit: the read of a cached file went to a worker like any other.
+            assertNotEquals(SysletContext.INLINE_SUBMISSION_ID, event.submissionId(), "no inline completion");
+            assertNotEquals(LIBC.gettid(), find(attributes(event), AttributeId.WORKER_TID).workerTid());
+        }
+    }
+
+    @Test
+    void aReadThatFailsWithEinvalSaysNothingOfTheCache() throws IOException
+    {
+        final Path file = writeSynced(dir.resolve("einval.bin"), 4096);
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final int fd = open(file);
+            final int buf = ctx.registerBuffer(memory);
+            writer.pread(1, fd, BufferRef.of(buf, 0), 4096, -4096).attributes(AttributeId.CACHE);
+            final Event event = submitOne(ctx);
+            assertEquals(-Errno.EINVAL, event.res());
+            assertEquals(AttributeStatus.FAILED, find(attributes(event), AttributeId.CACHE).status(),
+                "a negative offset is the op's own EINVAL, not a kernel without RWF_NOWAIT");
         }
     }
 
