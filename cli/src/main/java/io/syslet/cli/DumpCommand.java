@@ -70,22 +70,21 @@ final class DumpCommand implements Callable<Integer>
             throw new IllegalArgumentException("--count " + count + " is below 1");
         }
         current = OpenRing.open(ringFile);
-        final OpenRing ring = current;
         try
         {
             final PrintStream out = System.out;
             if (!json)
             {
-                final int head = ring.peeker.head();
-                final int tail = ring.peeker.tail();
+                final int head = current.peeker.head();
+                final int tail = current.peeker.tail();
                 out.printf("# ring %s: capacity %d bytes, head %d, tail %d (%d bytes not consumed by the owner)%n",
-                    ringFile, ring.peeker.capacity(), Positions.unsigned(head), Positions.unsigned(tail),
+                    ringFile, current.peeker.capacity(), Positions.unsigned(head), Positions.unsigned(tail),
                     Integer.toUnsignedLong(tail - head));
             }
             final long records;
             try
             {
-                records = follow ? follow(ring, out) : snapshot(ring.peeker, out);
+                records = follow ? follow(out) : snapshot(current.peeker, out);
             }
             catch (final InternalError fault)
             {
@@ -237,9 +236,9 @@ final class DumpCommand implements Callable<Integer>
      * Every record committed from head on, as it is committed. When a new context replaces the file (a second
      * {@code syslet trace --ring-file} with the same name), dump says so and follows the new ring from its head.
      */
-    private long follow(final OpenRing first, final PrintStream out)
+    private long follow(final PrintStream out)
     {
-        OpenRing ring = first;
+        OpenRing ring = current;
         UnsafeBuffer record = recordBuffer(ring.peeker);
         final EventFormat format = new EventFormat();
         final long deadline = deadline();
