@@ -285,7 +285,7 @@ final class Dispatch
     /**
      * Tries a pread without blocking: {@code preadv2(RWF_NOWAIT)} returns only what the page cache holds.
      *
-     * @return what preadv2 returned, or -EBADF / -EFAULT before the call.
+     * @return what preadv2 returned, or -EBADF / -EFAULT / -EINVAL (a negative offset) before the call.
      */
     static long nowaitPread(final Slot s, final Scratch scratch, final RegisteredBuffers buffers)
     {
@@ -298,7 +298,17 @@ final class Dispatch
         final UnsafeBuffer out = scratch.buffer;
         out.putLong(Scratch.IOV_OFFSET, buf + done);
         out.putLong(Scratch.IOV_OFFSET + 8, s.a2 - done);
-        return result(LIBC.preadv2((int)s.a0, scratch.address + Scratch.IOV_OFFSET, 1, s.a3 + done, RWF_NOWAIT));
+        return preadv2Nowait((int)s.a0, scratch.address + Scratch.IOV_OFFSET, 1, s.a3 + done);
+    }
+
+    /**
+     * {@code preadv2(..., RWF_NOWAIT)} for a positioned read. preadv2 takes an offset of -1 as "the fd's current
+     * position, and move it", which no pread or preadv asks for (their answer is EINVAL): a negative offset never
+     * reaches it, and gets EINVAL, which the blocking read then confirms as the op's own.
+     */
+    private static long preadv2Nowait(final int fd, final long iov, final int count, final long offset)
+    {
+        return offset < 0 ? -Errno.EINVAL : result(LIBC.preadv2(fd, iov, count, offset, RWF_NOWAIT));
     }
 
     /**
@@ -409,7 +419,7 @@ final class Dispatch
         int count = (int)s.a2;
         if (probesCache(s))
         {
-            final long res = classifyNowait(s, result(LIBC.preadv2(fd, iov, count, s.a3, RWF_NOWAIT)),
+            final long res = classifyNowait(s, preadv2Nowait(fd, iov, count, s.a3),
                 iovTotal(scratch, count));
             if (res != CONTINUE)
             {

@@ -7,6 +7,7 @@ import io.syslet.abi.Event;
 import io.syslet.abi.EventDescriptor;
 import io.syslet.abi.IocbDescriptor;
 import io.syslet.abi.IocbWriter;
+import io.syslet.abi.IovDescriptor;
 import io.syslet.abi.Opcode;
 import io.syslet.abi.SetupParams;
 import io.syslet.attributes.AttributeCursor;
@@ -486,6 +487,42 @@ class AttributesTest
             assertEquals(-Errno.EINVAL, event.res());
             assertEquals(AttributeStatus.FAILED, find(attributes(event), AttributeId.CACHE).status(),
                 "a negative offset is the op's own EINVAL, not a kernel without RWF_NOWAIT");
+        }
+    }
+
+    /**
+     * preadv2 reads an offset of -1 as "the fd's current position, and move it": a pread or preadv asking for
+     * offset -1 must not get that from the RWF_NOWAIT attempt, but pread's own answer, EINVAL, on every path,
+     * and leave the fd's position alone.
+     */
+    @Test
+    void aReadAtOffsetMinusOneFailsWithEinvalOnEveryPathAndLeavesTheFdPositionAlone() throws IOException
+    {
+        final Path file = writeSynced(dir.resolve("minus-one.bin"), 2 * PAGE);
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final int fd = open(file);
+            assertEquals(2 * PAGE, LIBC.pread(fd, memory.addressOffset(), 2 * PAGE, 0)); // cached: the fast path answers
+            final int buf = ctx.registerBuffer(memory);
+            final int iov = 1 << 20;
+            memory.putLong(iov + IovDescriptor.BUFFER_OFFSET, BufferRef.of(buf, 0));
+            memory.putLong(iov + IovDescriptor.LENGTH_OFFSET, PAGE);
+            // Inline, on a worker with the cache probe, on a worker without it; preadv with the probe.
+            writer.pread(1, fd, BufferRef.of(buf, 0), PAGE, -1);
+            writer.pread(2, fd, BufferRef.of(buf, 0), PAGE, -1).attributes(AttributeId.CACHE)
+                .flags(IocbDescriptor.FLAG_NO_IMMEDIATE);
+            writer.pread(3, fd, BufferRef.of(buf, 0), PAGE, -1).flags(IocbDescriptor.FLAG_NO_IMMEDIATE);
+            writer.preadv(4, fd, BufferRef.of(buf, iov), 1, -1).attributes(AttributeId.CACHE);
+            assertEquals(4, writer.submitTo(ctx));
+            final Map<Long, Event> events = SysletTestSupport.reap(ctx, 4);
+            for (long cookie = 1; cookie <= 4; cookie++)
+            {
+                assertEquals(-Errno.EINVAL, events.get(cookie).res(), "op " + cookie + ": " + describe(events.get(cookie)));
+            }
+            // A read of the fd's own position shows where it stands: still at the start.
+            assertEquals(PAGE, LIBC.read(fd, memory.addressOffset(), PAGE));
+            assertEquals(PAGE, LIBC.read(fd, memory.addressOffset() + PAGE, PAGE));
+            assertEquals(0, LIBC.read(fd, memory.addressOffset(), PAGE), "the fd was at 0, so two pages reach its end");
         }
     }
 
