@@ -14,8 +14,8 @@ package io.syslet.abi;
  *  +---------------------------------------------------------------+
  * </pre>
  *
- * On failure res is -ENOENT (no such name), -EAGAIN (try again), -errno (EAI_SYSTEM) or -EIO, and res2
- * is glibc's raw EAI_* code.
+ * On failure res is -ENOENT (no such name), -EAGAIN (try again), -EINVAL (bad flags, family, socktype or
+ * service), -ENOMEM, -errno (EAI_SYSTEM) or -EIO, and res2 is glibc's raw EAI_* code (docs/ABI.md section 14).
  */
 public final class AddrInfoDescriptor
 {

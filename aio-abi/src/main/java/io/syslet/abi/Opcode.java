@@ -60,8 +60,8 @@ public final class Opcode
     /** {@code flock(a0 fd, a1 operation)}. */
     public static final int FLOCK = 22;
     /**
-     * {@code getaddrinfo(a0 node buf, a1 service buf or NO_BUFFER, a2 out buf, a3 hints family, a4 hints socktype)};
-     * writes {@link AddrInfoDescriptor} records; res = records written, res2 = records found.
+     * {@code getaddrinfo(a0 node buf, a1 service buf or NO_BUFFER, a2 out buf, a3 out length, a4 hints family,
+     * a5 hints socktype)}; writes {@link AddrInfoDescriptor} records; res = records written, res2 = records found.
      */
     public static final int GETADDRINFO = 23;
     /** A Java {@code Callable}; only through {@link AioContext#submitCallable}. */
