@@ -32,7 +32,10 @@ public final class Errno
      */
     public static String name(final long errno)
     {
-        switch ((int)Math.abs(errno))
+        // Long.MIN_VALUE has no positive counterpart: unsigned, it reads as its magnitude.
+        final long magnitude = Math.abs(errno);
+        // Cut down to an int, a result like -(2^32 + 22) (a callable may return any long) would be named EINVAL.
+        switch (magnitude >= 0 && magnitude <= Integer.MAX_VALUE ? (int)magnitude : -1)
         {
             case EPERM: return "EPERM";
             case ENOENT: return "ENOENT";
@@ -49,7 +52,7 @@ public final class Errno
             case EOPNOTSUPP: return "EOPNOTSUPP";
             case EALREADY: return "EALREADY";
             case ECANCELED: return "ECANCELED";
-            default: return "errno " + Math.abs(errno);
+            default: return "errno " + Long.toUnsignedString(magnitude);
         }
     }
 }
