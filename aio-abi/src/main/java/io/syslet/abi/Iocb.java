@@ -63,13 +63,14 @@ public final class Iocb
         final int attributeCount = UnsafeApi.getShort(array, at + ATTRIBUTE_COUNT_OFFSET) & 0xFFFF;
         if (length < MIN_LENGTH || (length & (ALIGNMENT - 1)) != 0)
         {
-            return "iocb at byte " + offset + " has length " + length + ", not a multiple of 8 that is >= " +
+            return "iocb at byte " + offset + " has length " + Integer.toUnsignedString(length) +
+                ", not a multiple of 8 that is >= " +
                 MIN_LENGTH;
         }
         if (length > available)
         {
-            return "iocb at byte " + offset + " has length " + length + " but only " + available +
-                " bytes remain in the submission";
+            return "iocb at byte " + offset + " has length " + Integer.toUnsignedString(length) + " but only " +
+                available + " bytes remain in the submission";
         }
         if (attributeCount > MAX_ATTRIBUTES)
         {
@@ -215,11 +216,14 @@ public final class Iocb
      * Writes a whole iocb with no attributes at the wrapped offset.
      *
      * @return its length.
+     * @throws IllegalArgumentException if the opcode or flags do not fit their u16 fields; nothing is written then.
      * @throws IndexOutOfBoundsException if it would pass the end of the buffer; nothing is written then.
      */
     public int write(final int opcode, final int flags, final long cookie, final int aux,
         final long a0, final long a1, final long a2, final long a3, final long a4, final long a5)
     {
+        checkU16(opcode, "opcode");
+        checkU16(flags, "flags");
         final long at = checkedAddress(MIN_LENGTH);
         final byte[] array = buffer.byteArray();
         UnsafeApi.putInt(array, at + LENGTH_OFFSET, MIN_LENGTH);
@@ -243,7 +247,8 @@ public final class Iocb
      *
      * @param ids attribute ids.
      * @return the iocb's new length.
-     * @throws IllegalArgumentException past {@link IocbDescriptor#MAX_ATTRIBUTES}.
+     * @throws IllegalArgumentException past {@link IocbDescriptor#MAX_ATTRIBUTES}, or for an id that does not fit
+     * the u16 id field; nothing is written then.
      * @throws IllegalStateException if the wrapped iocb's length cannot hold the ids it already lists.
      * @throws IndexOutOfBoundsException if the grown iocb would pass the end of its buffer.
      */
@@ -254,11 +259,16 @@ public final class Iocb
         {
             throw new IllegalArgumentException((count + ids.length) + " attributes exceed the maximum of " + MAX_ATTRIBUTES);
         }
+        for (final int id : ids)
+        {
+            checkU16(id, "attribute id");
+        }
         final int oldLength = length();
         if (oldLength < IocbDescriptor.length(count) || (oldLength & (ALIGNMENT - 1)) != 0)
         {
-            throw new IllegalStateException("iocb at byte " + offset + " has length " + oldLength +
-                ", not a multiple of 8 that holds its " + count + " attribute ids");
+            throw new IllegalStateException("iocb at byte " + offset + " has length " +
+                Integer.toUnsignedString(oldLength) + ", not a multiple of 8 that holds its " + count +
+                " attribute ids");
         }
         final int newLength = Math.max(oldLength, IocbDescriptor.length(count + ids.length));
         final long at = checkedAddress(newLength);
@@ -275,6 +285,20 @@ public final class Iocb
         UnsafeApi.putShort(array, at + ATTRIBUTE_COUNT_OFFSET, (short)(count + ids.length));
         UnsafeApi.putInt(array, at + LENGTH_OFFSET, newLength);
         return newLength;
+    }
+
+    /**
+     * @return {@code value}, if it fits the u16 field it is for.
+     * @throws IllegalArgumentException otherwise: a cast would write another value (id 65537 would ask for
+     * LATENCY), which the decoder cannot tell from a real one.
+     */
+    static int checkU16(final int value, final String field)
+    {
+        if ((value & ~0xFFFF) != 0)
+        {
+            throw new IllegalArgumentException(field + " " + value + " does not fit its 16-bit field (0 .. 65535)");
+        }
+        return value;
     }
 
     /**

@@ -220,7 +220,7 @@ public final class IocbWriter
      */
     public IocbWriter flags(final int flags)
     {
-        buffer.putShort(lastIocb() + IocbDescriptor.FLAGS_OFFSET, (short)flags);
+        buffer.putShort(lastIocb() + IocbDescriptor.FLAGS_OFFSET, (short)Iocb.checkU16(flags, "flags"));
         return this;
     }
 

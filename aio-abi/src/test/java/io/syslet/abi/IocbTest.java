@@ -75,6 +75,32 @@ class IocbTest
     }
 
     @Test
+    void valuesThatDoNotFitTheirSixteenBitFieldsAreRefusedNotCutToAnotherValue()
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(IocbDescriptor.length(2)));
+        final Iocb iocb = new Iocb().wrap(buffer, 0);
+        // 0x10000 | LATENCY would have been written as LATENCY: a different, valid request.
+        iocb.write(Opcode.PREAD, 0, 1, 0, 0, 0, 0, 0, 0, 0);
+        final IllegalArgumentException id = assertThrows(IllegalArgumentException.class,
+            () -> iocb.addAttributes(AttributeId.CACHE, 0x10000 | AttributeId.LATENCY));
+        assertEquals("attribute id " + (0x10000 | AttributeId.LATENCY) + " does not fit its 16-bit field (0 .. 65535)",
+            id.getMessage());
+        assertEquals(0, iocb.attributeCount(), "no id of the refused call written");
+        assertThrows(IllegalArgumentException.class, () -> iocb.addAttributes(-1));
+        assertThrows(IllegalArgumentException.class,
+            () -> iocb.write(0x10000 | Opcode.PREAD, 0, 1, 0, 0, 0, 0, 0, 0, 0));
+        assertThrows(IllegalArgumentException.class,
+            () -> iocb.write(Opcode.PREAD, 0x10000 | IocbDescriptor.FLAG_NO_IMMEDIATE, 1, 0, 0, 0, 0, 0, 0, 0));
+
+        final IocbWriter writer = new IocbWriter(buffer);
+        writer.pread(1, 0, 0, 0, 0);
+        final IllegalArgumentException flags = assertThrows(IllegalArgumentException.class,
+            () -> writer.flags(0x10000 | IocbDescriptor.FLAG_NO_IMMEDIATE));
+        assertEquals("flags 65537 does not fit its 16-bit field (0 .. 65535)", flags.getMessage());
+        assertEquals(0, iocb.wrap(buffer, 0).flags());
+    }
+
+    @Test
     void theDecoderRefusesAnExtentOutsideItsBufferInsteadOfReadingIt()
     {
         final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(IocbDescriptor.MIN_LENGTH));
@@ -93,7 +119,11 @@ class IocbTest
         final Iocb iocb = new Iocb().wrap(buffer, 64);
         final IllegalStateException e = assertThrows(IllegalStateException.class,
             () -> iocb.addAttributes(AttributeId.LATENCY));
-        assertEquals("iocb at byte 64 has length -4096, not a multiple of 8 that holds its 0 attribute ids", e.getMessage());
+        // The field is a u32: the message shows it as one.
+        assertEquals("iocb at byte 64 has length 4294963200, not a multiple of 8 that holds its 0 attribute ids",
+            e.getMessage());
+        assertEquals("iocb at byte 64 has length 4294963200, not a multiple of 8 that is >= " +
+            IocbDescriptor.MIN_LENGTH, Iocb.malformation(buffer, 64, buffer.capacity()));
         for (int i = 0; i < buffer.capacity(); i += 8)
         {
             assertEquals(i == 64 ? (-4096 & 0xFFFFFFFFL) : 0, buffer.getLong(i), "no byte written at " + i);
