@@ -873,7 +873,10 @@ public final class SysletContext implements AioContext
             {
                 final long control = slot.control();
                 final int state = Slot.state(control);
-                if ((state != Slot.QUEUED && state != Slot.RUNNING) || slot.cookie != cookie)
+                // CANCEL_REQUESTED too: an op an earlier cancel asked to stop still runs until it answers (that
+                // cancel may have given up after CANCEL_ACK_NANOS), so it is in flight, never "not found".
+                if ((state != Slot.QUEUED && state != Slot.RUNNING && state != Slot.CANCEL_REQUESTED) ||
+                    slot.cookie != cookie)
                 {
                     continue;
                 }
@@ -897,7 +900,8 @@ public final class SysletContext implements AioContext
                     {
                         return CANCELED;
                     }
-                    if (slot.control() != Slot.control(generation, Slot.RUNNING))
+                    final long after = slot.control();
+                    if (after != Slot.control(generation, Slot.RUNNING) && after != cancelRequestedControl(generation))
                     {
                         continue;
                     }
@@ -943,11 +947,14 @@ public final class SysletContext implements AioContext
         {
             return RUNNING_MAY_NOT_TERMINATE;
         }
-        if (!slot.transition(generation, Slot.RUNNING, Slot.CANCEL_REQUESTED))
+        final long requested = cancelRequestedControl(generation);
+        // Already CANCEL_REQUESTED: another cancel asked first and may have given up waiting; the op still runs,
+        // so signal it again and wait for its answer like the first. (Volatile read after the failed CAS: a
+        // state other than these two means the op finished meanwhile.)
+        if (!slot.transition(generation, Slot.RUNNING, Slot.CANCEL_REQUESTED) && slot.control() != requested)
         {
             return slot.wasCanceled(generation) ? CANCELED : NOT_FOUND; // it finished meanwhile
         }
-        final long requested = cancelRequestedControl(generation);
         final long deadline = System.nanoTime() + CANCEL_ACK_NANOS;
         // One signal can land before the worker enters the syscall and be lost: repeat until it answers.
         while (slot.control() == requested && System.nanoTime() - deadline < 0)

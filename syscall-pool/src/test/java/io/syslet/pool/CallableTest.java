@@ -141,4 +141,46 @@ class CallableTest
             assertSame(sleeper.get(), next.get(), "both ran on the one worker");
         }
     }
+
+    /**
+     * A callable that ignores its interrupt makes the first cancel answer "running, may not terminate"; the op
+     * still runs, so a second cancel must find it and answer the same, not "not found" (which says no op in
+     * flight has the cookie, while its event is still to come).
+     */
+    @Test
+    void aSecondCancelOfAnOpThatIgnoredTheFirstStillFindsIt() throws InterruptedException
+    {
+        try (SysletContext ctx = SysletContext.setup(oneWorker()))
+        {
+            final CountDownLatch running = new CountDownLatch(1);
+            final CountDownLatch release = new CountDownLatch(1);
+            ctx.submitCallable(1, () ->
+            {
+                running.countDown();
+                while (true)
+                {
+                    try
+                    {
+                        release.await();
+                        return 5L;
+                    }
+                    catch (final InterruptedException e)
+                    {
+                        // deaf to cancels
+                    }
+                }
+            });
+            assertTrue(running.await(10, TimeUnit.SECONDS), "the callable never started");
+
+            assertEquals(AioContext.RUNNING_MAY_NOT_TERMINATE, ctx.cancel(1), "the op ignores its interrupt");
+            assertEquals(AioContext.RUNNING_MAY_NOT_TERMINATE, ctx.cancel(1), "the op still runs: cancel must find it");
+            assertEquals(1, ctx.inFlight());
+
+            release.countDown();
+            final Event done = reapOne(ctx, 1);
+            assertEquals(5, done.res(), done.toString());
+            assertEquals(0, done.flags() & EventDescriptor.FLAG_CANCELED, done.toString());
+            assertEquals(AioContext.NOT_FOUND, ctx.cancel(1));
+        }
+    }
 }
