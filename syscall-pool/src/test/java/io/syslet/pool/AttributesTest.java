@@ -435,6 +435,73 @@ class AttributesTest
         }
     }
 
+    /**
+     * PREADV is a read too, and its partial path is its own: the worker's RWF_NOWAIT attempt fills part of the
+     * vector, then the blocking read continues from the element and the byte within it where the cached part
+     * ended. The cached 64 KiB end inside the middle element, so both must be right for the bytes to land.
+     */
+    @Test
+    void preadvReportsTheCacheAndAPartlyCachedVectorIsFilledWhole() throws IOException
+    {
+        final byte[] content = new byte[256 * 1024];
+        new SplittableRandom(5).nextBytes(content);
+        final Path file = dir.resolve("vectored.bin");
+        Files.write(file, content);
+        final int[] at = {0, 100_000, 200_000};
+        final int[] lengths = {10_000, 100_000, content.length - 110_000};
+        final int iovAt = 1 << 20;
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final int fd = open(file);
+            assertEquals(0, LIBC.fdatasync(fd));
+            assertEquals(0, LIBC.posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM));
+            final int buf = ctx.registerBuffer(memory);
+            for (int i = 0; i < at.length; i++)
+            {
+                memory.putLong(iovAt + i * IovDescriptor.LENGTH + IovDescriptor.BUFFER_OFFSET, BufferRef.of(buf, at[i]));
+                memory.putLong(iovAt + i * IovDescriptor.LENGTH + IovDescriptor.LENGTH_OFFSET, lengths[i]);
+            }
+
+            evict(fd);
+            assertEquals(65536, LIBC.pread(fd, memory.addressOffset() + (2 << 20), 65536, 0));
+            memory.setMemory(0, iovAt, (byte)0);
+            writer.preadv(1, fd, BufferRef.of(buf, iovAt), at.length, 0).attributes(AttributeId.CACHE, AttributeId.BYTES);
+            final Event partial = submitOne(ctx);
+            assertEquals(content.length, partial.res(), describe(partial));
+            final AttributeCursor cache = find(attributes(partial), AttributeId.CACHE);
+            assertEquals(CacheOutcome.PARTIAL, cache.cacheOutcome(), describe(partial));
+            assertEquals(65536, cache.cacheBytes(), describe(partial));
+            assertEquals(content.length, find(attributes(partial), AttributeId.BYTES).bytes());
+            assertVectorHolds(content, at, lengths);
+
+            writer.preadv(2, fd, BufferRef.of(buf, iovAt), at.length, 0).attributes(AttributeId.CACHE);
+            final Event hit = submitOne(ctx);
+            assertEquals(content.length, hit.res(), describe(hit));
+            assertEquals(CacheOutcome.HIT, find(attributes(hit), AttributeId.CACHE).cacheOutcome(), describe(hit));
+
+            evict(fd);
+            memory.setMemory(0, iovAt, (byte)0);
+            writer.preadv(3, fd, BufferRef.of(buf, iovAt), at.length, 0).attributes(AttributeId.CACHE);
+            final Event miss = submitOne(ctx);
+            assertEquals(content.length, miss.res(), describe(miss));
+            assertEquals(CacheOutcome.MISS, find(attributes(miss), AttributeId.CACHE).cacheOutcome(), describe(miss));
+            assertVectorHolds(content, at, lengths);
+        }
+    }
+
+    private void assertVectorHolds(final byte[] content, final int[] at, final int[] lengths)
+    {
+        int from = 0;
+        for (int i = 0; i < at.length; i++)
+        {
+            final byte[] got = new byte[lengths[i]];
+            memory.getBytes(at[i], got);
+            assertArrayEquals(java.util.Arrays.copyOfRange(content, from, from + lengths[i]), got,
+                "iov element " + i + " (file bytes " + from + " to " + (from + lengths[i]) + ")");
+            from += lengths[i];
+        }
+    }
+
     @Test
     void readPastTheEndOfACachedFileIsAHitOnTheSubmittingThread() throws IOException
     {
