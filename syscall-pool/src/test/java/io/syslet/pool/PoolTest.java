@@ -3,6 +3,8 @@ package io.syslet.pool;
 import io.syslet.abi.AioContext;
 import io.syslet.abi.Errno;
 import io.syslet.abi.Event;
+import io.syslet.abi.EventDescriptor;
+import io.syslet.abi.IocbDescriptor;
 import io.syslet.abi.IocbWriter;
 import io.syslet.abi.SetupParams;
 import io.syslet.pool.NetTestSupport.Memory;
@@ -93,10 +95,13 @@ class PoolTest
                 mem.buffer.putByte(100, (byte)'r');
                 writeFully(ready[1], mem, 100, 1);
                 writer.read(3, ready[0], mem.ref(16, 1), 1);
-                writer.pread(4, fileFd, mem.ref(1024, 13), 13, 0);
+                // Off the immediate path: the file is cached, and a pread completed on this thread would need
+                // no worker of either class.
+                writer.pread(4, fileFd, mem.ref(1024, 13), 13, 0).flags(IocbDescriptor.FLAG_NO_IMMEDIATE);
                 assertEquals(2, writer.submitTo(ctx));
                 final Event pread = reaper.reapOne(4);
                 assertEquals(13, pread.res(), pread.toString());
+                assertEquals(0, pread.flags() & EventDescriptor.FLAG_IMMEDIATE, pread.toString());
                 assertEquals("bounded class", mem.buffer.getStringWithoutLengthAscii(1024, 13));
                 reaper.assertNoEvent("the pipe reads hold both unbounded workers");
 
