@@ -299,7 +299,13 @@ class AttributesTest
             final UnsafeBuffer dst = new UnsafeBuffer(BufferUtil.allocateDirectAligned(1 << 20, 64));
             final io.syslet.abi.EventCursor cursor = new io.syslet.abi.EventCursor();
             final AttributeCursor attributes = new AttributeCursor();
+            // Per cookie: a clock reading taken before the submit that accepted it (so no timestamp of its may be
+            // earlier), and the nanosleep it asked for (its service time must cover it: the kernel sleeps at
+            // least that long on CLOCK_MONOTONIC, the clock of System.nanoTime), or -1.
+            final long[] notBefore = new long[total];
+            final long[] sleepNanos = new long[total];
             int submitted = 0;
+            int stamped = 0;
             int reaped = 0;
             int immediate = 0;
             while (reaped < total)
@@ -308,15 +314,25 @@ class AttributesTest
                 {
                     final int kind = random.nextInt(5);
                     final long cookie = submitted++;
+                    sleepNanos[(int)cookie] = -1;
                     switch (kind)
                     {
                         case 0: writer.nop(cookie); break;
                         case 1: writer.pread(cookie, fd, BufferRef.of(buf, 0), PAGE, random.nextInt(256) * (long)PAGE); break;
-                        case 2: writer.nanosleep(cookie, random.nextInt(20_000)); break;
+                        case 2:
+                            sleepNanos[(int)cookie] = random.nextInt(20_000);
+                            writer.nanosleep(cookie, sleepNanos[(int)cookie]);
+                            break;
                         case 3: writer.raw(cookie, 110, 0, 0, 0, 0, 0, 0); break;
                         default: writer.pwrite(cookie, fd, BufferRef.of(buf, 0), 0, 0); break;
                     }
                     writer.attributes(AttributeId.LATENCY);
+                }
+                // Iocbs still in the writer were appended before this reading, so it is before their submit.
+                final long beforeSubmit = System.nanoTime();
+                for (; stamped < submitted; stamped++)
+                {
+                    notBefore[stamped] = beforeSubmit;
                 }
                 try
                 {
@@ -327,6 +343,7 @@ class AttributesTest
                     assertEquals(Errno.EAGAIN, e.errno());
                 }
                 final int bytes = ctx.getEvents(dst, 0, dst.capacity(), 1, TimeUnit.SECONDS.toNanos(10));
+                final long afterReap = System.nanoTime();
                 cursor.wrap(dst, 0, bytes);
                 while (cursor.next())
                 {
@@ -342,6 +359,20 @@ class AttributesTest
                     {
                         fail("latency intervals broken: queue=" + queue + " service=" + service + " total=" + all +
                             " for " + event);
+                    }
+                    // Not timing: readings of the one monotonic clock, ordered by what happened.
+                    final long cookie = event.cookie();
+                    if (attributes.latencySubmitNanos() - notBefore[(int)cookie] < 0 ||
+                        afterReap - attributes.latencyPublishNanos() < 0)
+                    {
+                        fail("latency timestamps outside [before its submit, after its reap] = [" +
+                            notBefore[(int)cookie] + ", " + afterReap + "]: submit " + attributes.latencySubmitNanos() +
+                            ", publish " + attributes.latencyPublishNanos() + " for " + event);
+                    }
+                    if (sleepNanos[(int)cookie] >= 0 && (event.res() != 0 || service < sleepNanos[(int)cookie]))
+                    {
+                        fail("a nanosleep of " + sleepNanos[(int)cookie] + " ns gave res " + event.res() +
+                            " and a service time of " + service + " ns: " + event);
                     }
                     if (event.opcode() == Opcode.PREAD && (event.flags() & EventDescriptor.FLAG_IMMEDIATE) != 0)
                     {
