@@ -389,6 +389,54 @@ class AttributesTest
         }
     }
 
+    /**
+     * The queue time is real: with one unbounded worker, held by a read of an empty pipe until the test writes
+     * to it, a nanosleep submitted with it waits in the queue until the read ends. No timing: every bound
+     * below is a reading of the same monotonic clock, ordered by what had to happen first. The sleep's submit
+     * timestamp is from before submit returned, its start from after the read ended, which was after the write.
+     */
+    @Test
+    void anOpQueuedBehindABlockedOneHasItsQueueTimeFromSubmitToStart()
+    {
+        final int[] pipe = new int[2];
+        assertEquals(0, LIBC.pipe2(pipe, Natives.O_CLOEXEC));
+        fds.add(pipe[0]);
+        fds.add(pipe[1]);
+        try (SysletContext ctx = SysletContext.setup(new SetupParams().unboundedWorkers(1)))
+        {
+            final int buf = ctx.registerBuffer(memory);
+            writer.read(1, pipe[0], BufferRef.of(buf, 0), 1).attributes(AttributeId.LATENCY);
+            writer.nanosleep(2, 0).attributes(AttributeId.LATENCY);
+            final long beforeSubmit = System.nanoTime();
+            assertEquals(2, writer.submitTo(ctx));
+            final long afterSubmit = System.nanoTime();
+            long beforeWrite = System.nanoTime();
+            while (beforeWrite == afterSubmit)
+            {
+                beforeWrite = System.nanoTime();
+            }
+            memory.putByte(4096, (byte)7);
+            assertEquals(1, LIBC.write(pipe[1], memory.addressOffset() + 4096, 1));
+            final Map<Long, Event> events = SysletTestSupport.reap(ctx, 2);
+            final Event read = events.get(1L);
+            final Event sleep = events.get(2L);
+            assertEquals(1, read.res(), read.toString());
+            assertEquals(0, sleep.res(), sleep.toString());
+            final AttributeCursor readLatency = find(attributes(read), AttributeId.LATENCY);
+            final AttributeCursor sleepLatency = find(attributes(sleep), AttributeId.LATENCY);
+            final String both = describe(read) + " / " + describe(sleep) + "; submit called at " + beforeSubmit +
+                ", returned at " + afterSubmit + ", write at " + beforeWrite;
+            assertTrue(readLatency.latencySubmitNanos() - beforeSubmit >= 0, both);
+            assertTrue(afterSubmit - readLatency.latencySubmitNanos() >= 0, both);
+            assertTrue(readLatency.latencyEndNanos() - beforeWrite >= 0, "the read ended after the write: " + both);
+            assertTrue(sleepLatency.latencySubmitNanos() - beforeSubmit >= 0, both);
+            assertTrue(afterSubmit - sleepLatency.latencySubmitNanos() >= 0, "the sleep was submitted within submit: " +
+                both);
+            assertTrue(sleepLatency.latencyStartNanos() - readLatency.latencyEndNanos() >= 0,
+                "the one worker started the sleep after the read ended: " + both);
+        }
+    }
+
     @Test
     void unknownAttributeIsUnsupportedAndTheOpSucceeds()
     {
