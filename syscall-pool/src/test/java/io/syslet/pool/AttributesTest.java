@@ -286,6 +286,27 @@ class AttributesTest
         }
     }
 
+    /**
+     * The other half of {@link #sleepIsOffCpu}: copying 8 MiB out of the page cache is CPU work on the calling
+     * thread, which its CPU clock must show (a CPU time that is always 0 passes the sleep test).
+     */
+    @Test
+    void aCachedCopyIsOnCpu() throws IOException
+    {
+        final Path file = writeSynced(dir.resolve("copy.bin"), 8 << 20);
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final int fd = open(file);
+            assertEquals(8 << 20, LIBC.pread(fd, memory.addressOffset(), 8 << 20, 0)); // cache it
+            final int buf = ctx.registerBuffer(memory);
+            writer.pread(1, fd, BufferRef.of(buf, 0), 8 << 20, 0).attributes(AttributeId.CPU)
+                .flags(IocbDescriptor.FLAG_NO_IMMEDIATE);
+            final Event event = submitOne(ctx);
+            assertEquals(8 << 20, event.res(), describe(event));
+            assertTrue(find(attributes(event), AttributeId.CPU).cpuOnNanos() > 0, describe(event));
+        }
+    }
+
     @Test
     void latencyIntervalsHoldOverManyRandomOps() throws IOException
     {
