@@ -24,9 +24,16 @@ public final class EventCursor
      * @param offset where the first record starts.
      * @param length bytes the read returned.
      * @return this.
+     * @throws IllegalArgumentException if {@code offset .. offset + length} does not lie within {@code buffer}
+     * (without this, a sum past 2^31 would wrap and the cursor would find no event where the read put some).
      */
     public EventCursor wrap(final DirectBuffer buffer, final int offset, final int length)
     {
+        if (offset < 0 || length < 0 || offset > buffer.capacity() - length)
+        {
+            throw new IllegalArgumentException(length + " bytes at offset " + offset + " do not lie within a buffer of " +
+                buffer.capacity() + " bytes");
+        }
         this.buffer = buffer;
         this.position = offset;
         this.limit = offset + length;

@@ -68,4 +68,18 @@ class EventCursorTest
             e.getMessage());
         assertThrows(IllegalStateException.class, cursor::next, "the cursor stays on the bad record");
     }
+
+    @Test
+    void aRangeOutsideTheBufferIsRefusedNotWalkedAsEmpty()
+    {
+        record(0, EventDescriptor.RECORD_TYPE, EventDescriptor.MIN_LENGTH);
+        // 8 + MAX_VALUE wraps negative: the cursor used to take that for "no event" and say nothing.
+        final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> cursor.wrap(bytes, 8, Integer.MAX_VALUE));
+        assertEquals(Integer.MAX_VALUE + " bytes at offset 8 do not lie within a buffer of 1024 bytes", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> cursor.wrap(bytes, -8, 64));
+        assertThrows(IllegalArgumentException.class, () -> cursor.wrap(bytes, 0, -1));
+        assertThrows(IllegalArgumentException.class, () -> cursor.wrap(bytes, 1000, 64));
+        assertTrue(cursor.wrap(bytes, 0, bytes.capacity()).next());
+    }
 }
