@@ -53,8 +53,6 @@ public final class IocbDescriptor
     public static final int ALIGNMENT = 8;
     /** The most attributes one iocb may list. */
     public static final int MAX_ATTRIBUTES = 64;
-    /** Bytes of the longest iocb. */
-    public static final int MAX_LENGTH = MIN_LENGTH + MAX_ATTRIBUTES * 2;
 
     /** Flag: do not try the immediate (cache-hit) path for this op. */
     public static final int FLAG_NO_IMMEDIATE = 1;
