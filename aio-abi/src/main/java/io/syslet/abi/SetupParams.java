@@ -1,6 +1,7 @@
 package io.syslet.abi;
 
 import java.nio.file.Path;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -40,6 +41,7 @@ public final class SetupParams
     int maxBuffers = 1024;
     long idleTimeoutNanos = TimeUnit.SECONDS.toNanos(10);
     int spinTries = 200;
+    ThreadFactory workerThreadFactory;
 
     public SetupParams abiVersion(final int abiVersion)
     {
@@ -112,6 +114,20 @@ public final class SetupParams
         return this;
     }
 
+    /**
+     * Makes the worker threads; null (the default) for daemon threads named {@code syslet-bounded-N} and
+     * {@code syslet-unbounded-N}. The factory gets the worker's {@link Runnable} and must return a new,
+     * unstarted thread that runs it. A pool that cannot start a thread (the factory throws or returns
+     * null, or the JVM cannot create one: {@code OutOfMemoryError: unable to create native thread} under a
+     * process or cgroup limit) runs with the workers it has; with none, the ops queued to it complete
+     * with {@code -EAGAIN}, as pthread_create(3) fails, instead of waiting for a worker that never comes.
+     */
+    public SetupParams workerThreadFactory(final ThreadFactory workerThreadFactory)
+    {
+        this.workerThreadFactory = workerThreadFactory;
+        return this;
+    }
+
     public int abiVersion()
     {
         return abiVersion;
@@ -167,6 +183,12 @@ public final class SetupParams
         return spinTries;
     }
 
+    /** @return the factory set, or null for the engine's own threads. */
+    public ThreadFactory workerThreadFactory()
+    {
+        return workerThreadFactory;
+    }
+
     /**
      * Checks every field.
      *
@@ -213,6 +235,7 @@ public final class SetupParams
     {
         return "SetupParams{abiVersion=" + abiVersion + ", flags=0x" + Integer.toHexString(flags) + ", ringBytes=" +
             ringBytes + ", ringFile=" + ringFile + ", boundedWorkers=" + boundedWorkers + ", unboundedWorkers=" +
-            unboundedWorkers + ", maxInFlight=" + maxInFlight + ", maxBuffers=" + maxBuffers + "}";
+            unboundedWorkers + ", maxInFlight=" + maxInFlight + ", maxBuffers=" + maxBuffers + ", idleTimeoutNanos=" +
+            idleTimeoutNanos + ", spinTries=" + spinTries + ", workerThreadFactory=" + workerThreadFactory + "}";
     }
 }

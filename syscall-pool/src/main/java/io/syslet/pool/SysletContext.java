@@ -151,9 +151,10 @@ public final class SysletContext implements AioContext
         }
         // Each queue can hold every slot: ops cancelled while queued stay in their queue until a worker drops them.
         pools[Dispatch.BOUNDED] = new WorkerPool("bounded", params.boundedWorkers(), slotCount, params.spinTries(),
-            params.idleTimeoutNanos(), this::runQueued);
+            params.idleTimeoutNanos(), params.workerThreadFactory(), this::runQueued, this::rejectQueued);
         pools[Dispatch.UNBOUNDED] = new WorkerPool("unbounded", params.unboundedWorkers(), slotCount,
-            params.spinTries(), params.idleTimeoutNanos(), this::runQueued);
+            params.spinTries(), params.idleTimeoutNanos(), params.workerThreadFactory(), this::runQueued,
+            this::rejectQueued);
     }
 
     /**
@@ -492,7 +493,7 @@ public final class SysletContext implements AioContext
             return;
         }
         slot.setState(generation, Slot.QUEUED); // release: the worker that takes it sees every field above
-        pools[Dispatch.workerClass(slot.opcode)].execute(slot);
+        pools[Dispatch.workerClass(slot.opcode)].execute(slot, caller);
     }
 
     /**
@@ -552,13 +553,7 @@ public final class SysletContext implements AioContext
         slot.workerThread = Thread.currentThread();
         if (!slot.transition(generation, Slot.QUEUED, Slot.RUNNING))
         {
-            // Cancelled while queued: the canceller publishes from the slot's fields; free it once it has.
-            while (slot.control() != Slot.control(generation, Slot.QUEUE_CANCELED))
-            {
-                Thread.onSpinWait();
-            }
-            recycle(slot, generation); // its canceller already took it out of the in-flight count
-            canceledInQueue.decrementAndGet();
+            dropCanceledInQueue(slot, generation);
             return;
         }
         long res;
@@ -595,6 +590,35 @@ public final class SysletContext implements AioContext
             }
         }
         releaseAndPublish(slot, generation, res, scratch);
+    }
+
+    /**
+     * A queued op whose pool has no worker and cannot start one completes with EAGAIN, on the submitting
+     * thread. Straight from QUEUED to DONE: never RUNNING, so no cancel can signal or interrupt this thread
+     * for it.
+     */
+    private void rejectQueued(final Slot slot, final Scratch scratch)
+    {
+        final int generation = slot.generation();
+        if (!slot.transition(generation, Slot.QUEUED, Slot.DONE))
+        {
+            dropCanceledInQueue(slot, generation);
+            return;
+        }
+        releaseAndPublish(slot, generation, -Errno.EAGAIN, scratch);
+    }
+
+    /**
+     * Frees the slot of an op cancelled while queued, once its canceller has published from the slot's fields.
+     */
+    private void dropCanceledInQueue(final Slot slot, final int generation)
+    {
+        while (slot.control() != Slot.control(generation, Slot.QUEUE_CANCELED))
+        {
+            Thread.onSpinWait();
+        }
+        recycle(slot, generation); // its canceller already took it out of the in-flight count
+        canceledInQueue.decrementAndGet();
     }
 
     /**

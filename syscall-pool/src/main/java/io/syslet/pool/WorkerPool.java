@@ -5,6 +5,7 @@ import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -17,7 +18,8 @@ import static io.syslet.pool.natives.Natives.LIBC;
  * before each look, then parks; an idle worker retires after the idle timeout. A submit wakes a parked
  * worker or, if none is parked and none is spinning, starts one, up to the limit; past it the op waits
  * in the queue, which has room for every op in flight, so the pool never deadlocks and never grows
- * memory without bound.
+ * memory without bound. A thread that cannot be started leaves the pool with the workers it has; a pool
+ * left with none rejects what is queued (each op completes with EAGAIN) rather than keep it forever.
  *
  * <p>Lost-wakeup argument: a worker that goes idle first publishes itself in {@code idle}
  * (incrementing the volatile {@code idleCount}), then looks at the queue once more. A submitter first
@@ -28,6 +30,7 @@ final class WorkerPool
 {
     private static final int PR_SET_TIMERSLACK = 29;
 
+    /** What the pool does with a queued op. */
     interface Runner
     {
         void run(Slot slot, Scratch scratch);
@@ -38,6 +41,10 @@ final class WorkerPool
     private final int spinTries;
     private final long idleTimeoutNanos;
     private final Runner runner;
+    /** Completes a queued op that no worker will run: the pool has none and cannot start one. */
+    private final Runner rejecter;
+    /** Null for the engine's own threads. */
+    private final ThreadFactory threadFactory;
     private final ManyToManyConcurrentArrayQueue<Slot> queue;
     private final ReentrantLock idleLock = new ReentrantLock();
     private final ArrayDeque<Worker> idle;
@@ -49,8 +56,10 @@ final class WorkerPool
     private volatile boolean stopping;
 
     WorkerPool(final String name, final int maxWorkers, final int queueCapacity, final int spinTries,
-        final long idleTimeoutNanos, final Runner runner)
+        final long idleTimeoutNanos, final ThreadFactory threadFactory, final Runner runner, final Runner rejecter)
     {
+        this.rejecter = rejecter;
+        this.threadFactory = threadFactory;
         this.name = name;
         this.maxWorkers = maxWorkers;
         this.spinTries = spinTries;
@@ -61,9 +70,12 @@ final class WorkerPool
     }
 
     /**
-     * Queues a slot and makes sure a worker will take it.
+     * Queues a slot and makes sure a worker will take it, or, if the pool has no worker and cannot start one,
+     * rejects every op in its queue, this one included.
+     *
+     * @param caller the submitting thread's scratch, for the events of rejected ops.
      */
-    void execute(final Slot slot)
+    void execute(final Slot slot, final Scratch caller)
     {
         // The queue has room for every op in flight, but can answer full for a moment while a worker is half-way
         // through taking the entry this offer would reuse.
@@ -72,20 +84,26 @@ final class WorkerPool
             Thread.yield();
         }
         // Enough spinners will find it on their own; otherwise wake or start someone.
-        if (queue.size() <= spinning.get())
+        if (queue.size() <= spinning.get() || wakeOrStartOne() || workers.get() > 0)
         {
             return;
         }
-        wakeOrStartOne();
+        // No worker, and none could be started: nobody would ever take these ops. (A worker another
+        // submitter starts meanwhile finds fewer ops to run; each op is polled once, by it or by this loop.)
+        Slot queued;
+        while ((queued = queue.poll()) != null)
+        {
+            rejecter.run(queued, caller);
+        }
     }
 
-    private void wakeOrStartOne()
+    /**
+     * @return false if no worker was woken or started: none idle, and the pool is at its limit, stopping,
+     * or could not start a thread.
+     */
+    private boolean wakeOrStartOne()
     {
-        if (idleCount > 0 && wakeOne())
-        {
-            return;
-        }
-        startWorkerIfBelowLimit();
+        return (idleCount > 0 && wakeOne()) || startWorkerIfBelowLimit();
     }
 
     int workerCount()
@@ -159,7 +177,10 @@ final class WorkerPool
         return true;
     }
 
-    private void startWorkerIfBelowLimit()
+    /**
+     * @return true if a worker was started.
+     */
+    private boolean startWorkerIfBelowLimit()
     {
         int count;
         do
@@ -167,18 +188,49 @@ final class WorkerPool
             count = workers.get();
             if (count >= maxWorkers || stopping)
             {
-                return;
+                return false;
             }
         }
         while (!workers.compareAndSet(count, count + 1));
         final Worker worker = new Worker();
-        worker.thread = new Thread(worker, "syslet-" + name + "-" + started.incrementAndGet());
-        worker.thread.setDaemon(true);
-        synchronized (all)
+        try
         {
-            all.add(worker);
+            worker.thread = newThread(worker);
+            synchronized (all)
+            {
+                all.add(worker);
+            }
+            worker.thread.start();
+            return true;
         }
-        worker.thread.start();
+        catch (final RuntimeException | OutOfMemoryError e)
+        {
+            // OutOfMemoryError is what Thread.start throws when the OS refuses a thread (a process or cgroup
+            // limit), and it leaves the JVM sound. Thrown on, it would leave the count raised with no thread
+            // behind it, and lose the submit's count of the ops it had already accepted.
+            synchronized (all)
+            {
+                all.remove(worker);
+            }
+            workers.decrementAndGet();
+            return false;
+        }
+    }
+
+    private Thread newThread(final Worker worker)
+    {
+        if (threadFactory == null)
+        {
+            final Thread thread = new Thread(worker, "syslet-" + name + "-" + started.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        }
+        final Thread thread = threadFactory.newThread(worker);
+        if (thread == null)
+        {
+            throw new IllegalStateException("the worker thread factory returned null");
+        }
+        return thread;
     }
 
     private final class Worker implements Runnable

@@ -204,7 +204,7 @@ class PoolTest
             final CountDownLatch warmedUp = new CountDownLatch(1);
             final CountDownLatch release = new CountDownLatch(1);
             final CountDownLatch nextRan = new CountDownLatch(1);
-            final WorkerPool pool = new WorkerPool("race", 2, 16, Integer.MAX_VALUE, TimeUnit.MINUTES.toNanos(1),
+            final WorkerPool pool = new WorkerPool("race", 2, 16, Integer.MAX_VALUE, TimeUnit.MINUTES.toNanos(1), null,
                 (slot, scratch) ->
                 {
                     if (slot == warmUp)
@@ -219,17 +219,18 @@ class PoolTest
                     {
                         nextRan.countDown();
                     }
-                });
+                },
+                (slot, scratch) -> fail("no op is rejected while the pool can start threads"));
             try
             {
-                pool.execute(warmUp); // starts a worker, which then spins on the empty queue
+                pool.execute(warmUp, null); // starts a worker, which then spins on the empty queue
                 warmedUp.await();
-                pool.execute(blocking); // one op, one spinner: nobody is woken, the spinner takes it
+                pool.execute(blocking, null); // one op, one spinner: nobody is woken, the spinner takes it
                 while (pool.queued() != 0)
                 {
                     Thread.onSpinWait();
                 }
-                pool.execute(next);
+                pool.execute(next, null);
                 assertTrue(nextRan.await(10, TimeUnit.SECONDS),
                     "trial " + trial + ": the op waited behind a blocked one with " + pool.workerCount() +
                     " of 2 workers started");
