@@ -246,11 +246,24 @@ final class Engine
      */
     static ThreadPoolExecutor fixedPool(final String name, final int threads)
     {
+        return fixedPool(name, threads, () -> {});
+    }
+
+    /**
+     * {@link #fixedPool(String, int)} whose threads each run {@code onStart} first, as the engine's
+     * workers set themselves up before their first op.
+     */
+    static ThreadPoolExecutor fixedPool(final String name, final int threads, final Runnable onStart)
+    {
         final AtomicInteger started = new AtomicInteger();
         final ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
             new LinkedBlockingQueue<>(), runnable ->
             {
-                final Thread thread = new Thread(runnable, name + "-" + started.incrementAndGet());
+                final Thread thread = new Thread(() ->
+                {
+                    onStart.run();
+                    runnable.run();
+                }, name + "-" + started.incrementAndGet());
                 thread.setDaemon(true);
                 return thread;
             });
