@@ -1,5 +1,6 @@
 package io.syslet.benches.engine;
 
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -10,11 +11,10 @@ import org.openjdk.jmh.annotations.TearDown;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousFileChannel;
+import java.nio.channels.CompletionHandler;
 import java.nio.file.StandardOpenOption;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
 
 import static io.syslet.benches.engine.CachedFile.BLOCK;
 
@@ -23,13 +23,21 @@ import static io.syslet.benches.engine.CachedFile.BLOCK;
  * on a fixed pool of {@link Engine#WORKERS} threads (the engine's bounded class has as many). On Linux
  * the channel runs each read as a task on that pool, a positional read into our direct buffer.
  *
- * <p>The same shape as {@link SysletPreadState}: one thread submits and reaps. The futures form a
- * ring; {@link #completeOne()} waits for the oldest, checks it, and issues the next read into the same
- * buffer, so {@link #depth} reads are in flight whenever the thread waits.
+ * <p>The same shape as {@link SysletPreadState}: one thread submits and reaps. Each read carries a
+ * {@link CompletionHandler}, which the pool thread that ran it calls, and which hands the read to this
+ * thread through a queue, as the engine's workers hand events to its ring. {@link #completeOne()} takes
+ * whichever read completed first, as getEvents does, checks it and issues the next into its buffer, so
+ * {@link #depth} reads are in flight whenever the thread waits. It waits as {@link BarePoolState}'s
+ * submitter does, spinning and then yielding, not parking: the engine's getEvents spins and yields too
+ * before it sleeps, while {@code Future.get()} would park this thread at once and pay a futex wake per
+ * read that the engine does not.
  */
 @State(Scope.Thread)
 public class AfcPreadState
 {
+    /** Spins on an empty queue before each yield, as {@link BarePoolState}'s submitter. */
+    private static final int SPINS_BEFORE_YIELD = 64;
+
     /** Reads kept in flight. */
     @Param({"1", "32"})
     public int depth;
@@ -37,53 +45,109 @@ public class AfcPreadState
     private CachedFile file;
     private ExecutorService pool;
     private AsynchronousFileChannel channel;
-    private ByteBuffer[] buffers;
-    private Future<Integer>[] pending;
-    private int oldest;
+    private ManyToOneConcurrentArrayQueue<Read> completions;
     private int reads;
+
+    /** One read in flight: its buffer and what it returned. Reused; published by the queue. */
+    static final class Read
+    {
+        final int slot;
+        final ByteBuffer buffer = ByteBuffer.allocateDirect(BLOCK);
+        int result;
+        Throwable failure;
+
+        Read(final int slot)
+        {
+            this.slot = slot;
+        }
+    }
+
+    /** Called on the pool thread that ran the read: hands it to the benchmark thread. */
+    private final CompletionHandler<Integer, Read> handler = new CompletionHandler<>()
+    {
+        @Override
+        public void completed(final Integer n, final Read read)
+        {
+            read.result = n;
+            read.failure = null;
+            hand(read);
+        }
+
+        @Override
+        public void failed(final Throwable exc, final Read read)
+        {
+            read.failure = exc;
+            hand(read);
+        }
+
+        private void hand(final Read read)
+        {
+            // Room for every read in flight: an offer fails only for the moment the consumer is mid-poll.
+            while (!completions.offer(read))
+            {
+                Thread.onSpinWait();
+            }
+        }
+    };
 
     /**
      * Opens the channel on its pool and issues {@link #depth} reads.
      */
     @Setup(Level.Trial)
-    @SuppressWarnings("unchecked")
     public void setUp(final CachedFile file) throws IOException
     {
         this.file = file;
         pool = Engine.fixedPool("afc", Engine.WORKERS);
         channel = AsynchronousFileChannel.open(file.path, Set.of(StandardOpenOption.READ), pool);
-        buffers = new ByteBuffer[depth];
-        pending = new Future[depth];
+        completions = new ManyToOneConcurrentArrayQueue<>(depth);
         for (int i = 0; i < depth; i++)
         {
-            buffers[i] = ByteBuffer.allocateDirect(BLOCK);
-            pending[i] = issue(i);
+            issue(new Read(i));
         }
     }
 
     /**
-     * Waits for the oldest read, checks it read a whole block, and issues the next into its buffer.
+     * Waits for a completed read, checks it read a whole block, and issues the next into its buffer.
      *
      * @return the buffer's index.
      */
-    public int completeOne() throws InterruptedException, ExecutionException
+    public int completeOne()
     {
-        final int slot = oldest;
-        final int n = pending[slot].get();
-        if (n != BLOCK)
+        final Read read = take();
+        if (read.failure != null)
         {
-            throw new IllegalStateException("expected a " + BLOCK + "-byte read, got " + n);
+            throw new IllegalStateException("read failed", read.failure);
         }
-        pending[slot] = issue(slot);
-        oldest = slot + 1 == depth ? 0 : slot + 1;
-        return slot;
+        if (read.result != BLOCK)
+        {
+            throw new IllegalStateException("expected a " + BLOCK + "-byte read, got " + read.result);
+        }
+        issue(read);
+        return read.slot;
     }
 
-    private Future<Integer> issue(final int slot)
+    private Read take()
     {
-        final ByteBuffer buffer = buffers[slot];
-        buffer.clear();
-        return channel.read(buffer, file.offset(reads++));
+        Read read;
+        int idle = 0;
+        while ((read = completions.poll()) == null)
+        {
+            if (idle++ < SPINS_BEFORE_YIELD)
+            {
+                Thread.onSpinWait();
+            }
+            else
+            {
+                Thread.yield();
+            }
+        }
+        return read;
+    }
+
+    private void issue(final Read read)
+    {
+        read.buffer.clear();
+        channel.read(read.buffer, file.offset(reads++), read, handler);
     }
 
     /**
@@ -92,9 +156,9 @@ public class AfcPreadState
     @TearDown(Level.Trial)
     public void tearDown() throws Exception
     {
-        for (final Future<Integer> future : pending)
+        for (int i = 0; i < depth; i++)
         {
-            future.get();
+            take();
         }
         channel.close();
         Engine.shutdown(pool);

@@ -9,7 +9,6 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -52,9 +51,12 @@ public class CachedPread
         return engine.completeOne();
     }
 
-    /** AsynchronousFileChannel.read(buffer, position) futures on a fixed pool of the same size. */
+    /**
+     * AsynchronousFileChannel.read(buffer, position, attachment, handler) on a fixed pool of the same size,
+     * the handler handing each read back through a queue.
+     */
     @Benchmark
-    public int afc(final AfcPreadState channel) throws InterruptedException, ExecutionException
+    public int afc(final AfcPreadState channel)
     {
         return channel.completeOne();
     }
