@@ -203,11 +203,13 @@ final class WorkerPool
             worker.thread.start();
             return true;
         }
-        catch (final RuntimeException | OutOfMemoryError e)
+        catch (final Throwable e)
         {
             // OutOfMemoryError is what Thread.start throws when the OS refuses a thread (a process or cgroup
             // limit), and it leaves the JVM sound. Thrown on, it would leave the count raised with no thread
-            // behind it, and lose the submit's count of the ops it had already accepted.
+            // behind it, and lose the submit's count of the ops it had already accepted (on a worker, in spin,
+            // the op it had just taken). Anything else is the caller's factory failing, which may throw any
+            // Throwable (an AssertionError, a LinkageError): the same refused thread.
             synchronized (all)
             {
                 all.remove(worker);

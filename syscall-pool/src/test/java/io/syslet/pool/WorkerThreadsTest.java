@@ -100,6 +100,33 @@ class WorkerThreadsTest
         }
     }
 
+    /**
+     * A factory is the caller's code and may throw any Throwable, not only a RuntimeException: an Error from it
+     * (an AssertionError, a LinkageError) must leave the pool as a refused thread does, not escape submit with
+     * the worker count raised and no thread behind it, the op queued for nobody and the submit's count lost.
+     */
+    @Test
+    void aFactoryThatThrowsAnErrorIsARefusedThreadLikeAnyOther()
+    {
+        final ThreadFactory broken = runnable ->
+        {
+            throw new AssertionError("a factory with a bug");
+        };
+        try (SysletContext ctx = SysletContext.setup(new SetupParams().workerThreadFactory(broken)))
+        {
+            final IocbWriter writer = writer();
+            writer.nop(1);
+            writer.nanosleep(2, 1_000);
+            assertEquals(2, writer.submitTo(ctx), "both accepted, and the count returned");
+            final Map<Long, Event> events = reap(ctx, 2);
+            for (final Event event : events.values())
+            {
+                assertEquals(-Errno.EAGAIN, event.res(), event.toString());
+            }
+            assertEquals(0, ctx.workerCounts()[0] + ctx.workerCounts()[1], "no worker counted without a thread");
+        }
+    }
+
     @Test
     void withWorkersItCannotAddToOpsQueueBehindThemInsteadOfFailing()
     {
