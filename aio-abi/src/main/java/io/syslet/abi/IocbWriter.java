@@ -193,8 +193,10 @@ public final class IocbWriter
             throw new IllegalStateException("submission buffer of " + buffer.capacity() + " bytes is full after " +
                 count + " iocbs");
         }
+        // The write may refuse the op (an opcode past 16 bits): only a written iocb becomes the last one.
+        final int written = iocb.wrap(buffer, length).write(opcode, 0, cookie, aux, a0, a1, a2, a3, a4, a5);
         lastOffset = length;
-        length += iocb.wrap(buffer, length).write(opcode, 0, cookie, aux, a0, a1, a2, a3, a4, a5);
+        length += written;
         count++;
         return this;
     }

@@ -100,6 +100,32 @@ class IocbTest
         assertEquals(0, iocb.wrap(buffer, 0).flags());
     }
 
+    /**
+     * An append refused for its opcode writes nothing and appends nothing, so the writer's last iocb is still
+     * the one before it: flags and attributes set next go to that one, not to the bytes past the end where
+     * the refused iocb would have gone (flags there were lost without a word, and attributes grew the
+     * submission over whatever those bytes held).
+     */
+    @Test
+    void anAppendRefusedForItsOpcodeLeavesTheLastIocbTheOneBeforeIt()
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(1024));
+        final IocbWriter writer = new IocbWriter(buffer);
+        writer.pread(1, 0, 0, 0, 0);
+        assertThrows(IllegalArgumentException.class,
+            () -> writer.append(0x10000 | Opcode.PREAD, 2, 0, 0, 0, 0, 0, 0, 0));
+        assertEquals(1, writer.count());
+        assertEquals(IocbDescriptor.MIN_LENGTH, writer.length());
+
+        writer.flags(IocbDescriptor.FLAG_NO_IMMEDIATE).attributes(AttributeId.LATENCY);
+        final Iocb first = new Iocb().wrap(buffer, 0);
+        assertEquals(IocbDescriptor.FLAG_NO_IMMEDIATE, first.flags());
+        assertEquals(1, first.attributeCount());
+        assertEquals(AttributeId.LATENCY, first.attributeId(0));
+        assertEquals(IocbDescriptor.length(1), writer.length());
+        assertNull(Iocb.malformation(buffer, 0, writer.length()));
+    }
+
     @Test
     void theDecoderRefusesAnExtentOutsideItsBufferInsteadOfReadingIt()
     {
