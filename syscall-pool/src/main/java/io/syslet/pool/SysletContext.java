@@ -605,6 +605,7 @@ public final class SysletContext implements AioContext
             dropCanceledInQueue(slot, generation);
             return;
         }
+        slot.eventFlags |= immediateFlag(); // completed inside submit, as an unknown opcode's ENOSYS is
         releaseAndPublish(slot, generation, -Errno.EAGAIN, scratch);
     }
 

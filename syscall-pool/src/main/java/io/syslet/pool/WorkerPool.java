@@ -370,12 +370,17 @@ final class WorkerPool
             {
                 if (idle.remove(this))
                 {
-                    idleCount--;
                     if (retire)
                     {
+                        // Out of the worker count before out of idleCount (both sequentially consistent): a
+                        // submitter that finds idleCount without this worker then finds the count without it
+                        // too, and starts another. The other order left a window in which it saw neither an
+                        // idle worker to wake nor room to start one, or saw this worker still counted after a
+                        // refused start, and left its op to a worker that never looks at the queue again.
                         workers.decrementAndGet();
-                        return true;
                     }
+                    idleCount--;
+                    return retire;
                 }
                 return false;
             }

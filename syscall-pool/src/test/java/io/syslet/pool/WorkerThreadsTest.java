@@ -3,6 +3,7 @@ package io.syslet.pool;
 import io.syslet.abi.AioContext;
 import io.syslet.abi.Errno;
 import io.syslet.abi.Event;
+import io.syslet.abi.EventDescriptor;
 import io.syslet.abi.IocbWriter;
 import io.syslet.abi.Opcode;
 import io.syslet.abi.SetupParams;
@@ -87,6 +88,7 @@ class WorkerThreadsTest
                 for (final Event event : events.values())
                 {
                     assertEquals(-Errno.EAGAIN, event.res(), event.toString());
+                    assertEquals(EventDescriptor.FLAG_IMMEDIATE, event.flags(), "completed inside submit: " + event);
                 }
                 assertEquals(Opcode.NANOSLEEP, events.get(2L).opcode());
                 assertEquals(AioContext.NOT_FOUND, ctx.cancel(2), "a rejected op is over");
