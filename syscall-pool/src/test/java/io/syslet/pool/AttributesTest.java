@@ -509,10 +509,8 @@ class AttributesTest
     @Test
     void partlyCachedReadIsPartialAndComplete() throws IOException
     {
-        final byte[] content = new byte[256 * 1024];
-        new SplittableRandom(3).nextBytes(content);
         final Path file = dir.resolve("partial.bin");
-        Files.write(file, content);
+        final byte[] content = writeRandom(file, 3);
         try (SysletContext ctx = SysletContext.setup(new SetupParams()))
         {
             final int fd = open(file);
@@ -543,10 +541,8 @@ class AttributesTest
     @Test
     void preadvReportsTheCacheAndAPartlyCachedVectorIsFilledWhole() throws IOException
     {
-        final byte[] content = new byte[256 * 1024];
-        new SplittableRandom(5).nextBytes(content);
         final Path file = dir.resolve("vectored.bin");
-        Files.write(file, content);
+        final byte[] content = writeRandom(file, 5);
         final int[] at = {0, 100_000, 200_000};
         final int[] lengths = {10_000, 100_000, content.length - 110_000};
         final int iovAt = 1 << 20;
@@ -587,6 +583,17 @@ class AttributesTest
             assertEquals(CacheOutcome.MISS, find(attributes(miss), AttributeId.CACHE).cacheOutcome(), describe(miss));
             assertVectorHolds(content, at, lengths);
         }
+    }
+
+    /**
+     * @return the 256 KiB of random bytes now in {@code file}.
+     */
+    private static byte[] writeRandom(final Path file, final long seed) throws IOException
+    {
+        final byte[] content = new byte[256 * 1024];
+        new SplittableRandom(seed).nextBytes(content);
+        Files.write(file, content);
+        return content;
     }
 
     private void assertVectorHolds(final byte[] content, final int[] at, final int[] lengths)
