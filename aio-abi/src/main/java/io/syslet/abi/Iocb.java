@@ -64,8 +64,7 @@ public final class Iocb
         if (length < MIN_LENGTH || (length & (ALIGNMENT - 1)) != 0)
         {
             return "iocb at byte " + offset + " has length " + Integer.toUnsignedString(length) +
-                ", not a multiple of 8 that is >= " +
-                MIN_LENGTH;
+                ", not a multiple of 8 that is >= " + MIN_LENGTH;
         }
         if (length > available)
         {
