@@ -47,10 +47,14 @@ final class Scratch
     /** A flyweight for reading native structs that libc allocated (getaddrinfo's list). */
     final UnsafeBuffer foreign = new UnsafeBuffer(0, 0);
     final long address = buffer.addressOffset();
-    /** The thread that made this scratch and alone uses it. */
-    final Thread owner = Thread.currentThread();
-    /** The native thread id of {@link #owner}. */
-    final int tid;
+    /** The thread that alone uses this scratch. */
+    final Thread owner;
+    /**
+     * The native thread id of {@link #owner}, which sets it before its first use of this scratch: a worker's
+     * scratch is made before its thread starts (so that a failed allocation is a thread the pool could not
+     * start, not a worker that dies with its op queued), and only the running thread can ask its id.
+     */
+    int tid;
     /**
      * Holds each iocb submit accepts, read once: the immediate path tries a pread in it on this thread, and
      * a request slot takes the op from it. run() holds its op here too.
@@ -75,9 +79,9 @@ final class Scratch
     long voluntaryBefore;
     long involuntaryBefore;
 
-    Scratch(final int tid)
+    Scratch(final Thread owner)
     {
-        this.tid = tid;
+        this.owner = owner;
     }
 
     /**

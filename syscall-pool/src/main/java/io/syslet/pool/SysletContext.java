@@ -1322,7 +1322,8 @@ public final class SysletContext implements AioContext
     private Scratch newCallerScratch()
     {
         callers.removeIf(caller -> !caller.owner.isAlive());
-        final Scratch scratch = new Scratch(LIBC.gettid());
+        final Scratch scratch = new Scratch(Thread.currentThread());
+        scratch.tid = LIBC.gettid();
         // Listed before its first call: a destroy that misses it here finds closed set at that call.
         callers.add(scratch);
         return scratch;

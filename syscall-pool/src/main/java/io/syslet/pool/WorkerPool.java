@@ -196,6 +196,9 @@ final class WorkerPool
         try
         {
             worker.thread = newThread(worker);
+            // Here, not in the thread: direct memory can run out too, and then this is a thread the pool could
+            // not start, with the ops handled as below, not a worker that dies with its op left in the queue.
+            worker.scratch = new Scratch(worker.thread);
             synchronized (all)
             {
                 all.add(worker);
@@ -238,13 +241,16 @@ final class WorkerPool
     private final class Worker implements Runnable
     {
         Thread thread;
+        /** Made before the thread starts, which publishes it to the thread. */
+        Scratch scratch;
         /** Set under idleLock by the waker that took this worker off the idle list. */
         volatile boolean woken;
 
         @Override
         public void run()
         {
-            final Scratch scratch = new Scratch(LIBC.gettid());
+            boolean retired = false;
+            scratch.tid = LIBC.gettid();
             // Timer slack (50 us by default) would stretch every timed sleep a worker runs; ops ask for
             // exact times.
             LIBC.prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0);
@@ -265,6 +271,7 @@ final class WorkerPool
                         }
                         if (!awaitWork())
                         {
+                            retired = true; // awaitWork took it out of the count
                             break;
                         }
                         continue;
@@ -277,6 +284,12 @@ final class WorkerPool
                 synchronized (all)
                 {
                     all.remove(this);
+                }
+                if (!retired)
+                {
+                    // Stopped, or ended by a throw outside an op: a count left raised would stand for a worker
+                    // that is gone, and the pool would not start the one its queue needs.
+                    workers.decrementAndGet();
                 }
             }
         }
