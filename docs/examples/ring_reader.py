@@ -55,6 +55,8 @@ def validate(m):
            'a power of two in [256, 2^30]')
     expect('region length', len(m), len(m) == HEADER_LENGTH + cap, HEADER_LENGTH + cap)
     expect('max_record_length', u32(m, 16), u32(m, 16) == cap // 8, cap // 8)
+    for name, off in (('tail', TAIL_WORD), ('head_cache', HEAD_CACHE), ('head', HEAD)):
+        expect(name, u32(m, off), u32(m, off) % 8 == 0, 'a multiple of 8')
     incompat = u32(m, 24)
     expect('incompat_features', hex(incompat), incompat & ~KNOWN_INCOMPAT == 0,
            f'no bits outside {hex(KNOWN_INCOMPAT)}')
