@@ -114,9 +114,10 @@ class Ring:
                     continue
                 return                                      # reserved, not committed: stop here
             if length < 0:                                  # skip entry (its stamp is p ^ salt)
-                if -length != self.cap - (p & self.mask):
-                    raise BadRing(f'ring damaged at position {p}: skip length {-length} '
-                                  f'does not reach the end of the data area')
+                if -length != self.cap - (p & self.mask):    # not a valid skip: not committed
+                    if self.lapped(p):                       # (sections 4.2, 6); overwritten?
+                        continue
+                    return
                 yield p, (p - length) & MASK32, None
                 p = (p - length) & MASK32
                 continue
