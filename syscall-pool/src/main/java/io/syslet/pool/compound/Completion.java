@@ -205,16 +205,33 @@ public abstract class Completion
     {
         synchronized (this)
         {
-            if (completed)
-            {
-                throw new IllegalStateException(this + " completed twice");
-            }
-            completed = true;
-            started = true;
-            this.res = res;
-            this.res2 = res2;
-            this.immediate = immediate;
+            markCompleted(res, res2, immediate);
         }
+        announceCompletion(immediate);
+    }
+
+    /**
+     * The first half of {@link #complete}, for a caller that holds this node's lock and decides the result in
+     * the same hold: from here on {@link #cancel()} finds the node completed.
+     */
+    final void markCompleted(final long res, final long res2, final boolean immediate)
+    {
+        if (completed)
+        {
+            throw new IllegalStateException(this + " completed twice");
+        }
+        completed = true;
+        started = true;
+        this.res = res;
+        this.res2 = res2;
+        this.immediate = immediate;
+    }
+
+    /**
+     * The second half of {@link #complete}, without the lock: runs the callbacks.
+     */
+    final void announceCompletion(final boolean immediate)
+    {
         if (immediate || owner.delayedExecutor == null)
         {
             runCallbacks();

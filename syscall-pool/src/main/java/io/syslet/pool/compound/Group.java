@@ -42,8 +42,6 @@ public final class Group extends Completion
     private boolean feedFailed;
     /** What the feeder threw, until feedMore reports it outside the lock. */
     private Throwable feedFailure;
-    /** Set by the one thread that completes the group: the start and a child's settling can race to it. */
-    private boolean settling;
     private Completion winner;
 
     Group(final Completions owner, final boolean anyOf)
@@ -343,17 +341,18 @@ public final class Group extends Completion
 
     private void settleIfDone()
     {
-        final long res;
         synchronized (this)
         {
-            if (settling || !sealed || unsettled > 0 || isCompleted() || !isStarted())
+            if (!sealed || unsettled > 0 || isCompleted() || !isStarted())
             {
                 return;
             }
-            settling = true;
-            res = aggregate();
+            // Decided and marked completed in one hold of the lock: the start and a child's settling can race
+            // here, and so can a cancel, which must either come first (and count in the result) or find the
+            // group completed, never slip in between and say "cancelled" over a result that was not.
+            markCompleted(aggregate(), children.size(), false);
         }
-        complete(res, children.size(), false);
+        announceCompletion(false);
     }
 
     private long aggregate()

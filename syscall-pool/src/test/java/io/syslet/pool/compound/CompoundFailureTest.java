@@ -111,6 +111,66 @@ class CompoundFailureTest
         assertEquals(List.of("iterator failed"), messages());
     }
 
+    /**
+     * A group settles on the thread that polls its last child's event. A cancel from another thread at that
+     * moment used to find it not yet completed: it set the cancelled flag and returned true, while the group
+     * completed with the result it had already worked out, so a failed all-of said it was cancelled but carried
+     * its child's EBADF (found by CompoundGraphFuzzTest). Cancelled or not, the result must say which.
+     */
+    @Test
+    void aCancelThatComesWhileAGroupSettlesEitherCancelsItOrFindsItCompleted() throws Exception
+    {
+        final CyclicBarrier go = new CyclicBarrier(2);
+        final AtomicReference<Group> current = new AtomicReference<>();
+        final AtomicBoolean canceledByCall = new AtomicBoolean();
+        final java.util.SplittableRandom random = new java.util.SplittableRandom(11);
+        final int rounds = 20_000;
+        final Thread canceller = new Thread(() ->
+        {
+            try
+            {
+                for (int round = 0; round < rounds; round++)
+                {
+                    go.await();
+                    // The group settles just after its child completes: cancel then, a little later each round.
+                    final Group group = current.get();
+                    final Completion child = group.children().get(0);
+                    while (!child.isCompleted())
+                    {
+                        Thread.onSpinWait();
+                    }
+                    for (int spin = random.nextInt(8); spin > 0; spin--)
+                    {
+                        Thread.onSpinWait();
+                    }
+                    canceledByCall.set(group.cancel());
+                    go.await();
+                }
+            }
+            catch (final Exception e)
+            {
+                throw new IllegalStateException(e);
+            }
+        });
+        canceller.setDaemon(true);
+        canceller.start();
+        for (int round = 0; round < rounds; round++)
+        {
+            final Group group = completions.allOf();
+            group.add(Op.close(999_999));
+            current.set(group);
+            group.start();
+            go.await();
+            completions.runUntilSettled(group, 10, TimeUnit.SECONDS);
+            go.await(); // the cancel has returned
+            final long expected = group.isCanceled() ? -Errno.ECANCELED : -Errno.EBADF;
+            assertEquals(canceledByCall.get(), group.isCanceled(), "round " + round);
+            assertEquals(expected, group.res(), "round " + round + ": cancelled " + group.isCanceled());
+        }
+        canceller.join();
+        assertEquals(List.of(), messages());
+    }
+
     @Test
     void aFeederMappingThatReturnsNullOrAnAdoptedNodeEndsTheFeed()
     {
