@@ -182,12 +182,13 @@ public final class Chain extends Completion
             startStep(next, child);
             return;
         }
-        final long res;
         synchronized (this)
         {
-            res = failed ? firstFailure : child.res();
+            // Decided and marked in one hold of the lock, as a group's: a cancel from here on finds the chain
+            // completed and returns false, rather than true over a result it had no part in.
+            markCompleted(failed ? firstFailure : child.res(), steps.size(), false);
         }
-        complete(res, steps.size(), false);
+        announceCompletion(false);
     }
 
     @Override
