@@ -35,9 +35,6 @@ import static io.syslet.benches.engine.CachedFile.BLOCK;
 @State(Scope.Thread)
 public class AfcPreadState
 {
-    /** Spins on an empty queue before each yield, as {@link BarePoolState}'s submitter. */
-    private static final int SPINS_BEFORE_YIELD = 64;
-
     /** Reads kept in flight. */
     @Param({"1", "32"})
     public int depth;
@@ -132,14 +129,7 @@ public class AfcPreadState
         int idle = 0;
         while ((read = completions.poll()) == null)
         {
-            if (idle++ < SPINS_BEFORE_YIELD)
-            {
-                Thread.onSpinWait();
-            }
-            else
-            {
-                Thread.yield();
-            }
+            idle = Engine.idle(idle);
         }
         return read;
     }

@@ -25,9 +25,6 @@ import static io.syslet.pool.natives.Natives.LIBC;
 @State(Scope.Thread)
 public class BarePoolState
 {
-    /** Spins on an empty queue before each yield. */
-    private static final int SPINS_BEFORE_YIELD = 64;
-
     /** Reads kept in flight. */
     @Param({"1", "32"})
     public int depth;
@@ -92,7 +89,7 @@ public class BarePoolState
         int idle = 0;
         while ((read = completions.poll()) == null)
         {
-            idle = idle(idle);
+            idle = Engine.idle(idle);
         }
         if (read.result != BLOCK)
         {
@@ -133,7 +130,7 @@ public class BarePoolState
             final Read read = submissions.poll();
             if (read == null)
             {
-                idle = idle(idle);
+                idle = Engine.idle(idle);
                 continue;
             }
             idle = 0;
@@ -143,18 +140,5 @@ public class BarePoolState
                 Thread.onSpinWait();
             }
         }
-    }
-
-    private static int idle(final int idle)
-    {
-        if (idle < SPINS_BEFORE_YIELD)
-        {
-            Thread.onSpinWait();
-        }
-        else
-        {
-            Thread.yield();
-        }
-        return idle + 1;
     }
 }

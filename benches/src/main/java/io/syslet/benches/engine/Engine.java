@@ -30,6 +30,8 @@ final class Engine
      * ({@code max(4, 2 * nproc)}).
      */
     static final int WORKERS = 4;
+    /** Looks at an empty queue that spin before {@link #idle} starts to yield. */
+    static final int SPINS_BEFORE_YIELD = 64;
     /** An iocb that asks for no attributes. */
     static final int[] NO_ATTRIBUTES = new int[0];
     /** Bytes one event takes in a getEvents destination: record header + an event without attributes. */
@@ -238,6 +240,27 @@ final class Engine
             }
         }
         return reaped;
+    }
+
+    /**
+     * One look at an empty queue, for the benchmarks' own hand-offs (the bare pool, the channel's completions):
+     * spin {@link #SPINS_BEFORE_YIELD} times, then yield before each look, as the engine's getevents does
+     * before it sleeps.
+     *
+     * @param idle looks so far.
+     * @return looks now.
+     */
+    static int idle(final int idle)
+    {
+        if (idle < SPINS_BEFORE_YIELD)
+        {
+            Thread.onSpinWait();
+        }
+        else
+        {
+            Thread.yield();
+        }
+        return idle + 1;
     }
 
     /**
