@@ -118,8 +118,8 @@ public final class SetupParams
      * Makes the worker threads; null (the default) for daemon threads named {@code syslet-bounded-N} and
      * {@code syslet-unbounded-N}. The factory gets the worker's {@link Runnable} and must return a new,
      * unstarted thread that runs it; it is called on submitting threads and on workers, possibly at once
-     * from several, so it must be thread-safe. A pool that cannot start a thread (the factory throws or returns
-     * null, or the JVM cannot create one: {@code OutOfMemoryError: unable to create native thread} under a
+     * from several, so it must be thread-safe. A pool that cannot start a thread (the factory throws, returns
+     * null or a thread already started, or the JVM cannot create one: {@code OutOfMemoryError: unable to create native thread} under a
      * process or cgroup limit) runs with the workers it has; with none, the ops queued to it complete
      * with {@code -EAGAIN}, as pthread_create(3) fails, instead of waiting for a worker that never comes.
      */

@@ -203,6 +203,7 @@ final class WorkerPool
             {
                 all.add(worker);
             }
+            worker.launched = true;
             worker.thread.start();
             return true;
         }
@@ -235,6 +236,13 @@ final class WorkerPool
         {
             throw new IllegalStateException("the worker thread factory returned null");
         }
+        if (thread.getState() != Thread.State.NEW)
+        {
+            // A thread it started itself, or one of its own it handed out again: start() would refuse it, and a
+            // thread that runs the worker's code without this pool having launched it must not touch the count.
+            throw new IllegalStateException("the worker thread factory returned a thread that is " +
+                thread.getState() + ", not new: " + thread);
+        }
         return thread;
     }
 
@@ -245,10 +253,20 @@ final class WorkerPool
         Scratch scratch;
         /** Set under idleLock by the waker that took this worker off the idle list. */
         volatile boolean woken;
+        /**
+         * Set before this pool starts the thread, which publishes it. A factory that breaks its contract and
+         * starts the thread itself runs this worker's code unlaunched: it must leave at once, since the pool
+         * counts that start as refused.
+         */
+        boolean launched;
 
         @Override
         public void run()
         {
+            if (!launched)
+            {
+                return;
+            }
             boolean retired = false;
             scratch.tid = LIBC.gettid();
             // Timer slack (50 us by default) would stretch every timed sleep a worker runs; ops ask for

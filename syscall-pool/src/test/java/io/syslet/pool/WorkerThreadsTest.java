@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -126,6 +127,60 @@ class WorkerThreadsTest
                 assertEquals(-Errno.EAGAIN, event.res(), event.toString());
             }
             assertEquals(0, ctx.workerCounts()[0] + ctx.workerCounts()[1], "no worker counted without a thread");
+        }
+    }
+
+    /**
+     * A factory that starts the thread itself breaks its contract (start() would throw): the pool must count
+     * it as a refused thread, and the worker code that thread runs must take no part. Before, that thread ran
+     * as a worker the pool did not count: it went idle, took the next op, and lowered the count below zero
+     * when it retired.
+     */
+    @Test
+    void aThreadTheFactoryAlreadyStartedIsARefusedThreadAndDoesNotRunAsAWorker() throws InterruptedException
+    {
+        final CountDownLatch go = new CountDownLatch(1);
+        final List<Thread> made = new ArrayList<>();
+        final ThreadFactory startsItItself = runnable ->
+        {
+            // Held until the pool is done with it, so that it runs the worker's code as the pool left it.
+            final Thread thread = new Thread(() ->
+            {
+                try
+                {
+                    go.await();
+                }
+                catch (final InterruptedException e)
+                {
+                    return;
+                }
+                runnable.run();
+            }, "started-by-its-factory-" + made.size());
+            thread.setDaemon(true);
+            thread.start();
+            made.add(thread);
+            return thread;
+        };
+        try (SysletContext ctx = SysletContext.setup(new SetupParams().workerThreadFactory(startsItItself)))
+        {
+            final IocbWriter writer = writer();
+            writer.nop(1);
+            assertEquals(1, writer.submitTo(ctx));
+            assertEquals(-Errno.EAGAIN, reap(ctx, 1).get(1L).res(), "refused: no worker");
+            assertEquals(1, made.size(), "the pool asked the factory for a thread");
+            go.countDown();
+            made.get(0).join(TimeUnit.SECONDS.toMillis(5));
+            assertTrue(!made.get(0).isAlive(), made.get(0) + " ran on as a worker nobody counted");
+
+            writer.nop(2);
+            assertEquals(1, writer.submitTo(ctx));
+            assertEquals(-Errno.EAGAIN, reap(ctx, 1).get(2L).res(), "still no worker");
+            for (final Thread thread : made)
+            {
+                thread.join(TimeUnit.SECONDS.toMillis(5));
+            }
+            assertEquals(0, ctx.workerCounts()[0], "bounded workers counted");
+            assertEquals(0, ctx.workerCounts()[1], "unbounded workers counted");
         }
     }
 
