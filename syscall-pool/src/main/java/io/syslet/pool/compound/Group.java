@@ -19,7 +19,8 @@ import java.util.function.Function;
  * </ul>
  * A group can be fed from an iterator with a concurrency limit (libeio's feeder): at most {@code limit}
  * children are in flight; each one that settles pulls the next. Cancelling the group cancels its
- * children top-down and stops the feeder; cancelling a child does not cancel the group. A feeder whose
+ * children top-down and stops the feeder (a feed stopped before its iterator ended completes an all-of with
+ * -ECANCELED, even if every child fed so far succeeded); cancelling a child does not cancel the group. A feeder whose
  * iterator or mapping throws (or gives null, or a node that belongs to another parent) is reported to the
  * error handler and stops as if cancelled: the group completes with -ECANCELED once the children in flight
  * have settled (an any-of group that has a winner keeps its result). A child may
@@ -38,7 +39,11 @@ public final class Group extends Completion
     private int unsettled;
     private int failures;
     private boolean sealed;
-    /** The feeder or its mapping threw: the rest of the feed is cancelled. */
+    /**
+     * The feed ended before its iterator did: the feeder or its mapping threw, or the group was cancelled. The
+     * group then did not do all it was given, so it ends as a cancel, never as a success over the children that
+     * happened to be fed.
+     */
     private boolean feedFailed;
     /** What the feeder threw, until feedMore reports it outside the lock. */
     private Throwable feedFailure;
@@ -209,6 +214,10 @@ public final class Group extends Completion
                     if (feeder != null && (isCanceled() || (anyOf && winner != null)))
                     {
                         endFeed();
+                        if (isCanceled())
+                        {
+                            feedFailed = true; // cut short, as in onCancel (an any-of's winner still decides its result)
+                        }
                     }
                     return;
                 }
@@ -388,6 +397,7 @@ public final class Group extends Completion
             if (feeder != null)
             {
                 endFeed();
+                feedFailed = true; // cut short: an all-of whose fed children all succeeded is still not a success
             }
         }
         for (final Completion child : toCancel)

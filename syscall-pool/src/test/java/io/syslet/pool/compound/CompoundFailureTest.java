@@ -1,5 +1,6 @@
 package io.syslet.pool.compound;
 
+import io.syslet.abi.AioException;
 import io.syslet.abi.BufferRef;
 import io.syslet.abi.Errno;
 import io.syslet.abi.SetupParams;
@@ -19,13 +20,16 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -454,6 +458,43 @@ class CompoundFailureTest
         node.start();
         throwingHandler.runUntilSettled(node, 10, TimeUnit.SECONDS);
         assertTrue(laterNotifier.get());
+    }
+
+    /**
+     * A cancel ends a feed before its iterator does, so the group did not do all it was given: it must not end
+     * with a success. It did, for an all-of: res 0 if cancelled before start (no child ran), or the sum of the
+     * children in flight if they finished anyway (a callable that ignores its interrupt), against a failed feed,
+     * which ends as a cancel (-ECANCELED). Found reading Group.aggregate.
+     */
+    @Test
+    void aFeedCutShortByACancelEndsAsACancelNotAsASuccess()
+    {
+        final Group unstarted = completions.allOf().feed(List.of(Op.nop(), Op.nop()).iterator(), 1, completions::op);
+        assertTrue(unstarted.cancel());
+        completions.runUntilSettled(unstarted, 10, TimeUnit.SECONDS);
+        assertEquals(0, unstarted.children().size(), "nothing was fed");
+        assertEquals(-Errno.ECANCELED, unstarted.res(), "a feed cancelled before start did none of its work");
+
+        final CountDownLatch running = new CountDownLatch(1);
+        final Group started = completions.allOf().feed(IntStream.range(0, 100).iterator(), 1,
+            i -> completions.op(Op.call(() ->
+            {
+                running.countDown();
+                final long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(30);
+                while (System.nanoTime() - end < 0)
+                {
+                    Thread.onSpinWait(); // deaf to the cancel's interrupt: finishes with its own result
+                }
+                return 1L;
+            })));
+        started.start();
+        await(running);
+        assertTrue(started.cancel());
+        completions.runUntilSettled(started, 10, TimeUnit.SECONDS);
+        assertEquals(1, started.children().size());
+        assertEquals(1, started.children().get(0).res(), "the child in flight finished on its own");
+        assertEquals(-Errno.ECANCELED, started.res(), "99 of the 100 elements were never fed");
+        assertEquals(List.of(), messages());
     }
 
     private List<String> messages()
