@@ -199,7 +199,8 @@ public final class Group extends Completion
     }
 
     /**
-     * Starts fed children while there is room.
+     * Starts fed children while there is room, once the group has started: a child that settles before then
+     * (started or cancelled on its own) must not start the feed of a group nobody started.
      */
     private void feedMore()
     {
@@ -209,6 +210,10 @@ public final class Group extends Completion
             final Throwable feedFailure;
             synchronized (this)
             {
+                if (!isStarted())
+                {
+                    return; // onStart feeds
+                }
                 if (feeder == null || unsettled >= limit || isCanceled() || (anyOf && winner != null))
                 {
                     if (feeder != null && (isCanceled() || (anyOf && winner != null)))

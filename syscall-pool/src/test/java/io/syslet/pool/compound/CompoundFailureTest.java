@@ -497,6 +497,32 @@ class CompoundFailureTest
         assertEquals(List.of(), messages());
     }
 
+    /**
+     * A fed group pulled from its feeder as soon as a child settled, started or not: a child cancelled (or
+     * started on its own) before the group's start() started the feed, so ops ran for a group nobody started.
+     * Found reading Group.feedMore, which did not look at isStarted().
+     */
+    @Test
+    void aFedGroupPullsNothingFromItsFeederBeforeItStarts()
+    {
+        final AtomicInteger pulled = new AtomicInteger();
+        final Group group = completions.allOf().feed(IntStream.range(0, 3).iterator(), 2, i ->
+        {
+            pulled.incrementAndGet();
+            return completions.op(Op.nop());
+        });
+        final OpCompletion child = group.add(Op.nop());
+        assertTrue(child.cancel());
+        assertTrue(child.isSettled(), "a node cancelled before it started settles at once");
+        assertEquals(0, pulled.get(), "the feeder ran for a group that was not started");
+        assertFalse(group.isCompleted());
+        group.start();
+        completions.runUntilSettled(group, 10, TimeUnit.SECONDS);
+        assertEquals(3, pulled.get());
+        assertEquals(4, group.children().size());
+        assertEquals(-Errno.ECANCELED, group.res(), "the cancelled child is the all-of's failure");
+    }
+
     private List<String> messages()
     {
         synchronized (reported)
