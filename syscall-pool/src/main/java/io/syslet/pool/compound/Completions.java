@@ -172,6 +172,10 @@ public final class Completions
     /**
      * Reaps events and runs their ops' chains (on this thread, or hands them to the delayed executor).
      *
+     * <p>Once the context is destroyed its ring, and the events of the ops still pending, are gone: the first
+     * poll that finds it so completes each of those ops with -EBADF (their chains run, their futures complete
+     * exceptionally), then throws the context's EBADF {@link AioException}.
+     *
      * @param minEvents    wait for at least this many.
      * @param timeoutNanos longest wait.
      * @return events dispatched.
@@ -179,7 +183,16 @@ public final class Completions
     public int poll(final int minEvents, final long timeoutNanos)
     {
         final UnsafeBuffer buffer = reapBuffers.get();
-        final int bytes = context.getEvents(buffer, 0, buffer.capacity(), minEvents, timeoutNanos);
+        final int bytes;
+        try
+        {
+            bytes = context.getEvents(buffer, 0, buffer.capacity(), minEvents, timeoutNanos);
+        }
+        catch (final AioException e)
+        {
+            abandonIfDestroyed(e);
+            throw e;
+        }
         return dispatch(buffer, bytes, null);
     }
 
@@ -206,7 +219,59 @@ public final class Completions
             {
                 throw new IllegalStateException(node + " did not settle within " + timeout + " " + unit);
             }
-            poll(1, Math.min(left, TimeUnit.MILLISECONDS.toNanos(10)));
+            try
+            {
+                poll(1, Math.min(left, TimeUnit.MILLISECONDS.toNanos(10)));
+            }
+            catch (final AioException destroyed)
+            {
+                if (!node.isSettled()) // the pending ops it abandoned may have been all the node waited for
+                {
+                    throw destroyed;
+                }
+            }
+        }
+    }
+
+    /**
+     * If {@code e} says the context is destroyed, completes every op still pending with -EBADF: their events
+     * were lost with the ring (docs/ABI.md, destroy), and getevents fails from now on, so nothing else would
+     * ever complete them; their nodes would never settle and their futures never complete. Removing each from
+     * {@link #pending} first keeps it to once, against an event dispatched or a submit refused meanwhile.
+     */
+    void abandonIfDestroyed(final AioException e)
+    {
+        if (e.errno() != Errno.EBADF)
+        {
+            return;
+        }
+        for (final Long cookie : pending.keySet())
+        {
+            final OpCompletion node = pending.remove(cookie);
+            if (node != null)
+            {
+                run(node, () -> node.completeFromEvent(null, -Errno.EBADF, 0, false), false);
+            }
+        }
+    }
+
+    /**
+     * Asks the context to cancel an op; a context destroyed meanwhile has nothing left to cancel, and its ops
+     * are abandoned instead (no AioException out of {@link Completion#cancel()} or {@link Completion#start()}).
+     */
+    void cancelInContext(final long cookie)
+    {
+        try
+        {
+            context.cancel(cookie);
+        }
+        catch (final AioException e)
+        {
+            abandonIfDestroyed(e);
+            if (e.errno() != Errno.EBADF)
+            {
+                throw e;
+            }
         }
     }
 
@@ -263,7 +328,7 @@ public final class Completions
             // A cancel that came while this submit ran found no op to cancel in the context yet (its slot was
             // not queued, or the cookie not even assigned): it is queued now, so cancel it here. The canceller
             // set the flag before it looked, so either it found the op or this sees the flag.
-            context.cancel(cookie);
+            cancelInContext(cookie);
         }
         if (!mayCompleteInline(op))
         {
@@ -271,7 +336,20 @@ public final class Completions
         }
         // An op that completed inline has its event in the ring already: run its chain here, now.
         final UnsafeBuffer buffer = reapBuffers.get();
-        final int bytes = context.getEvents(buffer, 0, buffer.capacity(), 0, 0);
+        final int bytes;
+        try
+        {
+            bytes = context.getEvents(buffer, 0, buffer.capacity(), 0, 0);
+        }
+        catch (final AioException destroyedMeanwhile)
+        {
+            abandonIfDestroyed(destroyedMeanwhile); // this op among them: it completes with -EBADF
+            if (destroyedMeanwhile.errno() != Errno.EBADF)
+            {
+                throw destroyedMeanwhile;
+            }
+            return;
+        }
         dispatch(buffer, bytes, node);
     }
 

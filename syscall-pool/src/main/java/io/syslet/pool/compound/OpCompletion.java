@@ -66,7 +66,7 @@ public final class OpCompletion extends Completion
             // slot not yet queued); that submit sees this cancel's flag once it has, and cancels it then.
             if (submittedAs != 0)
             {
-                owner.context.cancel(submittedAs);
+                owner.cancelInContext(submittedAs);
             }
         }
         else if (!isStarted())

@@ -523,6 +523,48 @@ class CompoundFailureTest
         assertEquals(-Errno.ECANCELED, group.res(), "the cancelled child is the all-of's failure");
     }
 
+    /**
+     * Destroy loses the events still in the ring and makes getevents fail with EBADF, so the ops this layer
+     * had in flight never heard back: their nodes never settled, a future(...) never completed (a get() without
+     * a timeout hung), and each poll threw without a word about them. Found asking what a future does when
+     * the context goes away under it.
+     */
+    @Test
+    void destroyingTheContextCompletesThePendingOpsAndTheirFutures() throws Exception
+    {
+        final int[] pipe = pipe();
+        final CompletableFuture<Long> future = completions.future(Op.read(pipe[0], BufferRef.of(buffer, 0), 1));
+        final Chain chain = completions.chain(Op.read(pipe[0], BufferRef.of(buffer, 8), 1))
+            .thenHard(previous -> Op.nop());
+        chain.start();
+        assertEquals(2, completions.pendingOps());
+        context.close();
+        final AioException destroyed = assertThrows(AioException.class, () -> completions.poll(0, 0));
+        assertEquals(Errno.EBADF, destroyed.errno());
+        final ExecutionException failed = assertThrows(ExecutionException.class, () -> future.get(1, TimeUnit.SECONDS));
+        assertInstanceOf(AioException.class, failed.getCause());
+        assertEquals(Errno.EBADF, ((AioException)failed.getCause()).errno());
+        completions.runUntilSettled(chain, 1, TimeUnit.SECONDS); // settled: returns, does not throw
+        assertEquals(List.of((long)-Errno.EBADF, (long)-Errno.EBADF), results(chain),
+            "the read's event was lost with the ring; the hard step could not be submitted");
+        assertEquals(0, completions.pendingOps());
+
+        // A cancel after destroy threw the context's EBADF out of cancel(); it finds nothing left to cancel now, and
+        // the op completes as above.
+        try (SysletContext other = SysletContext.setup(new SetupParams()))
+        {
+            final Completions onOther = new Completions(other, null, (node, error) -> reported.add(error));
+            final OpCompletion read = onOther.submit(Op.read(pipe[0], BufferRef.of(other.registerBuffer(memory), 0), 1));
+            assertFalse(read.isCompleted(), "nobody writes to the pipe");
+            other.close();
+            assertTrue(read.cancel());
+            assertTrue(read.isSettled());
+            assertEquals(-Errno.EBADF, read.res());
+            assertEquals(0, onOther.pendingOps());
+        }
+        assertEquals(List.of(), messages());
+    }
+
     private List<String> messages()
     {
         synchronized (reported)
