@@ -147,7 +147,8 @@ public final class Completions
     /**
      * Submits an op for callers who live in the {@link java.util.concurrent.CompletionStage} world. The
      * future completes (on the thread that runs the op's chain) with the op's result, or exceptionally
-     * with an {@link AioException} if the result is a negated errno.
+     * with an {@link AioException} if the result is a negated errno. Cancelling the future cancels the op
+     * ({@link Completion#cancel()}).
      */
     public CompletableFuture<Long> future(final Op op)
     {
@@ -163,6 +164,15 @@ public final class Completions
             else
             {
                 future.complete(res);
+            }
+        });
+        // A cancelled future nobody listens to any more must not leave its op in flight (a blocked pipe read
+        // holds a worker and a place in the in-flight limit for good).
+        future.whenComplete((res, error) ->
+        {
+            if (future.isCancelled())
+            {
+                node.cancel();
             }
         });
         node.start();

@@ -565,6 +565,27 @@ class CompoundFailureTest
         assertEquals(List.of(), messages());
     }
 
+    /**
+     * future(op) gave back a future whose cancel() did nothing to the op: a pipe read nobody writes to stayed
+     * in flight (a worker and a place in the in-flight limit) for good. Found cancelling a future.
+     */
+    @Test
+    void cancellingAFutureCancelsItsOp()
+    {
+        final int[] pipe = pipe();
+        final CompletableFuture<Long> future = completions.future(Op.read(pipe[0], BufferRef.of(buffer, 0), 1));
+        assertTrue(future.cancel(true));
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (completions.pendingOps() > 0 && System.nanoTime() - deadline < 0)
+        {
+            completions.poll(1, TimeUnit.MILLISECONDS.toNanos(10));
+        }
+        assertEquals(0, completions.pendingOps(), "the read went on after its future was cancelled");
+        assertEquals(0, context.inFlight());
+        assertTrue(future.isCancelled());
+        assertEquals(List.of(), messages());
+    }
+
     private List<String> messages()
     {
         synchronized (reported)
