@@ -86,8 +86,10 @@ public final class RingRegion implements AutoCloseable
     /**
      * Creates a ring file, maps it and formats it, so another process can map and read it.
      *
-     * <p>An existing file of that name is replaced, not truncated: the ring is made in a new file beside it,
-     * with the old file's permissions (and owner, where the caller may set it), then renamed over it. A
+     * <p>The ring is made in a new file beside the name, then renamed to it, whether or not the name exists, so
+     * that two creators of one name at once each get a ring of their own (the later rename keeps the name). An
+     * existing file of that name is replaced, not truncated: the new file gets the old file's permissions (and
+     * owner, where the caller may set it). A
      * process that still has the old file mapped (a {@code syslet dump --follow}, or a context still using
      * it) keeps the old ring whole instead of faulting on pages cut from under it or seeing its records
      * overwritten. Where the directory does not allow that (no write permission on it, a sticky directory
@@ -108,13 +110,12 @@ public final class RingRegion implements AutoCloseable
         final Path target = linkTarget(file);
         try
         {
-            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS))
+            // A new name too goes through a new file and a rename: created in place, two creators of the same new
+            // name would both open one file, and the later format would zero a ring the other already uses.
+            final RingRegion replaced = replace(target, length, capacity, initialPosition);
+            if (replaced != null)
             {
-                final RingRegion replaced = replace(target, length, capacity, initialPosition);
-                if (replaced != null)
-                {
-                    return replaced;
-                }
+                return replaced;
             }
             try (FileChannel channel = FileChannel.open(target, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE))
@@ -133,7 +134,7 @@ public final class RingRegion implements AutoCloseable
     }
 
     /**
-     * Makes the ring in a new file beside {@code target}, with its permissions, and renames it over it.
+     * Makes the ring in a new file beside {@code target}, with its permissions if it exists, and renames it over it.
      *
      * @return the region, or null if the directory does not allow it (the caller formats in place).
      */
@@ -177,7 +178,15 @@ public final class RingRegion implements AutoCloseable
 
     private static void copyOwnershipAndPermissions(final Path from, final Path to) throws IOException
     {
-        final PosixFileAttributes old = Files.readAttributes(from, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        final PosixFileAttributes old;
+        try
+        {
+            old = Files.readAttributes(from, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        }
+        catch (final NoSuchFileException nothingToReplace)
+        {
+            return; // a new name (or one removed meanwhile): the ring gets a new file's permissions, as with open(2)
+        }
         final PosixFileAttributeView view = Files.getFileAttributeView(to, PosixFileAttributeView.class);
         try
         {

@@ -297,6 +297,58 @@ final class RingRegionTest
         }
     }
 
+    /**
+     * Two creators of a path that does not exist yet must each get a ring of their own, as they do when the
+     * path exists (the later rename wins the name). Creating the file in place under its final name let both
+     * open the same new file: the later format zeroed a ring the earlier creator already produced into.
+     */
+    @Test
+    void twoCreatorsOfANewPathGetARingEachAndNeitherFormatsOverTheOther() throws Exception
+    {
+        final java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try
+        {
+            for (int round = 0; round < 3000; round++)
+            {
+                final Path file = dir.resolve("raced-" + round + ".ring");
+                final java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+                final java.util.List<java.util.concurrent.Future<RingRegion>> made = new java.util.ArrayList<>();
+                for (int creator = 1; creator <= 2; creator++)
+                {
+                    final int type = creator;
+                    made.add(pool.submit(() ->
+                    {
+                        start.await();
+                        final RingRegion region = RingRegion.createFile(file, CAPACITY, 0);
+                        assertTrue(new Ring(region).offer(type, payload(8, type), 0, 8));
+                        return region;
+                    }));
+                }
+                try (RingRegion first = made.get(0).get(); RingRegion second = made.get(1).get())
+                {
+                    final UnsafeBuffer dst = new UnsafeBuffer(new byte[64]);
+                    final Ring one = new Ring(first);
+                    final Ring two = new Ring(second);
+                    assertEquals(24, one.poll(dst, 0), "round " + round + ": the first creator's record is in its ring");
+                    assertEquals(1, dst.getInt(8), "round " + round + ": type of the first creator's record");
+                    assertEquals(0, one.poll(dst, 0), "round " + round + ": and nothing else");
+                    assertEquals(24, two.poll(dst, 0), "round " + round + ": the second creator's record is in its ring");
+                    assertEquals(2, dst.getInt(8), "round " + round + ": type of the second creator's record");
+                    assertEquals(0, two.poll(dst, 0), "round " + round + ": and nothing else");
+                }
+            }
+        }
+        finally
+        {
+            pool.shutdownNow();
+        }
+        try (var names = Files.list(dir))
+        {
+            assertTrue(names.noneMatch(name -> name.getFileName().toString().startsWith(".syslet-ring-")),
+                "no temporary file left beside the rings");
+        }
+    }
+
     @Test
     void createFileThroughASymbolicLinkReplacesTheFileItNames() throws IOException
     {
