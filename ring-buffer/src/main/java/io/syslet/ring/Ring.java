@@ -385,9 +385,11 @@ public final class Ring
                     {
                         if (written == 0 && getIntVolatile(HEAD_POSITION_OFFSET) == head)
                         {
+                            // Name the aligned length: it is what must fit, and "46 bytes do not fit in 46" reads
+                            // as a bug.
                             throw new IllegalArgumentException("record of " + EntryDescriptor.length(commitWord) +
-                                " bytes at position " + Positions.unsigned(position) + " does not fit in a batch of " +
-                                maxBytes + " bytes");
+                                " bytes (" + advance + " with its alignment) at position " +
+                                Positions.unsigned(position) + " does not fit in a batch of " + maxBytes + " bytes");
                         }
                         break;
                     }

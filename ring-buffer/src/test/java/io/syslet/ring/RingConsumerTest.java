@@ -126,9 +126,10 @@ final class RingConsumerTest
             final UnsafeBuffer dst = heap(256);
             assertMessageNames(assertThrows(IllegalArgumentException.class, () -> ring.read(dst, 0, 40)),
                 "46", "40");
-            // Documented: the aligned length is what must fit, so 46 bytes of room is not enough.
+            // Documented: the aligned length is what must fit, so 46 bytes of room is not enough, and the message
+            // says so (naming 48), instead of claiming that 46 bytes do not fit in 46.
             assertMessageNames(assertThrows(IllegalArgumentException.class, () -> ring.read(dst, 0, 46)),
-                "46");
+                "46", "48", "batch of 46 bytes");
             assertEquals(0, ring.headPosition(), "the record stays in the ring");
             assertEquals(48, ring.read(dst, 0, 48));
             assertRecord(ring, dst, 0, 0, 1, 30, 1);
