@@ -604,8 +604,11 @@ public final class Ring
             }
             final int toEnd = capacity - (tail & mask);
             padding = required > toEnd ? toEnd : 0;
-            if (required + padding > capacity - Positions.distance(getIntVolatile(HEAD_CACHE_OFFSET), tail) &&
-                !hasRoomBehindHead(tail, required + padding))
+            // Negative "used" is no room either: a cache stored late by a producer that stalled while more than
+            // 2^31 + capacity bytes went by lags tail by that much, which reads as negative as an i32 and would
+            // otherwise pass for more room than the ring has. Read head then, as for a full ring.
+            final int used = Positions.distance(getIntVolatile(HEAD_CACHE_OFFSET), tail);
+            if ((used < 0 || required + padding > capacity - used) && !hasRoomBehindHead(tail, required + padding))
             {
                 return INSUFFICIENT_CAPACITY;
             }

@@ -19,6 +19,51 @@ final class RingProducerTest
 {
     private static final int CAPACITY = 1024;
 
+    /**
+     * head_cache is a hint that may lag: a producer reads head, stalls, and stores that value after others
+     * stored newer ones. docs/ABI.md makes the room test signed so that a lag of more than a lap reads as "no
+     * room". But a lag of more than 2^31 + capacity (a producer preempted between its read of head and its store
+     * of the cache while 2 GiB went through) makes {@code tail - head_cache} negative as an i32, and the
+     * room test then found more room than the capacity: producers reserved over unconsumed records without
+     * ever reading head. The state is written directly: this test cannot push 2 GiB through the ring.
+     */
+    @Test
+    void aHeadCacheLaggingByMoreThanHalfThePositionRangeIsNotTakenForRoom()
+    {
+        for (final long lag : new long[]{ (1L << 31) + 2 * CAPACITY, (1L << 32) - 8, (1L << 32) - 2 * CAPACITY })
+        {
+            try (RingRegion region = RingRegion.allocate(CAPACITY, 0))
+            {
+                final Ring ring = new Ring(region);
+                int records = 0;
+                for (int index; (index = ring.tryReserve(1, 8)) >= 0; records++)
+                {
+                    region.buffer().putBytes(index, payload(8, records), 0, 8);
+                    ring.commit(index);
+                }
+                assertEquals(CAPACITY / 24, records);
+                final int tail = ring.tailPosition();
+                assertEquals(0, ring.headPosition());
+                // A value head held long ago, stored late: as a u32 it is behind tail by the lag.
+                region.buffer().putIntVolatile(256, (int)(tail - lag));
+                assertEquals(Ring.INSUFFICIENT_CAPACITY, ring.tryReserve(1, 8),
+                    "lag " + lag + ": the ring is full; head, not the stale cache, says so");
+                assertFalse(ring.offer(2, payload(8, 2), 0, 8), "lag " + lag + ": a full ring sends it to the list");
+                assertEquals(tail, ring.tailPosition(), "lag " + lag + ": nothing reserved over unconsumed records");
+                final UnsafeBuffer dst = heap(64);
+                for (int i = 0; i < records; i++)
+                {
+                    assertEquals(24, ring.poll(dst, 0), "lag " + lag + ": record " + i);
+                    assertRecord(ring, dst, 0, 24 * i, 1, 8, i);
+                }
+                assertEquals(24, ring.poll(dst, 0), "lag " + lag + ": then the offered one, from the list");
+                assertEquals(2, dst.getInt(8));
+                assertPayload(dst, 16, 8, 2);
+                assertEquals(0, ring.poll(dst, 0));
+            }
+        }
+    }
+
     @Test
     void abortedReservationIsSteppedOverByPollAndLaterRecordsKeepTheirOrder()
     {
