@@ -107,10 +107,11 @@ public final class Ring
      * A ring over a region.
      *
      * @param region a formatted region; the ring does not own it.
+     * @throws IllegalStateException if the region is closed.
      */
     public Ring(final RingRegion region)
     {
-        this(region.buffer(), null);
+        this(region.ringView(), null);
     }
 
     /**
@@ -119,10 +120,11 @@ public final class Ring
      * @param region         a formatted region; the ring does not own it.
      * @param consumerSignal called on the committing thread after a commit that a consumer may be waiting for;
      *                       null for none.
+     * @throws IllegalStateException if the region is closed.
      */
     public Ring(final RingRegion region, final ConsumerSignal consumerSignal)
     {
-        this(region.buffer(), consumerSignal);
+        this(region.ringView(), consumerSignal);
     }
 
     /**

@@ -437,6 +437,23 @@ public final class RingRegion implements AutoCloseable
     }
 
     /**
+     * A view of the region's memory for a new {@link Ring}, made from the buffer that owns the memory under the
+     * lock {@link #close()} takes. Copying {@link #buffer()} instead, while another thread closes the region,
+     * could mix its fields: the memory's address without the buffer that keeps it alive (then freed or unmapped
+     * under the ring), or the address of close()'s empty array (read without bounds checks).
+     *
+     * @throws IllegalStateException if the region is closed.
+     */
+    synchronized UnsafeBuffer ringView()
+    {
+        if (closed)
+        {
+            throw new IllegalStateException("the ring region is closed: a ring needs a region that is open");
+        }
+        return new UnsafeBuffer(memory);
+    }
+
+    /**
      * @return true if the region is a mapped file.
      */
     public boolean isMapped()
@@ -471,7 +488,7 @@ public final class RingRegion implements AutoCloseable
      * touches freed memory (it reads and writes the region without bounds checks). Drop the rings too.
      */
     @Override
-    public void close()
+    public synchronized void close()
     {
         if (!closed)
         {

@@ -253,6 +253,24 @@ final class RingRegionTest
         assertEquals(0, mapped.buffer().capacity());
     }
 
+    /**
+     * A ring over a closed region is refused as such, not as "0 bytes cannot hold the 512-byte header": the
+     * ring used to copy the region's buffer, which close() had re-wrapped over an empty array. (The same copy,
+     * made while another thread closed the region, could take the memory's address but not the buffer that owns
+     * it, and the memory could then be freed under the ring; the ring now takes its view under close()'s lock.)
+     */
+    @Test
+    void aRingOverAClosedRegionIsRefusedAsClosed()
+    {
+        final RingRegion direct = RingRegion.allocate(CAPACITY);
+        direct.close();
+        assertMessageNames(assertThrows(IllegalStateException.class, () -> new Ring(direct)), "closed");
+
+        final RingRegion mapped = RingRegion.createFile(dir.resolve("closed.ring"), CAPACITY, 0);
+        mapped.close();
+        assertMessageNames(assertThrows(IllegalStateException.class, () -> new Ring(mapped, () -> { })), "closed");
+    }
+
     @Test
     void forceIsANoOpForDirectMemory()
     {
