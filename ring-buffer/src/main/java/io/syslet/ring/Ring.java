@@ -32,8 +32,10 @@ import static io.syslet.ring.RingDescriptor.*;
  * A consumer copies the record at head into its own buffer, then claims it by CAS on head. A failed
  * CAS means another consumer took it; the copy is discarded. A successful CAS proves the copy is
  * whole: producers only write behind head, and head had not moved. Consumed memory is never zeroed
- * (that would race with a consumer still copying), and consumers never read tail (that would pull the
- * line every producer CASes): an entry counts as committed when it carries the position it was written
+ * (that would race with a consumer still copying), and consumers do not read tail on their way through
+ * committed entries (that would pull the line every producer CASes; only a {@link #poll} that finds the
+ * entry at head uncommitted, or a {@link #read} of an empty ring with entries on the overflow list, looks
+ * at it): an entry counts as committed when it carries the position it was written
  * for, and a record also a check word keyed by the region's random salt. An earlier lap's header has
  * the wrong stamp; its payload bytes would need the exact stamp and the salted check, which random data
  * matches with odds of 2^-64 and data crafted without the salt with odds of 2^-32. {@link #poll} waits for a producer that has
