@@ -113,7 +113,7 @@ public final class Ring
      */
     public Ring(final RingRegion region)
     {
-        this(region.ringView(), null);
+        this(region.buffer(), null);
     }
 
     /**
@@ -126,7 +126,7 @@ public final class Ring
      */
     public Ring(final RingRegion region, final ConsumerSignal consumerSignal)
     {
-        this(region.ringView(), consumerSignal);
+        this(region.buffer(), consumerSignal);
     }
 
     /**

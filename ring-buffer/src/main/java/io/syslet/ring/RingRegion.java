@@ -429,26 +429,19 @@ public final class RingRegion implements AutoCloseable
     }
 
     /**
-     * @return the whole region: header then data area.
-     */
-    public AtomicBuffer buffer()
-    {
-        return buffer;
-    }
-
-    /**
-     * A view of the region's memory for a new {@link Ring}, made from the buffer that owns the memory under the
-     * lock {@link #close()} takes. Copying {@link #buffer()} instead, while another thread closes the region,
-     * could mix its fields: the memory's address without the buffer that keeps it alive (then freed or unmapped
-     * under the ring), or the address of close()'s empty array (read without bounds checks).
+     * A view of the whole region, header then data area, of its own: close() never changes it, so a thread
+     * that still uses it while another closes the region reads and writes memory that stays alive (the view
+     * holds it), never a mix of the old memory's address and no owner (freed under it) or another array's.
+     * Once closed, the region hands out no more views.
      *
+     * @return a new view of the region.
      * @throws IllegalStateException if the region is closed.
      */
-    synchronized UnsafeBuffer ringView()
+    public synchronized AtomicBuffer buffer()
     {
         if (closed)
         {
-            throw new IllegalStateException("the ring region is closed: a ring needs a region that is open");
+            throw new IllegalStateException("the ring region is closed: it hands out no more views of its memory");
         }
         return new UnsafeBuffer(memory);
     }
@@ -482,10 +475,11 @@ public final class RingRegion implements AutoCloseable
     }
 
     /**
-     * Releases the region: its buffer no longer exposes the memory, and the region no longer holds it.
-     * Idempotent. The memory itself is freed (or unmapped) by its buffer's cleaner once nothing reaches it:
-     * a {@link Ring} over the region holds it, so that a ring used after this, or while this runs, never
-     * touches freed memory (it reads and writes the region without bounds checks). Drop the rings too.
+     * Releases the region: it hands out no more views, and no longer holds the memory. Idempotent. The memory
+     * itself is freed (or unmapped) by its buffer's cleaner once nothing reaches it: each view from
+     * {@link #buffer()}, and each {@link Ring} over the region, holds it, so that one used after this, or
+     * while this runs, never touches freed memory (a ring reads and writes it without bounds checks). Drop
+     * them too.
      */
     @Override
     public synchronized void close()
@@ -493,7 +487,6 @@ public final class RingRegion implements AutoCloseable
         if (!closed)
         {
             closed = true;
-            buffer.wrap(new byte[0]);
             memory = null;
         }
     }

@@ -250,7 +250,7 @@ final class RingLayoutTest
         final Ring ring = new Ring(region);
         assertTrue(ring.offer(1, payload(40, 3), 0, 40));
         region.close();
-        assertEquals(0, region.buffer().capacity(), "the closed region exposes no memory");
+        assertThrows(IllegalStateException.class, region::buffer, "the closed region hands out no more views");
         System.gc();
         final UnsafeBuffer dst = heap(4096);
         assertEquals(EntryDescriptor.RECORD_HEADER_LENGTH + 40, ring.poll(dst, 0));

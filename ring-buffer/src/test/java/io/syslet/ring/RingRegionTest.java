@@ -1,5 +1,6 @@
 package io.syslet.ring;
 
+import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -245,12 +246,27 @@ final class RingRegionTest
         final RingRegion direct = RingRegion.allocate(CAPACITY);
         direct.close();
         direct.close();
-        assertEquals(0, direct.buffer().capacity(), "a closed region exposes no memory");
+        assertMessageNames(assertThrows(IllegalStateException.class, direct::buffer), "closed");
 
         final RingRegion mapped = RingRegion.createFile(dir.resolve("close-twice"), CAPACITY, 0);
         mapped.close();
         mapped.close();
-        assertEquals(0, mapped.buffer().capacity());
+        assertMessageNames(assertThrows(IllegalStateException.class, mapped::buffer), "closed");
+    }
+
+    /**
+     * A view taken before close() stays whole after it: close() used to re-wrap the one shared buffer over an
+     * empty array, field by field, so a thread reading through it while another closed the region could see the
+     * old memory's address with the empty array (a wild read) or with no owner left to keep the memory alive.
+     */
+    @Test
+    void aViewTakenBeforeCloseStillReadsTheRegionAfterIt()
+    {
+        final RingRegion region = RingRegion.allocate(CAPACITY);
+        final AtomicBuffer view = region.buffer();
+        region.close();
+        assertEquals(RingDescriptor.regionLength(CAPACITY), view.capacity());
+        assertEquals(RingDescriptor.MAGIC, view.getIntVolatile(RingDescriptor.MAGIC_OFFSET));
     }
 
     /**
