@@ -180,24 +180,24 @@ final class Dispatch
                 return pread(s, scratch, buffers);
             case Opcode.PWRITE:
             {
-                final long buf = fdAndBuffer(s, buffers);
+                final long buf = fdAndBuffer(s, buffers, false);
                 return buf < 0 ? buf : result(LIBC.pwrite((int)s.a0, buf, s.a2, s.a3));
             }
             case Opcode.PREADV:
                 return preadv(s, scratch, buffers);
             case Opcode.PWRITEV:
             {
-                final long iov = nativeIovec(s.a1, s.a2, scratch, buffers);
+                final long iov = nativeIovec(s.a1, s.a2, false, scratch, buffers);
                 return iov < 0 ? iov : !isFd(s.a0) ? -Errno.EBADF : result(LIBC.pwritev((int)s.a0, iov, (int)s.a2, s.a3));
             }
             case Opcode.READ:
             {
-                final long buf = fdAndBuffer(s, buffers);
+                final long buf = fdAndBuffer(s, buffers, true);
                 return buf < 0 ? buf : result(LIBC.read((int)s.a0, buf, s.a2));
             }
             case Opcode.WRITE:
             {
-                final long buf = fdAndBuffer(s, buffers);
+                final long buf = fdAndBuffer(s, buffers, false);
                 return buf < 0 ? buf : result(LIBC.write((int)s.a0, buf, s.a2));
             }
             case Opcode.FSYNC:
@@ -226,7 +226,7 @@ final class Dispatch
                 {
                     return path;
                 }
-                final long out = buffers.resolve(s.a4, STATX_LENGTH);
+                final long out = buffers.resolveWritable(s.a4, STATX_LENGTH);
                 return out < 0 ? out : result(LIBC.statx((int)s.a0, path, (int)s.a2, (int)s.a3, out));
             }
             case Opcode.FALLOCATE:
@@ -242,12 +242,12 @@ final class Dispatch
             }
             case Opcode.RECV:
             {
-                final long buf = fdAndBuffer(s, buffers);
+                final long buf = fdAndBuffer(s, buffers, true);
                 return buf < 0 ? buf : result(LIBC.recv((int)s.a0, buf, s.a2, (int)s.a3));
             }
             case Opcode.SEND:
             {
-                final long buf = fdAndBuffer(s, buffers);
+                final long buf = fdAndBuffer(s, buffers, false);
                 return buf < 0 ? buf : result(LIBC.send((int)s.a0, buf, s.a2, (int)s.a3));
             }
             case Opcode.POLL:
@@ -256,14 +256,14 @@ final class Dispatch
                 {
                     return -Errno.EINVAL;
                 }
-                final long fds = s.a1 == 0 ? 0 : buffers.resolve(s.a0, s.a1 * POLLFD_LENGTH);
+                final long fds = s.a1 == 0 ? 0 : buffers.resolveWritable(s.a0, s.a1 * POLLFD_LENGTH); // revents
                 return fds < 0 ? fds : result(LIBC.poll(fds, s.a1, (int)s.a2));
             }
             case Opcode.NANOSLEEP:
                 return nanosleep(s, scratch);
             case Opcode.WAITID:
             {
-                final long info = buffers.resolve(s.a2, SIGINFO_LENGTH);
+                final long info = buffers.resolveWritable(s.a2, SIGINFO_LENGTH);
                 return info < 0 ? info : result(LIBC.waitid((int)s.a0, (int)s.a1, info, (int)s.a3));
             }
             case Opcode.FLOCK:
@@ -289,7 +289,7 @@ final class Dispatch
      */
     static long nowaitPread(final Slot s, final Scratch scratch, final RegisteredBuffers buffers)
     {
-        final long buf = fdAndBuffer(s, buffers);
+        final long buf = fdAndBuffer(s, buffers, true);
         if (buf < 0)
         {
             return buf;
@@ -395,7 +395,7 @@ final class Dispatch
                 return res;
             }
         }
-        final long buf = fdAndBuffer(s, buffers);
+        final long buf = fdAndBuffer(s, buffers, true);
         if (buf < 0)
         {
             return buf;
@@ -406,7 +406,7 @@ final class Dispatch
 
     private static long preadv(final Slot s, final Scratch scratch, final RegisteredBuffers buffers)
     {
-        final long iov = nativeIovec(s.a1, s.a2, scratch, buffers);
+        final long iov = nativeIovec(s.a1, s.a2, true, scratch, buffers);
         if (iov < 0)
         {
             return iov;
@@ -496,11 +496,12 @@ final class Dispatch
     /**
      * The common shape {@code op(a0 fd, a1 buf, a2 count, ...)}: checks the buffer range, then the fd.
      *
+     * @param written true if the op writes into the buffer (a read), which read-only memory cannot take.
      * @return the buffer's address, or -EFAULT / -EINVAL / -EBADF.
      */
-    private static long fdAndBuffer(final Slot s, final RegisteredBuffers buffers)
+    private static long fdAndBuffer(final Slot s, final RegisteredBuffers buffers, final boolean written)
     {
-        final long buf = buffers.resolve(s.a1, s.a2);
+        final long buf = written ? buffers.resolveWritable(s.a1, s.a2) : buffers.resolve(s.a1, s.a2);
         return buf < 0 ? buf : isFd(s.a0) ? buf : -Errno.EBADF;
     }
 
@@ -511,8 +512,10 @@ final class Dispatch
 
     /**
      * Builds a native iovec from the op's {@link IovDescriptor} array, checking every element.
+     *
+     * @param written true if the op writes into the elements' buffers (preadv); the array itself is only read.
      */
-    private static long nativeIovec(final long iovRef, final long count, final Scratch scratch,
+    private static long nativeIovec(final long iovRef, final long count, final boolean written, final Scratch scratch,
         final RegisteredBuffers buffers)
     {
         if (count < 0 || count > IovDescriptor.MAX_COUNT)
@@ -531,7 +534,7 @@ final class Dispatch
         {
             final long ref = foreign.getLong(i * IovDescriptor.LENGTH + IovDescriptor.BUFFER_OFFSET);
             final long length = foreign.getLong(i * IovDescriptor.LENGTH + IovDescriptor.LENGTH_OFFSET);
-            final long address = buffers.resolve(ref, length);
+            final long address = written ? buffers.resolveWritable(ref, length) : buffers.resolve(ref, length);
             if (address < 0)
             {
                 return address;
@@ -552,7 +555,7 @@ final class Dispatch
         {
             return result(LIBC.accept4((int)s.a0, 0, 0, (int)s.a2));
         }
-        final long addr = buffers.resolve(s.a1, SOCKADDR_STORAGE_LENGTH);
+        final long addr = buffers.resolveWritable(s.a1, SOCKADDR_STORAGE_LENGTH);
         if (addr < 0)
         {
             return addr;
@@ -614,7 +617,7 @@ final class Dispatch
         {
             return service;
         }
-        final long out = buffers.resolve(s.a2, s.a3);
+        final long out = buffers.resolveWritable(s.a2, s.a3); // written below by Java code, not by the kernel
         if (out < 0)
         {
             return out;

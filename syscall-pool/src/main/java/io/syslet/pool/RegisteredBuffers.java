@@ -6,6 +6,7 @@ import io.syslet.abi.Errno;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
@@ -83,6 +84,26 @@ final class RegisteredBuffers
             return -Errno.EFAULT;
         }
         return view.addressOffset() + offset;
+    }
+
+    /**
+     * {@link #resolve} for a range the op writes into (through the kernel, or the engine's own Java code).
+     * Memory that Java holds read-only (a file mapped READ_ONLY, an {@code asReadOnlyBuffer()} view) is a fine
+     * source, but as a destination it is refused here, before the call: the engine's own write into a read-only
+     * mapping (getaddrinfo's records) is a SIGSEGV that kills the JVM, and the kernel's EFAULT comes only after
+     * the call has done its work (waitid has reaped the child, accept has taken the connection), lost with it.
+     *
+     * @return the address, or -EFAULT / -EINVAL as {@link #resolve}, or -EFAULT for read-only memory.
+     */
+    long resolveWritable(final long ref, final long length)
+    {
+        final long address = resolve(ref, length);
+        if (address < 0)
+        {
+            return address;
+        }
+        final ByteBuffer owner = views[BufferRef.index(ref)].byteBuffer();
+        return owner != null && owner.isReadOnly() ? -Errno.EFAULT : address;
     }
 
     /**

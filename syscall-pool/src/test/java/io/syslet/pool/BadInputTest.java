@@ -24,8 +24,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -256,6 +258,49 @@ class BadInputTest
             assertAioException(Errno.EINVAL, "Java heap",
                 () -> ctx.registerBuffer(new UnsafeBuffer(ByteBuffer.allocate(4096))));
             assertEquals(0, ctx.registerBuffer(mem), "the refused buffers took no index");
+        }
+    }
+
+    /**
+     * Memory Java holds read-only (a file mapped READ_ONLY) may be registered: it is a fine source for pwrite
+     * and paths. An op that would write into it fails with EFAULT before the call: getaddrinfo's records are
+     * written by Java code, and a write to a read-only mapping there is a SIGSEGV that kills the JVM (this test
+     * crashed the surefire fork, {@code Unsafe_PutInt}); a pread would leave the kernel's EFAULT only after the
+     * call, too late for ops whose effect is already done then (waitid's reap, accept's connection).
+     */
+    @Test
+    void anOpThatWouldWriteIntoReadOnlyMemoryFailsWithEfaultBeforeTheCall() throws IOException
+    {
+        final byte[] content = dataFile();
+        final Path roFile = dir.resolve("read-only");
+        final byte[] roContent = randomBytes(SMALL_CAPACITY, 11);
+        Files.write(roFile, roContent);
+        try (SysletContext ctx = SysletContext.setup(new SetupParams());
+            FileChannel channel = FileChannel.open(roFile, StandardOpenOption.READ))
+        {
+            final UnsafeBuffer readOnly = new UnsafeBuffer(channel.map(FileChannel.MapMode.READ_ONLY, 0, SMALL_CAPACITY));
+            final int buf = ctx.registerBuffer(mem);
+            final int ro = ctx.registerBuffer(readOnly);
+            final int fd = openViaEngine(ctx, w, mem, buf, dir.resolve("data"), O_RDWR | O_CLOEXEC);
+            final long node = putPath(mem, buf, 100, Path.of("localhost"));
+            final long out = BufferRef.of(ro, 0);
+            w.getaddrinfo(1, node, BufferRef.NO_BUFFER, out, SMALL_CAPACITY, 0, 0)
+                .pread(2, fd, out, 100, 0)
+                .read(3, fd, out, 100)
+                .statx(4, AT_FDCWD, putPath(mem, buf, 200, dir), 0, 0x7ff, out)
+                .pwrite(5, fd, out, 100, 0);
+            submitAll(w, ctx);
+            final Map<Long, Event> events = reap(ctx, 5);
+            for (long cookie = 1; cookie <= 4; cookie++)
+            {
+                assertEquals(-Errno.EFAULT, events.get(cookie).res(), events.get(cookie).toString());
+            }
+            assertEquals(100, events.get(5L).res(), "read-only memory is still a source: " + events.get(5L));
+            assertArrayEquals(roContent, bytes(readOnly, 0, SMALL_CAPACITY));
+            final byte[] expected = content.clone();
+            System.arraycopy(roContent, 0, expected, 0, 100);
+            assertArrayEquals(expected, Files.readAllBytes(dir.resolve("data")));
+            closeViaEngine(ctx, w, fd);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.syslet.pool;
 
 import io.syslet.abi.AioContext;
+import io.syslet.abi.BufferRef;
 import io.syslet.abi.Errno;
 import io.syslet.abi.Event;
 import io.syslet.abi.IocbWriter;
@@ -16,8 +17,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 import static io.syslet.pool.NetTestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -166,6 +169,44 @@ class WaitOpsTest
         {
             close(stdin[1]);
         }
+    }
+
+    /**
+     * A siginfo buffer in read-only memory is refused before the call. Left to the kernel, waitid reaps the
+     * child first and fails to copy its siginfo after (EFAULT), so the exit status is lost: the next waitid got
+     * ECHILD before the engine checked for read-only memory.
+     */
+    @Test
+    void waitidIntoReadOnlyMemoryFailsBeforeItReapsTheChild() throws Exception
+    {
+        Assumptions.assumeTrue(isX86_64(), "needs x86_64: the siginfo_t offsets checked here are that ABI's");
+        final Path roFile = dir.resolve("read-only");
+        Files.write(roFile, new byte[4096]);
+        final int readOnly;
+        try (FileChannel channel = FileChannel.open(roFile, StandardOpenOption.READ))
+        {
+            readOnly = ctx.registerBuffer(new UnsafeBuffer(channel.map(FileChannel.MapMode.READ_ONLY, 0, 4096)));
+        }
+        final int[] stdin = pipe();
+        final int pid;
+        try
+        {
+            pid = spawnShell(stdin[0], "exit 3");
+        }
+        finally
+        {
+            close(stdin);
+        }
+        writer.waitid(1, P_PID, pid, BufferRef.of(readOnly, 0), WEXITED);
+        assertEquals(1, writer.submitTo(ctx));
+        final Event refused = reaper.reapOne(1);
+        assertEquals(-Errno.EFAULT, refused.res(), refused.toString());
+
+        writer.waitid(2, P_PID, pid, mem.ref(SIGINFO_AT, 128), WEXITED);
+        assertEquals(1, writer.submitTo(ctx));
+        final Event reaped = reaper.reapOne(2);
+        assertEquals(0, reaped.res(), "the child is still there to reap: " + reaped);
+        assertSigInfo(pid, 3);
     }
 
     private void assertSigInfo(final int pid, final int status)
