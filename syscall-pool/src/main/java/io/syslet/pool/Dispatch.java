@@ -320,6 +320,15 @@ final class Dispatch
      */
     static long probePread(final Slot s, final Scratch scratch, final RegisteredBuffers buffers)
     {
+        final long refused = fdAndBuffer(s, buffers, true);
+        if (refused < 0)
+        {
+            // The op's own error before any call (a bad range, a negative count, a bad fd): no word on the cache.
+            // Left to classifyNowait, an EINVAL passed for a kernel without RWF_NOWAIT, and a count equal to the
+            // error (-22) for a hit.
+            s.cacheOutcome = Measurements.CACHE_FAILED;
+            return refused;
+        }
         final long res = classifyNowait(s, nowaitPread(s, scratch, buffers), s.a2);
         for (int ask = 0; res == CONTINUE && s.cacheOutcome == CacheOutcome.PARTIAL && ask < 3; ask++)
         {

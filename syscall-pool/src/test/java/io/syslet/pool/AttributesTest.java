@@ -665,6 +665,35 @@ class AttributesTest
     }
 
     /**
+     * A negative count is refused with EINVAL before any call, and that says nothing of the cache. The cache
+     * probe took the refusal for the RWF_NOWAIT attempt's answer: a count of exactly -22 equals it, which read
+     * as "all of it came from the cache" (an inline HIT of -22 bytes on an op that failed), and any other
+     * negative count as a kernel without RWF_NOWAIT (UNSUPPORTED_BY_FILESYSTEM).
+     */
+    @Test
+    void aReadOfCountMinus22FailsWithEinvalAndIsNoCacheHit() throws IOException
+    {
+        final Path file = writeSynced(dir.resolve("minus-22.bin"), 4096);
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final int fd = open(file);
+            final int buf = ctx.registerBuffer(memory);
+            writer.pread(1, fd, BufferRef.of(buf, 0), -Errno.EINVAL, 0).attributes(AttributeId.CACHE);
+            writer.pread(2, fd, BufferRef.of(buf, 0), -Errno.EINVAL, 0).attributes(AttributeId.CACHE)
+                .flags(IocbDescriptor.FLAG_NO_IMMEDIATE);
+            writer.pread(3, fd, BufferRef.of(buf, 0), -1, 0).attributes(AttributeId.CACHE);
+            assertEquals(3, writer.submitTo(ctx));
+            final Map<Long, Event> events = SysletTestSupport.reap(ctx, 3);
+            for (long cookie = 1; cookie <= 3; cookie++)
+            {
+                final Event event = events.get(cookie);
+                assertEquals(-Errno.EINVAL, event.res(), describe(event));
+                assertEquals(AttributeStatus.FAILED, find(attributes(event), AttributeId.CACHE).status(), describe(event));
+            }
+        }
+    }
+
+    /**
      * preadv2 reads an offset of -1 as "the fd's current position, and move it": a pread or preadv asking for
      * offset -1 must not get that from the RWF_NOWAIT attempt, but pread's own answer, EINVAL, on every path,
      * and leave the fd's position alone.
