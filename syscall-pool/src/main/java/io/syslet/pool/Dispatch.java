@@ -283,17 +283,14 @@ final class Dispatch
     static final long CONTINUE = Long.MIN_VALUE;
 
     /**
-     * Tries a pread without blocking: {@code preadv2(RWF_NOWAIT)} returns only what the page cache holds.
+     * Tries the rest of a pread without blocking: {@code preadv2(RWF_NOWAIT)} returns only what the page cache
+     * holds.
      *
-     * @return what preadv2 returned, or -EBADF / -EFAULT / -EINVAL (a negative offset) before the call.
+     * @param buf the op's buffer, resolved and checked by the caller.
+     * @return what preadv2 returned, or -EINVAL (a negative offset) before the call.
      */
-    static long nowaitPread(final Slot s, final Scratch scratch, final RegisteredBuffers buffers)
+    private static long nowaitPread(final Slot s, final Scratch scratch, final long buf)
     {
-        final long buf = fdAndBuffer(s, buffers, true);
-        if (buf < 0)
-        {
-            return buf;
-        }
         final long done = s.bytesDone;
         final UnsafeBuffer out = scratch.buffer;
         out.putLong(Scratch.IOV_OFFSET, buf + done);
@@ -320,19 +317,19 @@ final class Dispatch
      */
     static long probePread(final Slot s, final Scratch scratch, final RegisteredBuffers buffers)
     {
-        final long refused = fdAndBuffer(s, buffers, true);
-        if (refused < 0)
+        final long buf = fdAndBuffer(s, buffers, true);
+        if (buf < 0)
         {
             // The op's own error before any call (a bad range, a negative count, a bad fd): no word on the cache.
             // Left to classifyNowait, an EINVAL passed for a kernel without RWF_NOWAIT, and a count equal to the
             // error (-22) for a hit.
             s.cacheOutcome = Measurements.CACHE_FAILED;
-            return refused;
+            return buf;
         }
-        final long res = classifyNowait(s, nowaitPread(s, scratch, buffers), s.a2);
+        final long res = classifyNowait(s, nowaitPread(s, scratch, buf), s.a2);
         for (int ask = 0; res == CONTINUE && s.cacheOutcome == CacheOutcome.PARTIAL && ask < 3; ask++)
         {
-            final long more = nowaitPread(s, scratch, buffers);
+            final long more = nowaitPread(s, scratch, buf);
             if (more == 0)
             {
                 s.cacheOutcome = CacheOutcome.HIT; // end of file: all of it came from the cache
