@@ -613,12 +613,14 @@ final class Dispatch
 
     private static long getaddrinfo(final Slot s, final Scratch scratch, final RegisteredBuffers buffers)
     {
-        final long node = buffers.resolveString(s.a0);
+        // Copies, not the caller's bytes: glibc reads them in user space (see copyString).
+        final long node = buffers.copyString(s.a0, scratch.buffer, Scratch.NODE_COPY_OFFSET);
         if (node < 0)
         {
             return node;
         }
-        final long service = s.a1 == BufferRef.NO_BUFFER ? 0 : buffers.resolveString(s.a1);
+        final long service = s.a1 == BufferRef.NO_BUFFER ? 0 :
+            buffers.copyString(s.a1, scratch.buffer, Scratch.SERVICE_COPY_OFFSET);
         if (service < 0)
         {
             return service;

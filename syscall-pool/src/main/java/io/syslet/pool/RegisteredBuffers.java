@@ -113,6 +113,36 @@ final class RegisteredBuffers
      */
     long resolveString(final long ref)
     {
+        final long length = stringLength(ref);
+        return length < 0 ? length : views[BufferRef.index(ref)].addressOffset() + BufferRef.offset(ref);
+    }
+
+    /**
+     * Copies a NUL-terminated string, as {@link #resolveString} finds it, into {@code dst}, NUL included. For
+     * strings that user-space code reads (glibc's getaddrinfo): a caller that rewrites the string during the
+     * call could take its NUL away after the check, and glibc, unlike the kernel, reads on past the buffer's
+     * end into whatever lies there, or faults and takes the JVM with it. The copy ends in a NUL of its own.
+     *
+     * @param dst       at least {@link #PATH_MAX} bytes from {@code dstOffset}.
+     * @return the copy's address, or -EFAULT / -EINVAL as {@link #resolveString}.
+     */
+    long copyString(final long ref, final UnsafeBuffer dst, final int dstOffset)
+    {
+        final long length = stringLength(ref);
+        if (length < 0)
+        {
+            return length;
+        }
+        dst.putBytes(dstOffset, views[BufferRef.index(ref)], (int)BufferRef.offset(ref), (int)length);
+        dst.putByte(dstOffset + (int)length, (byte)0);
+        return dst.addressOffset() + dstOffset;
+    }
+
+    /**
+     * @return the string's length without its NUL, or -EFAULT / -EINVAL as {@link #resolveString}.
+     */
+    private long stringLength(final long ref)
+    {
         final long address = resolve(ref, 1);
         if (address < 0)
         {
@@ -125,7 +155,7 @@ final class RegisteredBuffers
         {
             if (view.getByte(i) == 0)
             {
-                return address;
+                return i - start;
             }
         }
         return end - start == PATH_MAX ? -Errno.EINVAL : -Errno.EFAULT;

@@ -31,6 +31,12 @@ final class Scratch
     static final int EVENT_CAPACITY = 4096;
     static final int IOV_OFFSET = EVENT_OFFSET + EVENT_CAPACITY;
     static final int IOV_CAPACITY = 1024 * 16;
+    /**
+     * getaddrinfo's copies of its node and service strings ({@link RegisteredBuffers#copyString}), each up to
+     * PATH_MAX bytes with its NUL: in the iov area, which getaddrinfo does not use.
+     */
+    static final int NODE_COPY_OFFSET = IOV_OFFSET;
+    static final int SERVICE_COPY_OFFSET = NODE_COPY_OFFSET + RegisteredBuffers.PATH_MAX;
     static final int TIMESPEC_OFFSET = IOV_OFFSET + IOV_CAPACITY;
     static final int SOCKLEN_OFFSET = TIMESPEC_OFFSET + 16;
     static final int ADDRINFO_RESULT_OFFSET = SOCKLEN_OFFSET + 8;

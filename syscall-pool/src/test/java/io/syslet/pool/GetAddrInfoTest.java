@@ -14,6 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.Map;
 import java.util.Set;
 
 import static io.syslet.pool.NetTestSupport.*;
@@ -121,6 +122,46 @@ class GetAddrInfoTest
         final Event none = lookup(3, "localhost", BufferRef.NO_BUFFER, 0, ANY_SOCKTYPE);
         assertEquals(0, none.res(), none.toString());
         assertEquals(all.res2(), none.res2());
+    }
+
+    /**
+     * glibc reads node and service in user space, where a read past the buffer is no EFAULT but a stray read or
+     * a crash: a string with no NUL before its buffer ends is refused before the call, as is one longer than
+     * PATH_MAX, and the engine hands glibc copies (so a caller that rewrites a string during the call cannot
+     * take its NUL away; that race is argued in RegisteredBuffers.copyString, not reproduced).
+     */
+    @Test
+    void aNodeOrServiceWithNoNulInItsBufferIsRefusedBeforeGlibcReadsIt()
+    {
+        final int outLength = MAX_RECORDS * AddrInfoDescriptor.LENGTH;
+        final int tail = mem.buffer.capacity() - 8;
+        mem.buffer.setMemory(tail, 8, (byte)'a'); // the buffer ends with no NUL
+        writer.getaddrinfo(1, mem.ref(tail, 8), BufferRef.NO_BUFFER, mem.ref(OUT_AT, outLength), outLength,
+            ANY_FAMILY, ANY_SOCKTYPE);
+        writer.getaddrinfo(2, mem.cString(NODE_AT, "localhost"), mem.ref(tail, 8), mem.ref(OUT_AT, outLength),
+            outLength, ANY_FAMILY, ANY_SOCKTYPE);
+        assertEquals(2, writer.submitTo(ctx));
+        final Map<Long, Event> refused = reaper.reap(2);
+        assertEquals(-Errno.EFAULT, refused.get(1L).res(), "node runs off its buffer");
+        assertEquals(-Errno.EFAULT, refused.get(2L).res(), "service runs off its buffer");
+
+        final Memory wide = new Memory(ctx, RegisteredBuffers.PATH_MAX + 64);
+        wide.buffer.setMemory(0, RegisteredBuffers.PATH_MAX + 64, (byte)'a');
+        writer.getaddrinfo(3, wide.ref(0, 1), BufferRef.NO_BUFFER, mem.ref(OUT_AT, outLength), outLength,
+            ANY_FAMILY, ANY_SOCKTYPE);
+        assertEquals(1, writer.submitTo(ctx));
+        assertEquals(-Errno.EINVAL, reaper.reapOne(3).res(), "no NUL within PATH_MAX");
+
+        // The longest node taken, PATH_MAX - 1 bytes and its NUL, reaches glibc whole: no such name.
+        final Memory longest = new Memory(ctx, RegisteredBuffers.PATH_MAX);
+        longest.buffer.setMemory(0, RegisteredBuffers.PATH_MAX - 1, (byte)'a');
+        longest.buffer.putByte(RegisteredBuffers.PATH_MAX - 1, (byte)0);
+        writer.getaddrinfo(4, longest.ref(0, 1), BufferRef.NO_BUFFER, mem.ref(OUT_AT, outLength), outLength,
+            ANY_FAMILY, ANY_SOCKTYPE);
+        assertEquals(1, writer.submitTo(ctx));
+        final Event event = reaper.reapOne(4);
+        assertTrue(event.res() == -Errno.ENOENT || event.res() == -Errno.EAGAIN || event.res() == -Errno.EINVAL,
+            "a 4095-byte name is no host: " + event);
     }
 
     private Event lookup(final long cookie, final String node, final long service, final int records, final int socktype)
