@@ -58,6 +58,10 @@ final class RingDemoCommand implements Callable<Integer>
         {
             throw new IllegalArgumentException("--producers and --consumers must be 1..64, --records >= 1");
         }
+        if (ringFile != null)
+        {
+            TraceCommand.checkRingFile(ringFile);
+        }
         final Path file = ringFile != null ? ringFile : Files.createTempFile("syslet-ring", ".ring");
         try (RingRegion region = RingRegion.createFile(file, capacity, (int)start))
         {

@@ -111,6 +111,7 @@ final class TraceCommand implements Callable<Integer>
             final Path parent = ringFile.toAbsolutePath().getParent();
             check(parent != null && Files.isDirectory(parent), "--ring-file " + ringFile + ": no such directory " + parent);
             check(!Files.isDirectory(ringFile), "--ring-file " + ringFile + " is a directory");
+            checkRingFile(ringFile);
         }
         check(settings.memoryBytes() <= MAX_MEMORY, "--files-in-flight x --depth x --chunk needs " +
             Sizes.format(settings.memoryBytes()) + " of buffers, more than " + Sizes.format(MAX_MEMORY));
@@ -130,6 +131,18 @@ final class TraceCommand implements Callable<Integer>
             roots.add(FileTree.realPath(path));
         }
         return roots;
+    }
+
+    /**
+     * The ring is made in a new file renamed over the old one (RingRegion.createFile): over a FIFO, a socket or
+     * a device (/dev/null, as root) that would put a regular file in its place.
+     *
+     * @throws IllegalArgumentException if something other than a regular file has the name: a usage error.
+     */
+    static void checkRingFile(final Path ringFile)
+    {
+        check(!Files.exists(ringFile) || Files.isRegularFile(ringFile),
+            "--ring-file " + ringFile + " is not a regular file: it would be replaced by one");
     }
 
     private static void check(final boolean ok, final String message)

@@ -319,6 +319,26 @@ class TraceCommandTest
         assertEquals(1, badDir.err.lines().count(), badDir.err);
     }
 
+    /**
+     * The ring file is made anew and renamed over what has the name: over a FIFO (or /dev/null, as root) that
+     * swaps a special file for a regular one. Found by running trace --ring-file /dev/null as root.
+     */
+    @Test
+    void aRingFileThatIsNotARegularFileIsABadOptionAndIsLeftAlone()
+    {
+        final Path fifo = tree.root.resolve("c/fifo");
+        final CliRun run = CliRun.run("trace", tree.root.toString(), "--ring-file", fifo.toString());
+        assertEquals(2, run.exitCode, run.toString());
+        assertEquals("syslet: --ring-file " + fifo + " is not a regular file: it would be replaced by one\n", run.err);
+        assertEquals("", run.out, "nothing traced");
+        assertTrue(Files.exists(fifo) && !Files.isRegularFile(fifo), "still the FIFO");
+
+        final CliRun demo = CliRun.run("ring-demo", "--records", "10", "--ring-file", fifo.toString());
+        assertEquals(2, demo.exitCode, demo.toString());
+        assertEquals("syslet: --ring-file " + fifo + " is not a regular file: it would be replaced by one\n", demo.err);
+        assertTrue(Files.exists(fifo) && !Files.isRegularFile(fifo), "still the FIFO");
+    }
+
     @Test
     void withNoArgumentsSysletTracesTheRunningJdk() throws IOException
     {
