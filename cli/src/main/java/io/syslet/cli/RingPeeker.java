@@ -41,6 +41,7 @@ final class RingPeeker
     /**
      * @param region a whole ring region (header then data area); it is validated here.
      * @throws io.syslet.ring.RingFormatException if it is not a ring this version can read.
+     * @throws IllegalStateException if its head and tail are not 0 to capacity bytes apart.
      */
     RingPeeker(final AtomicBuffer region)
     {
@@ -49,7 +50,7 @@ final class RingPeeker
         this.mask = capacity - 1;
         this.maxRecordLength = RingDescriptor.maxRecordLength(capacity);
         this.salt = region.getInt(RingDescriptor.CHECK_SALT_OFFSET);
-        this.position = head();
+        this.position = consistentHead();
     }
 
     int capacity()
@@ -207,7 +208,7 @@ final class RingPeeker
 
     private int lapped(final int p, final boolean reformatted)
     {
-        final int head = head();
+        final int head = consistentHead();
         if (reformatted)
         {
             salt = region.getInt(RingDescriptor.CHECK_SALT_OFFSET); // a new format draws a new salt
@@ -216,6 +217,36 @@ final class RingPeeker
         missedBytes += lastMissedBytes;
         position = head;
         return LAPPED;
+    }
+
+    /**
+     * @return head, checked against the tail: going on from a head that no writer could have left would find
+     * the same lap (or the same "formatted again") at once, for ever.
+     * @throws IllegalStateException if head and tail are not 0 to capacity bytes apart: a damaged ring.
+     */
+    private int consistentHead()
+    {
+        while (true)
+        {
+            final int head = head();
+            final int tail = tail();
+            if (head() != head)
+            {
+                continue; // the owner consumed between the loads: the tail may belong to a later head
+            }
+            final int ahead = tail - head;
+            if (ahead < 0)
+            {
+                throw new IllegalStateException("ring damaged: head " + Integer.toUnsignedString(head) +
+                    " is ahead of tail " + Integer.toUnsignedString(tail));
+            }
+            if (ahead > capacity)
+            {
+                throw new IllegalStateException("ring damaged: tail " + Integer.toUnsignedString(tail) + " is " + ahead +
+                    " bytes past head " + Integer.toUnsignedString(head) + ", more than the capacity of " + capacity);
+            }
+            return head;
+        }
     }
 
     /**

@@ -23,11 +23,13 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import static io.syslet.cli.MiniJson.at;
 import static io.syslet.cli.MiniJson.longAt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class DumpCommandTest
@@ -141,6 +143,40 @@ class DumpCommandTest
         assertEquals("syslet: " + dir.resolve("none.ring") + ": no such ring file\n", missing.err);
     }
 
+    /**
+     * A ring whose tail is more than a lap past its head, or behind it, has no writer that made it: going on
+     * from head, as for a lap, finds the same positions again. dump printed "# missed 0 bytes" for ever, with
+     * or without --follow. Found by dumping ring files with their tail and head words rewritten.
+     */
+    @Test
+    void aRingWhoseHeadAndTailAreMoreThanALapApartIsAnErrorNotAnEndlessLap() throws IOException
+    {
+        final Path file = dir.resolve("damaged.ring");
+        final int capacity = 4096;
+        io.syslet.ring.RingRegion.createFile(file, capacity, 0).close();
+        putHeaderWord(file, io.syslet.ring.RingDescriptor.TAIL_POSITION_OFFSET, 5 * capacity);
+        for (final String[] args : List.of(new String[]{"dump", file.toString()},
+            new String[]{"dump", file.toString(), "--follow", "--timeout", "20s"}))
+        {
+            final CliRun run = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> CliRun.run(args));
+            assertEquals(1, run.exitCode, run.toString());
+            assertEquals("syslet: ring damaged: tail 20480 is 20480 bytes past head 0, more than the capacity of " +
+                "4096\n", run.err);
+            assertEquals("", run.out, "no endless laps");
+        }
+
+        putHeaderWord(file, io.syslet.ring.RingDescriptor.TAIL_POSITION_OFFSET, 64);
+        putHeaderWord(file, io.syslet.ring.RingDescriptor.HEAD_POSITION_OFFSET, 128);
+        for (final String[] args : List.of(new String[]{"dump", file.toString()},
+            new String[]{"dump", file.toString(), "--follow", "--timeout", "20s"}))
+        {
+            final CliRun ahead = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> CliRun.run(args));
+            assertEquals(1, ahead.exitCode, ahead.toString());
+            assertEquals("syslet: ring damaged: head 128 is ahead of tail 64\n", ahead.err);
+            assertEquals("", ahead.out, "not a header that says 4294967232 bytes are not consumed");
+        }
+    }
+
     @Test
     void followGoesOnToTheRingOfANewWriterThatReplacesTheFile() throws Exception
     {
@@ -163,6 +199,16 @@ class DumpCommandTest
             assertEquals(List.of(1L, 2L), List.of(longAt(lines.get(0), "cookie"), longAt(lines.get(1), "cookie")));
             assertEquals(file.toString(), at(lines.get(2), "ring_replaced"), run.out);
             assertEquals(List.of(3L, 4L), List.of(longAt(lines.get(3), "cookie"), longAt(lines.get(4), "cookie")));
+        }
+    }
+
+    /** Rewrites a u32 of a ring file's header, as no writer would. */
+    private static void putHeaderWord(final Path file, final int offset, final int value) throws IOException
+    {
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file,
+            java.nio.file.StandardOpenOption.WRITE))
+        {
+            channel.write(java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(0, value), offset);
         }
     }
 
