@@ -325,6 +325,7 @@ final class DumpCommand implements Callable<Integer>
     private void print(final EventFormat format, final UnsafeBuffer record, final int position, final PrintStream out)
     {
         out.println(json ? format.json(record, 0, position) : format.text(record, 0, position));
+        SysletCommand.checkOutput(out);
     }
 
     private void missed(final RingPeeker peeker, final PrintStream out)

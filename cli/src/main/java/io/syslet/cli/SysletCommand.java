@@ -3,6 +3,10 @@ package io.syslet.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+
 /**
  * Entry point of the {@code syslet} command. With no arguments it runs {@code trace} of the running JDK.
  */
@@ -15,6 +19,9 @@ import picocli.CommandLine.Command;
     subcommands = { TraceCommand.class, ProbeCommand.class, DumpCommand.class, RingDemoCommand.class })
 public final class SysletCommand implements Runnable
 {
+    /** PrintStream keeps the IOException of a failed write to itself: this is all that can be said of it. */
+    static final String OUTPUT_FAILED = "cannot write to standard output (a closed pipe or a full disk)";
+
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
 
@@ -51,7 +58,28 @@ public final class SysletCommand implements Runnable
                 failed.getCommandSpec().qualifiedName() + " --help')");
             return CommandLine.ExitCode.USAGE;
         });
-        return commandLine.execute(args.length == 0 ? new String[] { "trace" } : args);
+        final int exitCode = commandLine.execute(args.length == 0 ? new String[] { "trace" } : args);
+        // A command that ran to the end may still have lost its output: PrintStream does not throw.
+        if (exitCode == 0 && System.out.checkError())
+        {
+            commandLine.getErr().println("syslet: " + OUTPUT_FAILED);
+            return 1;
+        }
+        return exitCode;
+    }
+
+    /**
+     * For commands that write as they go: without it, one whose reader has gone ({@code | head -1}) would go
+     * on to the end, or for ever with {@code dump --follow}.
+     *
+     * @throws UncheckedIOException if a write to out has failed.
+     */
+    static void checkOutput(final PrintStream out)
+    {
+        if (out.checkError())
+        {
+            throw new UncheckedIOException(OUTPUT_FAILED, new IOException(OUTPUT_FAILED));
+        }
     }
 
     private static String oneLine(final String message)

@@ -76,7 +76,11 @@ final class TraceCommand implements Callable<Integer>
         final List<Path> roots = roots();
         final FileTree tree = FileTree.walk(roots, maxDepth);
         final PrintStream out = System.out;
-        final Tracer tracer = new Tracer(settings, perFile ? file -> out.println(file.toJson()) : null);
+        final Tracer tracer = new Tracer(settings, perFile ? file ->
+        {
+            out.println(file.toJson());
+            SysletCommand.checkOutput(out);
+        } : null);
         final TraceResult result = tracer.run(tree.files, Progress.forConsole(tree.files.size(), tree.bytes));
         result.addWalk(tree);
         if (json)

@@ -20,6 +20,7 @@ import io.syslet.pool.natives.Natives;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -244,6 +245,10 @@ final class Tracer
 
     private void checkCallbacks()
     {
+        if (callbackFailure instanceof UncheckedIOException)
+        {
+            throw (UncheckedIOException)callbackFailure; // the per-file output failed: say so, as it is
+        }
         if (callbackFailure != null)
         {
             throw new IllegalStateException("a trace callback failed: " + callbackFailure, callbackFailure);
