@@ -155,6 +155,11 @@ final class FileTree
      */
     static Path realPath(final Path path)
     {
+        if (path.toString().isEmpty())
+        {
+            // Path.of("") is the working directory to the JDK; to a shell user it is an unset variable.
+            throw new IllegalArgumentException("'': no such file or directory (an empty PATH)");
+        }
         try
         {
             return path.toRealPath();

@@ -237,6 +237,22 @@ class TraceCommandTest
         assertEquals("", run.out, "nothing traced");
     }
 
+    /**
+     * An empty argument (an unset variable in "$DIR") resolved to the working directory, which was then traced
+     * or probed. Found by running trace "" and probe "".
+     */
+    @Test
+    void anEmptyPathIsAUsageErrorNotTheWorkingDirectory()
+    {
+        for (final String command : List.of("trace", "probe"))
+        {
+            final CliRun run = CliRun.run(command, "");
+            assertEquals(2, run.exitCode, run.toString());
+            assertEquals("syslet: '': no such file or directory (an empty PATH)\n", run.err);
+            assertEquals("", run.out);
+        }
+    }
+
     @Test
     void aBadOptionIsAUsageErrorOnOneLine()
     {
