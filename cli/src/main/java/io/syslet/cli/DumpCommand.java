@@ -146,7 +146,7 @@ final class DumpCommand implements Callable<Integer>
             final Object key = fileKey(file);
             if (key == null)
             {
-                throw new IllegalArgumentException(file + ": no such ring file");
+                throw new IllegalArgumentException(file + ": " + notARingFile(file));
             }
             try
             {
@@ -171,6 +171,26 @@ final class DumpCommand implements Callable<Integer>
             catch (final IOException e)
             {
                 return null;
+            }
+        }
+
+        /**
+         * @return why a path without a regular file is no ring file: not only a missing one.
+         */
+        private static String notARingFile(final Path file)
+        {
+            try
+            {
+                return Files.readAttributes(file, BasicFileAttributes.class).isDirectory() ?
+                    "a directory, not a ring file" : "not a regular file (a FIFO, a socket or a device), not a ring file";
+            }
+            catch (final java.nio.file.NoSuchFileException e)
+            {
+                return "no such ring file";
+            }
+            catch (final IOException e)
+            {
+                return FileTree.ioError(e);
             }
         }
 

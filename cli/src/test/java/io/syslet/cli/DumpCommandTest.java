@@ -177,6 +177,27 @@ class DumpCommandTest
         }
     }
 
+    /**
+     * dump said "no such ring file" of a directory, a FIFO or a device: they exist, and are not ring files.
+     * Found by running dump on /tmp, a FIFO and /dev/zero.
+     */
+    @Test
+    void somethingThatIsNotARegularFileIsNamedForWhatItIs() throws Exception
+    {
+        final Path fifo = dir.resolve("fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor());
+        final CliRun directory = CliRun.run("dump", dir.toString());
+        assertEquals(2, directory.exitCode, directory.toString());
+        assertEquals("syslet: " + dir + ": a directory, not a ring file\n", directory.err);
+        for (final Path special : List.of(fifo, Path.of("/dev/zero")))
+        {
+            final CliRun run = CliRun.run("dump", special.toString());
+            assertEquals(2, run.exitCode, run.toString());
+            assertEquals("syslet: " + special + ": not a regular file (a FIFO, a socket or a device), not a ring file\n",
+                run.err);
+        }
+    }
+
     @Test
     void followGoesOnToTheRingOfANewWriterThatReplacesTheFile() throws Exception
     {
