@@ -31,6 +31,8 @@ final class RingDemoCommand implements Callable<Integer>
     private static final int SEQUENCE_OFFSET = 0;
     private static final int CRC_OFFSET = 8;
     private static final int BODY_OFFSET = 12;
+    /** A bit per record and producer to check exactly-once: 12.5 MB each at this many. */
+    static final int MAX_RECORDS = 100_000_000;
 
     @Option(names = "--producers", description = "producer threads (default ${DEFAULT-VALUE})")
     int producers = 2;
@@ -54,9 +56,15 @@ final class RingDemoCommand implements Callable<Integer>
     @Override
     public Integer call() throws Exception
     {
-        if (producers < 1 || consumers < 1 || recordsPerProducer < 1 || producers > 64 || consumers > 64)
+        if (producers < 1 || consumers < 1 || recordsPerProducer < 1 || producers > 64 || consumers > 64 ||
+            recordsPerProducer > MAX_RECORDS)
         {
-            throw new IllegalArgumentException("--producers and --consumers must be 1..64, --records >= 1");
+            throw new IllegalArgumentException("--producers and --consumers must be 1..64, --records 1.." + MAX_RECORDS);
+        }
+        if (start < 0 || start > 0xFFFF_FFFFL)
+        {
+            // Positions are u32: the ring would start at the low 32 bits, and the report say otherwise.
+            throw new IllegalArgumentException("--start " + start + " is outside 0..4294967295");
         }
         if (ringFile != null)
         {

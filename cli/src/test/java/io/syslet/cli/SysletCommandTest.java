@@ -34,6 +34,26 @@ class SysletCommandTest
         assertEquals(1, err.strip().lines().count(), "one line: " + err);
     }
 
+    /**
+     * --start was cast to an int: 4294967296 ran from 0 while the report said "started at 4294967296", and -1
+     * was refused as "initial position 4294967295". Records near Integer.MAX_VALUE overflowed the size of the
+     * bookkeeping array: "syslet: -33554431". Found by running ring-demo with those values.
+     */
+    @Test
+    void ringDemoRefusesAStartOutsideTheU32RangeAndOverlargeRecordCountsByName()
+    {
+        for (final String start : new String[]{"4294967296", "-1"})
+        {
+            final String err = captureErr(() -> assertEquals(2, SysletCommand.execute("ring-demo", "--records", "10",
+                "--start", start)));
+            assertEquals("syslet: --start " + start + " is outside 0..4294967295\n", err);
+        }
+        final String err = captureErr(() -> assertEquals(2, SysletCommand.execute("ring-demo", "--records",
+            Integer.toString(Integer.MAX_VALUE))));
+        assertEquals("syslet: --producers and --consumers must be 1..64, --records 1..100000000\n",
+            err);
+    }
+
     @Test
     void anUnknownOptionIsAUsageError()
     {
