@@ -66,7 +66,8 @@ final class TraceCommand implements Callable<Integer>
 
     @Option(names = "--ring-file", paramLabel = "FILE",
         description = "map the completion ring in FILE, for 'syslet dump FILE --follow' in another terminal " +
-            "(an existing FILE is replaced, not overwritten: a dump reading it goes on to the new one)")
+            "(an existing FILE is replaced, not overwritten: a dump reading it goes on to the new one; so it must be a " +
+            "regular file, never a FIFO or a device)")
     Path ringFile;
 
     @Override
@@ -101,7 +102,7 @@ final class TraceCommand implements Callable<Integer>
         check(chunk >= 512 && chunk <= MAX_CHUNK, "--chunk " + chunk + " is outside 512 bytes .. 64 MiB");
         check(depth >= 1 && depth <= 64, "--depth " + depth + " is outside 1..64");
         check(filesInFlight >= 1 && filesInFlight <= 1024, "--files-in-flight " + filesInFlight + " is outside 1..1024");
-        check(workers >= 0 && workers <= 4096, "--workers " + workers + " is outside 1..4096");
+        check(workers >= 0 && workers <= 4096, "--workers " + workers + " is outside 0..4096 (0: the engine's default)");
         final Tracer.Settings settings = new Tracer.Settings();
         settings.chunk = chunk;
         settings.depth = depth;
