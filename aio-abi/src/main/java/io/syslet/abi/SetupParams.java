@@ -62,7 +62,10 @@ public final class SetupParams
         return this;
     }
 
-    /** Map the ring in this file (created or replaced) so another process can read it; null for memory. */
+    /**
+     * Map the ring in this file (created, or a regular file replaced) so another process can read it; null for
+     * memory. A name held by a directory, a FIFO, a socket or a device fails setup with EINVAL.
+     */
     public SetupParams ringFile(final Path ringFile)
     {
         this.ringFile = ringFile;

@@ -17,6 +17,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.security.SecureRandom;
@@ -95,12 +96,15 @@ public final class RingRegion implements AutoCloseable
      * overwritten. Where the directory does not allow that (no write permission on it, a sticky directory
      * and a file of another user), the file is formatted in place, as it is, without first cutting it to
      * zero: a reader then sees the ring formatted again (a new salt), and only one mapping past a shorter
-     * new end can fault. A symbolic link is followed, dangling or not: the file it names is made.
+     * new end can fault. A symbolic link is followed, dangling or not: the file it names is made. Only a
+     * regular file is replaced: a name held by a directory, a FIFO, a socket or a device is refused.
      *
      * @param file            the ring file.
      * @param capacity        data area bytes, a power of two.
      * @param initialPosition u32 position of head and tail.
      * @return a formatted, mapped region.
+     * @throws IllegalArgumentException if something other than a regular file has the name.
+     * @throws UncheckedIOException if the file cannot be made or mapped.
      */
     public static RingRegion createFile(final Path file, final int capacity, final int initialPosition)
     {
@@ -108,6 +112,7 @@ public final class RingRegion implements AutoCloseable
         final int length = regionLength(capacity);
         checkAgronaAccess();
         final Path target = linkTarget(file);
+        checkReplaceable(file, target);
         try
         {
             // A new name too goes through a new file and a rename: created in place, two creators of the same new
@@ -130,6 +135,29 @@ public final class RingRegion implements AutoCloseable
         catch (final IOException ex)
         {
             throw new UncheckedIOException("cannot create ring file " + file + ": " + describe(ex), ex);
+        }
+    }
+
+    /**
+     * The ring is renamed over whatever has its name: over a directory, a FIFO, a socket or a device that
+     * would put a regular file in its place (as root, in place of /dev/null).
+     */
+    private static void checkReplaceable(final Path file, final Path target)
+    {
+        final BasicFileAttributes attributes;
+        try
+        {
+            attributes = Files.readAttributes(target, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        }
+        catch (final IOException noneOrUnreadable)
+        {
+            return; // a new name; or one the create that follows fails on, and says why
+        }
+        if (!attributes.isRegularFile())
+        {
+            throw new IllegalArgumentException("ring file " + file + (target.equals(file) ? "" : " (" + target + ")") +
+                " is " + (attributes.isDirectory() ? "a directory" : "a FIFO, a socket or a device") +
+                ", not a regular file: a ring file replaces what has its name");
         }
     }
 

@@ -240,6 +240,31 @@ final class RingRegionTest
         }
     }
 
+    /**
+     * The ring is made beside its name and renamed over it: over a FIFO that put a regular file in its place (and
+     * as root, given /dev/null, in place of /dev/null).
+     */
+    @Test
+    void aNameHeldByAFifoOrADirectoryIsRefusedAndLeftAsItIs() throws Exception
+    {
+        final Path fifo = dir.resolve("fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor(), "mkfifo");
+        assertMessageNames(assertThrows(IllegalArgumentException.class,
+            () -> RingRegion.createFile(fifo, CAPACITY, 0)), "FIFO", "not a regular file");
+        assertTrue(Files.readAttributes(fifo, java.nio.file.attribute.BasicFileAttributes.class,
+            java.nio.file.LinkOption.NOFOLLOW_LINKS).isOther(), "still a FIFO");
+
+        final Path link = dir.resolve("link-to-fifo");
+        Files.createSymbolicLink(link, fifo);
+        assertMessageNames(assertThrows(IllegalArgumentException.class,
+            () -> RingRegion.createFile(link, CAPACITY, 0)), "link-to-fifo", "not a regular file");
+
+        final Path directory = Files.createDirectory(dir.resolve("a-directory"));
+        assertMessageNames(assertThrows(IllegalArgumentException.class,
+            () -> RingRegion.createFile(directory, CAPACITY, 0)), "a directory");
+        assertTrue(Files.isDirectory(directory));
+    }
+
     @Test
     void closeTwiceIsFine()
     {

@@ -178,7 +178,11 @@ public final class SysletContext implements AioContext
         }
         catch (final UncheckedIOException e)
         {
-            throw new AioException(Errno.EIO, "cannot create ring file " + params.ringFile() + ": " + e.getMessage());
+            throw new AioException(Errno.EIO, e.getMessage()); // which names the file
+        }
+        catch (final IllegalArgumentException e)
+        {
+            throw new AioException(Errno.EINVAL, e.getMessage()); // a name held by something no ring may replace
         }
         int eventFd = -1;
         if (!params.hasFlag(SetupParams.FLAG_NO_EVENTFD))

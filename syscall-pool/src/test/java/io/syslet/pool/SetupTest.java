@@ -4,10 +4,15 @@ import io.syslet.abi.Errno;
 import io.syslet.abi.SetupParams;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -43,6 +48,22 @@ class SetupTest
             bad("no unbounded workers", () -> new SetupParams().unboundedWorkers(0), "unbounded workers 0 is outside"),
             bad("negative bounded workers", () -> new SetupParams().boundedWorkers(-1), "bounded workers -1 is outside"),
             bad("no in-flight ops", () -> new SetupParams().maxInFlight(0), "max in flight 0 is outside"));
+    }
+
+    /**
+     * A ring file replaces what has its name: a FIFO (or, as root, /dev/null) must stay what it is, and setup
+     * say why it refused, as EINVAL, not the EIO of a file it could not make.
+     */
+    @Test
+    void aRingFileNameHeldByAFifoIsRefusedWithEinvalAndLeftAsItIs(@TempDir final Path dir) throws Exception
+    {
+        final Path fifo = dir.resolve("events.ring");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor(), "mkfifo");
+        final String message = assertAioException(Errno.EINVAL, "not a regular file",
+            () -> SysletContext.setup(new SetupParams().ringFile(fifo))).getMessage();
+        assertTrue(message.contains(fifo.toString()), message);
+        assertTrue(Files.readAttributes(fifo, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther(),
+            "still a FIFO");
     }
 
     @ParameterizedTest(name = "{0}")
