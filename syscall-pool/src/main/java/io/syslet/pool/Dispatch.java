@@ -33,6 +33,7 @@ final class Dispatch
     private static final int POLLFD_LENGTH = 8;
     private static final int MAX_POLL_FDS = 1 << 16;
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
+    private static final long NANOS_PER_MILLI = 1_000_000L;
     /** The most arguments of a RAW syscall that the allocation-free binding passes. */
     private static final int SHORT_RAW_ARGS = 4;
 
@@ -61,8 +62,9 @@ final class Dispatch
         }
         // An EINTR nobody asked for (a cancel signal that arrived after its op ended) must not fail the
         // next op on that worker: these are safe to issue again. CONNECT is not (the first attempt goes
-        // on in the kernel), nor RAW (unknown), nor NANOSLEEP (it restarts with the time left itself).
-        for (final int op : new int[]{Opcode.READ, Opcode.WRITE, Opcode.ACCEPT, Opcode.RECV, Opcode.SEND, Opcode.POLL,
+        // on in the kernel), nor RAW (unknown), nor NANOSLEEP and POLL (they restart with the time left
+        // themselves: the whole timeout again would stretch the wait with every stray signal).
+        for (final int op : new int[]{Opcode.READ, Opcode.WRITE, Opcode.ACCEPT, Opcode.RECV, Opcode.SEND,
             Opcode.WAITID, Opcode.FLOCK, Opcode.PREAD, Opcode.PWRITE, Opcode.PREADV, Opcode.PWRITEV, Opcode.OPENAT,
             Opcode.STATX, Opcode.FSYNC, Opcode.FDATASYNC, Opcode.FALLOCATE, Opcode.SYNC_FILE_RANGE})
         {
@@ -257,7 +259,7 @@ final class Dispatch
                     return -Errno.EINVAL;
                 }
                 final long fds = s.a1 == 0 ? 0 : buffers.resolveWritable(s.a0, s.a1 * POLLFD_LENGTH); // revents
-                return fds < 0 ? fds : result(LIBC.poll(fds, s.a1, (int)s.a2));
+                return fds < 0 ? fds : poll(s, fds);
             }
             case Opcode.NANOSLEEP:
                 return nanosleep(s, scratch);
@@ -602,6 +604,31 @@ final class Dispatch
             if (left <= 0)
             {
                 return 0;
+            }
+        }
+    }
+
+    /**
+     * poll(2) that, after an EINTR nobody asked for, polls again for the time left, as nanosleep does: poll
+     * itself never restarts (the kernel answers EINTR whatever SA_RESTART says), and again with the whole
+     * timeout, a stray signal every so often would keep it from ever timing out.
+     */
+    private static long poll(final Slot s, final long fds)
+    {
+        final int timeoutMillis = (int)s.a2;
+        final long deadline = timeoutMillis > 0 ? System.nanoTime() + timeoutMillis * NANOS_PER_MILLI : 0;
+        int left = timeoutMillis;
+        while (true)
+        {
+            final long res = result(LIBC.poll(fds, s.a1, left));
+            if (res != -Errno.EINTR || isCancelRequested(s))
+            {
+                return res;
+            }
+            if (timeoutMillis > 0)
+            {
+                // Rounded up: a poll that woke a little early must not time out early, and 0 would poll once.
+                left = (int)Math.max(0, (deadline - System.nanoTime() + NANOS_PER_MILLI - 1) / NANOS_PER_MILLI);
             }
         }
     }

@@ -9,6 +9,7 @@ import io.syslet.abi.SetupParams;
 import io.syslet.pool.NetTestSupport.Memory;
 import io.syslet.pool.NetTestSupport.Reaper;
 import io.syslet.pool.natives.Natives;
+import io.syslet.pool.natives.ThreadSignal;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
@@ -21,6 +22,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import static io.syslet.pool.NetTestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -85,6 +89,45 @@ class WaitOpsTest
             assertEquals(1, event.res(), "one fd ready: " + event);
             assertEquals(pipe[0], mem.buffer.getInt(POLLFD_AT), "the kernel leaves fd alone");
             assertEquals(POLLIN, mem.buffer.getShort(POLLFD_AT + 6) & POLLIN, "revents has POLLIN");
+        }
+        finally
+        {
+            close(pipe);
+        }
+    }
+
+    /**
+     * A signal nobody asked for (a cancel's signal that lands after its op ended, on the next op of that worker)
+     * wakes poll with EINTR, and the engine polls again: for the time left, not the whole timeout, or a stray
+     * signal every so often would keep the poll from ever timing out. Here one comes every 20 ms into a 500 ms
+     * poll, for up to 20 s: before, the poll never ended.
+     */
+    @Test
+    void aPollThatStraySignalsKeepWakingStillTimesOutWhenItsTimeoutIsUp()
+    {
+        final ThreadSignal signal = ThreadSignal.instance();
+        Assumptions.assumeTrue(signal.available(), "needs the engine's interrupt signal: " + signal.detail());
+        final int[] pipe = pipe();
+        try
+        {
+            putPollFd(pipe[0]);
+            writer.poll(1, mem.ref(POLLFD_AT, 8), 1, 500);
+            assertEquals(1, writer.submitTo(ctx));
+            final int tid = SysletTestSupport.awaitThreadBlockedIn("syslet-unbounde", "poll");
+            final long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            int signals = 0;
+            Map<Long, Event> events = Map.of();
+            while (events.isEmpty() && System.nanoTime() - giveUp < 0)
+            {
+                assertEquals(0, signal.interrupt(tid), "tgkill");
+                signals++;
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+                events = SysletTestSupport.reapReady(ctx);
+            }
+            assertFalse(events.isEmpty(), "the poll never timed out: " + signals + " stray signals each restarted " +
+                "its whole timeout");
+            assertEquals(0, events.get(1L).res(), "timed out with no fd ready, not EINTR: " + events.get(1L));
+            assertTrue(signals >= 2, "it was woken while it waited: " + signals + " signals");
         }
         finally
         {
