@@ -1,5 +1,7 @@
 package io.syslet.pool.compound;
 
+import org.agrona.collections.LongArrayList;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -26,11 +28,26 @@ import java.util.function.Function;
  * have settled (an any-of group that has a winner keeps its result). A child may
  * complete before the group is fully set up (while {@link #start()} is still starting its siblings):
  * the group completes only once it is sealed and every child has settled.
+ *
+ * <p>A fed child is let go once it has settled and counted: a feed of millions holds memory for its limit,
+ * not its length. So {@link #children()} lists the children added with {@code add} and the fed ones still in
+ * flight; the group's {@code res2} counts every child it had.
  */
 public final class Group extends Completion
 {
     private final boolean anyOf;
+    /** Children added with add(), in order: as many as the caller made, kept for children(). */
     private final List<Completion> children = new ArrayList<>();
+    /** Fed children in flight (at most the limit), and beside each its place in the feed (0, 1, ...). */
+    private final List<Completion> fedInFlight = new ArrayList<>();
+    private final LongArrayList fedPlaces = new LongArrayList();
+    /** Fed children so far, settled or not. */
+    private long fedCount;
+    /** Sum of the settled fed children's results that were not failures. */
+    private long fedSum;
+    /** The place in the feed of the first fed child (in feed order) that failed, and its result. */
+    private long firstFedFailurePlace = Long.MAX_VALUE;
+    private long firstFedFailureRes;
     private Iterator<?> feeder;
     private Function<Object, Completion> feederMapping;
     private int limit = Integer.MAX_VALUE;
@@ -95,11 +112,33 @@ public final class Group extends Completion
         {
             synchronized (this)
             {
-                children.remove(child);
+                if (!children.remove(child))
+                {
+                    takeFed(child);
+                    fedCount--;
+                }
                 unsettled--;
             }
             throw belongsElsewhere;
         }
+    }
+
+    /**
+     * Takes a fed child off the in-flight list. Under the group's lock.
+     *
+     * @return its place in the feed, or -1 if it is not a fed child in flight.
+     */
+    private long takeFed(final Completion child)
+    {
+        for (int i = 0; i < fedInFlight.size(); i++)
+        {
+            if (fedInFlight.get(i) == child)
+            {
+                fedInFlight.remove(i);
+                return fedPlaces.removeAt(i);
+            }
+        }
+        return -1;
     }
 
     /**
@@ -144,11 +183,15 @@ public final class Group extends Completion
     }
 
     /**
-     * @return the children so far, in the order added.
+     * @return the children added with {@code add}, in the order added, then the fed children still in flight
+     * (a fed child that has settled is let go).
      */
     public synchronized List<Completion> children()
     {
-        return Collections.unmodifiableList(new ArrayList<>(children));
+        final List<Completion> all = new ArrayList<>(children.size() + fedInFlight.size());
+        all.addAll(children);
+        all.addAll(fedInFlight);
+        return Collections.unmodifiableList(all);
     }
 
     /**
@@ -183,7 +226,12 @@ public final class Group extends Completion
     @Override
     void onStart()
     {
-        for (final Completion child : children())
+        final List<Completion> added;
+        synchronized (this)
+        {
+            added = new ArrayList<>(children); // none is fed yet: feeding starts below
+        }
+        for (final Completion child : added)
         {
             child.start();
         }
@@ -231,7 +279,8 @@ public final class Group extends Completion
                 this.feedFailure = null;
                 if (next != null)
                 {
-                    children.add(next);
+                    fedInFlight.add(next);
+                    fedPlaces.addLong(fedCount++);
                     unsettled++;
                     maxInFlight = Math.max(maxInFlight, unsettled);
                 }
@@ -323,6 +372,20 @@ public final class Group extends Completion
             {
                 failures++;
             }
+            final long fedPlace = takeFed(child);
+            if (fedPlace >= 0)
+            {
+                // Counted here and let go: what aggregate() needs of it is its place among the failures, or its sum.
+                if (res < 0 && fedPlace < firstFedFailurePlace)
+                {
+                    firstFedFailurePlace = fedPlace;
+                    firstFedFailureRes = res;
+                }
+                else if (res >= 0)
+                {
+                    fedSum += res;
+                }
+            }
             losers = anyOf && res >= 0 && winner == null ? others(child) : null;
             if (losers != null)
             {
@@ -342,8 +405,15 @@ public final class Group extends Completion
 
     private List<Completion> others(final Completion child)
     {
-        final List<Completion> others = new ArrayList<>(children.size());
+        final List<Completion> others = new ArrayList<>(children.size() + fedInFlight.size());
         for (final Completion c : children)
+        {
+            if (c != child)
+            {
+                others.add(c);
+            }
+        }
+        for (final Completion c : fedInFlight)
         {
             if (c != child)
             {
@@ -364,7 +434,7 @@ public final class Group extends Completion
             // Decided and marked completed in one hold of the lock: the start and a child's settling can race
             // here, and so can a cancel, which must either come first (and count in the result) or find the
             // group completed, never slip in between and say "cancelled" over a result that was not.
-            markCompleted(aggregate(), children.size(), false);
+            markCompleted(aggregate(), children.size() + fedCount, false);
         }
         announceCompletion(false);
     }
@@ -389,7 +459,8 @@ public final class Group extends Completion
             }
             sum += res;
         }
-        return sum;
+        // Fed children come after the added ones in the order added (feeding starts with the group).
+        return firstFedFailurePlace != Long.MAX_VALUE ? firstFedFailureRes : sum + fedSum;
     }
 
     @Override
@@ -399,6 +470,7 @@ public final class Group extends Completion
         synchronized (this)
         {
             toCancel = new ArrayList<>(children);
+            toCancel.addAll(fedInFlight);
             if (feeder != null)
             {
                 endFeed();

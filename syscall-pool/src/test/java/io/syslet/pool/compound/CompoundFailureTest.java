@@ -110,7 +110,8 @@ class CompoundFailureTest
             assertEquals(0, other.res(), other + " completed");
         }
         assertEquals(-Errno.ECANCELED, group.res(), "a failed feed ends as a cancel would");
-        assertEquals(1, group.children().size());
+        assertEquals(1, group.res2(), "one child fed before the iterator failed");
+        assertEquals(List.of(), group.children(), "a settled fed child is let go");
         assertEquals(0, completions.pendingOps());
         assertEquals(List.of("iterator failed"), messages());
     }
@@ -185,7 +186,7 @@ class CompoundFailureTest
         adopter.start();
         completions.runUntilSettled(adopter, 10, TimeUnit.SECONDS);
         assertEquals(-Errno.ECANCELED, adopter.res());
-        assertEquals(1, adopter.children().size(), "the node that belongs to another group was not added");
+        assertEquals(1, adopter.res2(), "the node that belongs to another group was not added");
         assertSame(owner, taken.parent());
         assertTrue(messages().get(0).contains("already belongs to"), messages().toString());
 
@@ -257,7 +258,7 @@ class CompoundFailureTest
         group.start();
         completions.runUntilSettled(group, 60, TimeUnit.SECONDS);
         assertEquals((long)reads * 4096, group.res());
-        assertEquals(reads, group.children().size());
+        assertEquals(reads, group.res2());
         assertEquals(List.of(), messages());
     }
 
@@ -489,10 +490,11 @@ class CompoundFailureTest
             })));
         started.start();
         await(running);
+        final Completion inFlight = started.children().get(0);
         assertTrue(started.cancel());
         completions.runUntilSettled(started, 10, TimeUnit.SECONDS);
-        assertEquals(1, started.children().size());
-        assertEquals(1, started.children().get(0).res(), "the child in flight finished on its own");
+        assertEquals(1, started.res2(), "one element fed");
+        assertEquals(1, inFlight.res(), "the child in flight finished on its own");
         assertEquals(-Errno.ECANCELED, started.res(), "99 of the 100 elements were never fed");
         assertEquals(List.of(), messages());
     }
@@ -519,7 +521,8 @@ class CompoundFailureTest
         group.start();
         completions.runUntilSettled(group, 10, TimeUnit.SECONDS);
         assertEquals(3, pulled.get());
-        assertEquals(4, group.children().size());
+        assertEquals(4, group.res2(), "one child added, three fed");
+        assertEquals(List.of(child), group.children(), "the added child is kept, the settled fed ones let go");
         assertEquals(-Errno.ECANCELED, group.res(), "the cancelled child is the all-of's failure");
     }
 
@@ -597,6 +600,57 @@ class CompoundFailureTest
     private static List<Long> results(final Chain chain)
     {
         return chain.steps().stream().map(Completion::res).collect(Collectors.toList());
+    }
+
+    /**
+     * A fed group lets each child go once it has settled and counted, so a feed of any length holds memory for
+     * its limit: children() never lists more than the limit of fed children, and what the result needs of the
+     * ones let go (their sum, the first failure in feed order) is kept as numbers. Before, the group kept every
+     * fed child with its event until it was dropped itself: the CLI's trace fed its files in batches to bound it.
+     */
+    @Test
+    void aFedGroupKeepsOnlyItsChildrenInFlightAndStillReportsTheFirstFailureInFeedOrder()
+    {
+        final int limit = 4;
+        final AtomicInteger mostListed = new AtomicInteger();
+        final Group[] self = new Group[1];
+        final Group nops = completions.allOf().feed(IntStream.range(0, 20_000).iterator(), limit, i ->
+        {
+            mostListed.accumulateAndGet(self[0].children().size(), Math::max);
+            return completions.op(Op.call(() -> 1L));
+        });
+        self[0] = nops;
+        nops.start();
+        completions.runUntilSettled(nops, 60, TimeUnit.SECONDS);
+        assertEquals(20_000, nops.res(), "the sum of every fed child's result");
+        assertEquals(20_000, nops.res2(), "every fed child counted");
+        assertTrue(mostListed.get() <= limit, "fed children listed at once: " + mostListed.get());
+        assertEquals(List.of(), nops.children(), "none kept once settled");
+
+        // Element 0 fails last, element 2 first: the all-of's result is element 0's, the first in feed order.
+        final CountDownLatch release = new CountDownLatch(1);
+        final Group failing = completions.allOf().feed(IntStream.range(0, 3).iterator(), 3, i ->
+            completions.op(Op.call(() ->
+            {
+                if (i == 0)
+                {
+                    release.await(10, TimeUnit.SECONDS);
+                    return (long)-Errno.EIO;
+                }
+                return i == 2 ? (long)-Errno.ENOENT : 0L;
+            })));
+        failing.start();
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (failing.failures() == 0 && System.nanoTime() - deadline < 0)
+        {
+            completions.poll(1, TimeUnit.MILLISECONDS.toNanos(10));
+        }
+        assertEquals(1, failing.failures(), "element 2 failed while element 0 still ran");
+        release.countDown();
+        completions.runUntilSettled(failing, 10, TimeUnit.SECONDS);
+        assertEquals(2, failing.failures());
+        assertEquals(-Errno.EIO, failing.res(), "the first failure in feed order, not the first to settle");
+        assertEquals(List.of(), messages());
     }
 
     private static void await(final CyclicBarrier barrier)

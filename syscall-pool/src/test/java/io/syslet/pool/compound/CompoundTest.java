@@ -315,9 +315,10 @@ class CompoundTest
         });
         group.start();
         completions.runUntilSettled(group, 120, TimeUnit.SECONDS);
-        assertEquals(files, group.children().size());
-        assertEquals(0, group.failures(), () -> "failed: " + group.children().stream().filter(c -> c.res() < 0)
-            .map(c -> c + "=" + c.res()).limit(5).collect(java.util.stream.Collectors.toList()));
+        assertEquals(files, group.res2(), "every file fed");
+        assertEquals(List.of(), group.children(), "the settled fed children are let go");
+        assertEquals(0, group.failures(), () -> "failed sizes: " + java.util.Arrays.stream(seenSizes).filter(v -> v < 0)
+            .limit(5).boxed().collect(java.util.stream.Collectors.toList()));
         assertTrue(group.maxInFlight() <= 64, "observed " + group.maxInFlight() + " in flight");
         assertEquals(64, group.maxInFlight(), "the feeder kept the limit busy");
         final List<String> wrong = new ArrayList<>();
