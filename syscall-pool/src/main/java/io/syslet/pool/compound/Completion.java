@@ -86,21 +86,30 @@ public abstract class Completion
     /**
      * Cancels this node and, top-down, everything under it. An op that was not started completes with
      * -ECANCELED without running; a running one is cancelled through the context; a group or chain
-     * completes once its children have.
+     * completes once its children have. A chain's hard steps still run after a cancel ({@link Chain}), so a
+     * node cancelled before can have something new in flight: cancelled again, a group or chain passes the
+     * cancel down again, and it reaches the hard steps that started since.
      *
-     * @return false if the node had already completed (or was cancelled before); true if this call asked for
-     * the cancel. An op asked still completes with its own result if it finished first or cannot be
-     * interrupted (a disk read: docs/ABI.md, cancel); the result says which.
+     * @return false if the node had already completed, or was cancelled before and this call reached nothing
+     * that had not been asked already; true if this call asked for a cancel. An op asked still completes with
+     * its own result if it finished first or cannot be interrupted (a disk read: docs/ABI.md, cancel); the
+     * result says which.
      */
     public final boolean cancel()
     {
+        final boolean again;
         synchronized (this)
         {
-            if (completed || canceled)
+            if (completed)
             {
                 return false;
             }
+            again = canceled;
             canceled = true;
+        }
+        if (again)
+        {
+            return onCancelAgain();
         }
         onCancel();
         return true;
@@ -191,6 +200,17 @@ public abstract class Completion
     abstract void onStart();
 
     abstract void onCancel();
+
+    /**
+     * A cancel of a node cancelled before: passes it down to what started since, if anything can have (a
+     * chain's hard step). An op was asked once and answers once, so by default there is nothing new to ask.
+     *
+     * @return true if it asked something below for a cancel.
+     */
+    boolean onCancelAgain()
+    {
+        return false;
+    }
 
     synchronized boolean isStarted()
     {

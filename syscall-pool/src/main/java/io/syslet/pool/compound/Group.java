@@ -488,6 +488,22 @@ public final class Group extends Completion
         settleIfDone();
     }
 
+    /**
+     * Passes a cancel down again: a chain under this group runs its hard steps after the first cancel, and one
+     * of them may block (a read nobody writes to); only a new cancel of the chain reaches it. Nothing new is
+     * added to a cancelled group (its feed ended with the first cancel), so the children listed are all there is.
+     */
+    @Override
+    boolean onCancelAgain()
+    {
+        boolean asked = false;
+        for (final Completion child : children())
+        {
+            asked |= child.cancel();
+        }
+        return asked;
+    }
+
     @Override
     public String toString()
     {

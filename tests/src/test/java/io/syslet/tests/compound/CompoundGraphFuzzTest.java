@@ -42,8 +42,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Fuzzes random trees of groups (all-of, any-of, fed), linked chains and real ops (nop, short sleeps,
  * preads of a real file, full and short, reads of a pipe that never gets data, ops that fail with EBADF or
  * ENOSYS), with random cancels. Whatever the shape: every op's chain runs exactly once, every parent
- * settles after all its children, and every group's result is what its rule says. A tree that has not
- * settled after a while is cancelled from the root, and must then settle: nothing hangs.
+ * settles after all its children, every group's result is what its rule says, and every chain ran the steps its
+ * rule says (a hard step always, a soft one only after a full success) and ended with its first failure or
+ * its last step's result.
+ *
+ * <p>A tree that has not settled after a while is cancelled from the root, again each time it comes to rest
+ * unsettled, and nothing may hang: a chain's hard steps run after a cancel (they are its cleanup), and a hard
+ * read of the pipe blocks until a later cancel reaches it. At rest (every op in flight is a pipe read nobody
+ * cancelled, every chain waits on one), each cancel from the root stops every read in flight, and each chain
+ * then runs on to its next hard pipe read, or to its end. So the root settles after exactly 1 + the most hard
+ * pipe reads that any one chain has left after the step it waits on, and never after more than 1 + its number
+ * of hard steps.
  *
  * <p>Regression inputs: {@code src/test/resources/io/syslet/tests/compound/CompoundGraphFuzzTestInputs/};
  * the {@code fuzz-compound} execution fuzzes for 30 s in {@code mvn verify}.
@@ -131,6 +140,12 @@ final class CompoundGraphFuzzTest
         private final Map<Completion, AtomicInteger> runs = Collections.synchronizedMap(new IdentityHashMap<>());
         private final List<Completion> nodes = Collections.synchronizedList(new ArrayList<>());
         private final AtomicInteger settled = new AtomicInteger();
+        /** Each chain's ops in step order, and which steps are hard: what the chain's rule is checked against. */
+        private final Map<Chain, List<Op>> chainOps = new IdentityHashMap<>();
+        private final Map<Chain, List<Boolean>> chainHard = new IdentityHashMap<>();
+        /** Reads of the pipe nobody writes to: they end only when cancelled. */
+        private final Map<Op, Boolean> blocking = new IdentityHashMap<>();
+        private int hardSteps;
         private int budget = 40;
 
         GraphRun(final Choices choices)
@@ -161,8 +176,12 @@ final class CompoundGraphFuzzTest
             }
             catch (final IllegalStateException stillRunning)
             {
-                root.cancel(); // a pipe read nobody cancelled keeps it open: cancel from the top
-                completions.runUntilSettled(root, 10, TimeUnit.SECONDS);
+                // Joined first: a random cancel landing among the counted ones would take a read off the count.
+                if (canceller != null)
+                {
+                    join(canceller);
+                }
+                cancelUntilSettled(root); // a pipe read nobody cancelled keeps it open: cancel from the top
             }
             if (canceller != null)
             {
@@ -212,20 +231,29 @@ final class CompoundGraphFuzzTest
                 }
                 case 4:
                 {
-                    final Chain chain = completions.chain(leafOp());
+                    final Op first = leafOp();
+                    final Chain chain = completions.chain(first);
+                    final List<Op> ops = new ArrayList<>(List.of(first));
+                    final List<Boolean> hard = new ArrayList<>(List.of(false));
                     final int steps = choices.pick(4);
                     for (int i = 0; i < steps; i++)
                     {
                         final Op next = leafOp();
+                        ops.add(next);
                         if (choices.pick(3) == 0)
                         {
                             chain.thenHard(previous -> next);
+                            hard.add(true);
+                            hardSteps++;
                         }
                         else
                         {
                             chain.then(previous -> next);
+                            hard.add(false);
                         }
                     }
+                    chainOps.put(chain, ops);
+                    chainHard.put(chain, hard);
                     node = chain;
                     break;
                 }
@@ -233,6 +261,106 @@ final class CompoundGraphFuzzTest
                     node = completions.op(leafOp());
             }
             return track(node);
+        }
+
+        /**
+         * Cancels the root each time the tree comes to rest unsettled, and checks it takes as many cancels as the
+         * chains' hard pipe reads say: one for the reads in flight, then one for each hard pipe read left in the
+         * chain that has the most.
+         */
+        private void cancelUntilSettled(final Completion root)
+        {
+            int cancels = 0;
+            int needed = -1;
+            while (true)
+            {
+                final int left = cancelsToSettleAtRest(root);
+                if (left == 0)
+                {
+                    break;
+                }
+                if (needed < 0)
+                {
+                    needed = left;
+                }
+                else
+                {
+                    assertEquals(needed - cancels, left, "cancels left after " + cancels + " of " + needed);
+                }
+                assertTrue(root.cancel(), "a cancel at rest reaches the reads in flight");
+                cancels++;
+            }
+            assertTrue(needed < 0 || cancels == needed, "settled after " + cancels + " cancels, not " + needed);
+            assertTrue(cancels <= hardSteps + 1, cancels + " cancels for " + hardSteps + " hard steps");
+        }
+
+        /**
+         * Polls until the tree settles or comes to rest: nothing in it can move without a cancel.
+         *
+         * @return 0 once the root has settled; at rest, how many cancels from the root it takes to settle it.
+         */
+        private int cancelsToSettleAtRest(final Completion root)
+        {
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!root.isSettled())
+            {
+                final int[] reads = new int[1];
+                final int[] hardReadsLeft = new int[1];
+                if (atRest(root, reads, hardReadsLeft) && completions.pendingOps() == reads[0])
+                {
+                    return 1 + hardReadsLeft[0];
+                }
+                assertTrue(System.nanoTime() - deadline < 0, root + " neither settled nor came to rest");
+                completions.poll(0, TimeUnit.MILLISECONDS.toNanos(1));
+            }
+            return 0;
+        }
+
+        /**
+         * @param reads         counts the pipe reads in flight (all submitted once the pending count matches).
+         * @param hardReadsLeft the most hard pipe reads any chain has after the step it waits on.
+         * @return true if every unsettled op under {@code node} is a pipe read nobody cancelled, every unsettled
+         * chain waits on its step in flight, and every unsettled group on a child.
+         */
+        private boolean atRest(final Completion node, final int[] reads, final int[] hardReadsLeft)
+        {
+            if (node.isSettled())
+            {
+                return true;
+            }
+            if (node instanceof OpCompletion)
+            {
+                reads[0]++;
+                return blocking.containsKey(((OpCompletion)node).op()) && !node.isCompleted() && !node.isCanceled();
+            }
+            if (node instanceof Chain)
+            {
+                final Chain chain = (Chain)node;
+                final List<Completion> steps = chain.steps();
+                if (steps.isEmpty() || steps.get(steps.size() - 1).isSettled())
+                {
+                    return false; // between two steps
+                }
+                final List<Op> ops = chainOps.get(chain);
+                final List<Boolean> hard = chainHard.get(chain);
+                int left = 0;
+                for (int i = steps.size(); i < ops.size(); i++)
+                {
+                    left += hard.get(i) && blocking.containsKey(ops.get(i)) ? 1 : 0;
+                }
+                hardReadsLeft[0] = Math.max(hardReadsLeft[0], left);
+                return atRest(steps.get(steps.size() - 1), reads, hardReadsLeft);
+            }
+            boolean waiting = false;
+            for (final Completion child : ((Group)node).children())
+            {
+                if (!atRest(child, reads, hardReadsLeft))
+                {
+                    return false;
+                }
+                waiting |= !child.isSettled();
+            }
+            return waiting;
         }
 
         private static void join(final Thread thread)
@@ -276,7 +404,12 @@ final class CompoundGraphFuzzTest
             switch (choices.pick(7))
             {
                 case 0: return Op.pread(fileFd, BufferRef.of(buffer, 4096), 100, FILE_LENGTH - choices.pick(200));
-                case 1: return Op.read(pipe[0], BufferRef.of(buffer, 8192), 1);
+                case 1:
+                {
+                    final Op read = Op.read(pipe[0], BufferRef.of(buffer, 8192), 1);
+                    blocking.put(read, true);
+                    return read;
+                }
                 case 2: return Op.of(3000 + choices.pick(100), 0, 0, 0, 0, 0, 0);
                 default: return quickOp();
             }
@@ -293,6 +426,10 @@ final class CompoundGraphFuzzTest
                     assertTrue(settleOrder.get(child) < settleOrder.get(node), child + " settled after its parent " + node);
                 }
                 checkOrderAndResults(child);
+            }
+            if (node instanceof Chain)
+            {
+                checkChain((Chain)node, children);
             }
             if (node instanceof Group)
             {
@@ -334,6 +471,54 @@ final class CompoundGraphFuzzTest
                     assertEquals(-Errno.ECANCELED, group.res());
                 }
             }
+        }
+
+        /**
+         * Which steps ran: a step ran if its node carries the op planned for it (a skipped one is a stand-in nop).
+         * A hard step always runs, and is submitted before any cancel reaches it; a soft one runs after a full
+         * success unless the chain was cancelled, and never after a failed or short step. The chain ends with the
+         * first failed step's result, or else the last step's, cancelled or not.
+         */
+        private void checkChain(final Chain chain, final List<Completion> steps)
+        {
+            final List<Op> ops = chainOps.get(chain);
+            final List<Boolean> hard = chainHard.get(chain);
+            assertEquals(ops.size(), steps.size(), "steps listed by " + chain);
+            long firstFailure = 0;
+            for (int i = 0; i < steps.size(); i++)
+            {
+                final OpCompletion step = (OpCompletion)steps.get(i);
+                final boolean ran = step.op() == ops.get(i);
+                final String which = "step " + i + " of " + chain + (hard.get(i) ? " (hard)" : " (soft)");
+                if (hard.get(i))
+                {
+                    assertTrue(ran, which + " did not run");
+                    assertTrue(step.res() != -Errno.ECANCELED || step.event() != null,
+                        which + " was cancelled before it was submitted");
+                }
+                else
+                {
+                    final OpCompletion previous = i == 0 ? null : (OpCompletion)steps.get(i - 1);
+                    if (previous != null && previous.op().failedOrShort(previous.res()))
+                    {
+                        assertTrue(!ran && step.res() == -Errno.ECANCELED, which + " ran after a failed or short step");
+                    }
+                    else if (!chain.isCanceled())
+                    {
+                        assertTrue(ran, which + " was skipped, in a chain nobody cancelled");
+                    }
+                }
+                if (!ran)
+                {
+                    assertEquals(-Errno.ECANCELED, step.res(), which + " was skipped");
+                }
+                if (firstFailure == 0 && step.res() < 0)
+                {
+                    firstFailure = step.res();
+                }
+            }
+            assertEquals(firstFailure != 0 ? firstFailure : steps.get(steps.size() - 1).res(), chain.res(),
+                "result of " + chain + (chain.isCanceled() ? " (cancelled)" : ""));
         }
     }
 }
