@@ -67,8 +67,6 @@ final class Tracer
     private static final int AT_SYMLINK_NOFOLLOW = 0x100;
     private static final int O_NOFOLLOW = 0400000;
     private static final int POSIX_FADV_DONTNEED = 4;
-    /** The root group keeps its children until it settles: feed the files in batches to bound that. */
-    private static final int BATCH_FILES = 4096;
     private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     /** What {@code trace}'s options set. */
@@ -219,19 +217,16 @@ final class Tracer
                 }
             });
             final long start = System.nanoTime();
-            for (int from = 0; from < files.size(); from += BATCH_FILES)
+            // One feed of every file: a fed group lets each file's node go once it has settled.
+            final Group root = completions.allOf().feed(files.iterator(), settings.filesInFlight, this::fileNode);
+            root.start();
+            while (!root.isSettled())
             {
-                final List<Path> batch = files.subList(from, Math.min(files.size(), from + BATCH_FILES));
-                final Group root = completions.allOf().feed(batch.iterator(), settings.filesInFlight, this::fileNode);
-                root.start();
-                while (!root.isSettled())
-                {
-                    checkCallbacks();
-                    completions.poll(1, POLL_NANOS);
-                    progress.update(result.filesDone, result.bytes);
-                }
                 checkCallbacks();
+                completions.poll(1, POLL_NANOS);
+                progress.update(result.filesDone, result.bytes);
             }
+            checkCallbacks();
             result.elapsedNanos = System.nanoTime() - start;
             progress.finish();
         }

@@ -143,6 +143,11 @@ final class CompoundGraphFuzzTest
         /** Each chain's ops in step order, and which steps are hard: what the chain's rule is checked against. */
         private final Map<Chain, List<Op>> chainOps = new IdentityHashMap<>();
         private final Map<Chain, List<Boolean>> chainHard = new IdentityHashMap<>();
+        /**
+         * Each fed group's children in feed order: the group lets a fed child go once it has settled, so its
+         * children() no longer lists them, and the model keeps them to check its result against.
+         */
+        private final Map<Group, List<Completion>> fedChildren = Collections.synchronizedMap(new IdentityHashMap<>());
         /** Reads of the pipe nobody writes to: they end only when cancelled. */
         private final Map<Op, Boolean> blocking = new IdentityHashMap<>();
         private int hardSteps;
@@ -225,7 +230,14 @@ final class CompoundGraphFuzzTest
                         ops.add(quickOp());
                     }
                     final Group fed = completions.allOf();
-                    fed.feed(ops.iterator(), 1 + choices.pick(4), op -> track(completions.op(op)));
+                    final List<Completion> fedSoFar = Collections.synchronizedList(new ArrayList<>());
+                    fedChildren.put(fed, fedSoFar);
+                    fed.feed(ops.iterator(), 1 + choices.pick(4), op ->
+                    {
+                        final Completion child = track(completions.op(op));
+                        fedSoFar.add(child);
+                        return child;
+                    });
                     node = fed;
                     break;
                 }
@@ -417,8 +429,14 @@ final class CompoundGraphFuzzTest
 
         private void checkOrderAndResults(final Completion node)
         {
-            final List<Completion> children = node instanceof Group ? ((Group)node).children() :
-                node instanceof Chain ? ((Chain)node).steps() : List.of();
+            final List<Completion> children = fedChildren.containsKey(node) ? List.copyOf(fedChildren.get(node)) :
+                node instanceof Group ? ((Group)node).children() : node instanceof Chain ? ((Chain)node).steps() :
+                List.of();
+            if (fedChildren.containsKey(node) && node.isSettled())
+            {
+                assertEquals(List.of(), ((Group)node).children(), "a settled fed group lets its fed children go");
+                assertEquals(children.size(), node.res2(), "a fed group counts every child it had");
+            }
             for (final Completion child : children)
             {
                 if (settleOrder.containsKey(child))
