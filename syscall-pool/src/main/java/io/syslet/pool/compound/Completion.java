@@ -408,8 +408,24 @@ public abstract class Completion
      * counts it at once (the race of a child that completes before its parent is set up).
      *
      * @return true if the child had already settled, so the parent must count it now.
+     * @throws IllegalStateException if it has a parent, or is {@code newParent} or above it: a node under
+     * itself would wait for its own settling, and hang its graph without a word.
      */
-    synchronized boolean adopt(final Completion newParent)
+    boolean adopt(final Completion newParent)
+    {
+        // Walked before taking this node's lock: parent() takes each ancestor's, and locks go parent to child.
+        for (Completion above = newParent; above != null; above = above.parent())
+        {
+            if (above == this)
+            {
+                throw new IllegalStateException(this + (above == newParent ? " cannot be its own child" :
+                    " is above " + newParent + ": under it, it would make a cycle"));
+            }
+        }
+        return adoptChecked(newParent);
+    }
+
+    private synchronized boolean adoptChecked(final Completion newParent)
     {
         if (parent != null)
         {

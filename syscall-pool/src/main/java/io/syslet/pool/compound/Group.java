@@ -62,8 +62,8 @@ public final class Group extends Completion
      * happened to be fed.
      */
     private boolean feedFailed;
-    /** What the feeder threw, until feedMore reports it outside the lock. */
-    private Throwable feedFailure;
+    /** A thread is pulling from the feeder: the one that set it, alone, calls the iterator and the mapping. */
+    private boolean feeding;
     private Completion winner;
 
     Group(final Completions owner, final boolean anyOf)
@@ -249,108 +249,166 @@ public final class Group extends Completion
     /**
      * Starts fed children while there is room, once the group has started: a child that settles before then
      * (started or cancelled on its own) must not start the feed of a group nobody started.
+     *
+     * <p>One thread feeds at a time ({@link #feeding}), and it calls the iterator and the mapping without the
+     * group's lock: they are the caller's code and may block (a hasNext() that waits for work), which under
+     * the lock held up every cancel(), isSettled() and res() of the group on other threads; and code that
+     * takes other locks must not run under this one. A child that settles while another thread
+     * feeds does not wait either: the feeding thread looks at the room again under the lock before it stops,
+     * and stops ({@code feeding = false}) in the same hold, so a child that settles after that finds no feeder
+     * and feeds itself.
      */
     private void feedMore()
     {
-        while (true)
+        final Iterator<?> source;
+        final Function<Object, Completion> mapping;
+        synchronized (this)
         {
-            final Completion next;
-            final Throwable feedFailure;
-            synchronized (this)
+            if (!isStarted() || feeding || !mayFeed())
             {
-                if (!isStarted())
+                return; // not started (onStart feeds), or another thread feeds and looks again before it stops
+            }
+            feeding = true;
+            source = feeder;
+            mapping = feederMapping;
+        }
+        boolean stopped = false;
+        try
+        {
+            while (true)
+            {
+                Completion next = null;
+                Throwable failure = null;
+                try
                 {
-                    return; // onStart feeds
-                }
-                if (feeder == null || unsettled >= limit || isCanceled() || (anyOf && winner != null))
-                {
-                    if (feeder != null && (isCanceled() || (anyOf && winner != null)))
+                    if (source.hasNext())
                     {
-                        endFeed();
-                        if (isCanceled())
+                        next = mapping.apply(source.next());
+                        if (next == null)
                         {
-                            feedFailed = true; // cut short, as in onCancel (an any-of's winner still decides its result)
+                            throw new IllegalStateException("the feeder's mapping returned null");
                         }
+                        if (next.parent() != null)
+                        {
+                            throw new IllegalStateException(next + " already belongs to " + next.parent());
+                        }
+                    }
+                }
+                catch (final Throwable t)
+                {
+                    next = null;
+                    failure = t;
+                }
+                final boolean canceledMeanwhile;
+                synchronized (this)
+                {
+                    if (next == null)
+                    {
+                        // The iterator is done, or it or the mapping failed: the feed ends either way.
+                        if (feeder != null)
+                        {
+                            endFeed();
+                        }
+                        feedFailed |= failure != null;
+                        feeding = false;
+                        stopped = true;
+                    }
+                    else
+                    {
+                        // Made, so fed and counted even if a cancel came meanwhile: it is cancelled below.
+                        fedInFlight.add(next);
+                        fedPlaces.addLong(fedCount++);
+                        unsettled++;
+                        maxInFlight = Math.max(maxInFlight, unsettled);
+                    }
+                    canceledMeanwhile = isCanceled();
+                }
+                if (next == null)
+                {
+                    if (failure != null)
+                    {
+                        owner.report(this, failure); // outside the lock: the handler may look at the group
                     }
                     return;
                 }
-                next = nextFed();
-                feedFailure = this.feedFailure;
-                this.feedFailure = null;
-                if (next != null)
+                startFed(next, canceledMeanwhile);
+                synchronized (this)
                 {
-                    fedInFlight.add(next);
-                    fedPlaces.addLong(fedCount++);
-                    unsettled++;
-                    maxInFlight = Math.max(maxInFlight, unsettled);
+                    if (!mayFeed())
+                    {
+                        feeding = false;
+                        stopped = true;
+                        return;
+                    }
                 }
             }
-            if (feedFailure != null)
-            {
-                owner.report(this, feedFailure); // outside the lock: the handler may look at the group
-                return;
-            }
-            if (next == null)
-            {
-                return;
-            }
-            final boolean settledAlready;
-            try
-            {
-                settledAlready = adoptListed(next);
-            }
-            catch (final IllegalStateException adoptedMeanwhile)
+        }
+        finally
+        {
+            if (!stopped)
             {
                 synchronized (this)
                 {
-                    endFeed();
-                    feedFailed = true;
+                    feeding = false; // a throw from the caller's code past the catches above: never stuck feeding
                 }
-                owner.report(this, adoptedMeanwhile);
-                return;
-            }
-            if (settledAlready)
-            {
-                owner.settleChild(this, next); // through the trampoline: a feed of settled nodes is a loop
-            }
-            else
-            {
-                next.start();
             }
         }
     }
 
     /**
-     * The feeder's next child, not yet adopted; null when the feed has ended: the iterator is done, or it or
-     * the mapping threw or gave null, or the child belongs to another parent (then in {@link #feedFailure}).
-     * Under the group's lock.
+     * Under the lock: whether the feed may pull another element. Ends the feed of a group cancelled, or of an
+     * any-of that has its winner.
      */
-    private Completion nextFed()
+    private boolean mayFeed()
     {
-        try
+        if (feeder == null)
         {
-            if (!feeder.hasNext())
-            {
-                endFeed();
-                return null;
-            }
-            final Completion next = feederMapping.apply(feeder.next());
-            if (next == null)
-            {
-                throw new IllegalStateException("the feeder's mapping returned null");
-            }
-            if (next.parent() != null)
-            {
-                throw new IllegalStateException(next + " already belongs to " + next.parent());
-            }
-            return next;
+            return false;
         }
-        catch (final Throwable t)
+        if (isCanceled() || (anyOf && winner != null))
         {
             endFeed();
-            feedFailed = true;
-            feedFailure = t;
-            return null;
+            // Cut short, as in onCancel; an any-of's winner still decides its result.
+            feedFailed |= isCanceled();
+            return false;
+        }
+        return unsettled < limit;
+    }
+
+    /**
+     * Adopts a fed child and starts it, or cancels it if the group was cancelled while the mapping made it.
+     */
+    private void startFed(final Completion next, final boolean canceledMeanwhile)
+    {
+        final boolean settledAlready;
+        try
+        {
+            settledAlready = adoptListed(next);
+        }
+        catch (final IllegalStateException adoptedMeanwhile)
+        {
+            synchronized (this)
+            {
+                if (feeder != null)
+                {
+                    endFeed();
+                }
+                feedFailed = true;
+            }
+            owner.report(this, adoptedMeanwhile);
+            return;
+        }
+        if (settledAlready)
+        {
+            owner.settleChild(this, next); // through the trampoline, whose depth keeps a feed of settled nodes flat
+        }
+        else if (canceledMeanwhile)
+        {
+            next.cancel();
+        }
+        else
+        {
+            next.start();
         }
     }
 

@@ -653,6 +653,76 @@ class CompoundFailureTest
         assertEquals(List.of(), messages());
     }
 
+    /**
+     * The feeder is the caller's code and may block: a hasNext() that waits for work used to hold the group's
+     * lock while it waited, so a cancel() (or isSettled(), res()) from another thread waited with it.
+     */
+    @Test
+    void aFeederWaitingForWorkDoesNotHoldUpACancelFromAnotherThread() throws Exception
+    {
+        final CountDownLatch waiting = new CountDownLatch(1);
+        final CountDownLatch work = new CountDownLatch(1);
+        final Iterator<Op> waitsForWork = new Iterator<>()
+        {
+            @Override
+            public boolean hasNext()
+            {
+                waiting.countDown();
+                try
+                {
+                    work.await(30, TimeUnit.SECONDS);
+                }
+                catch (final InterruptedException e)
+                {
+                    Thread.currentThread().interrupt();
+                }
+                return false;
+            }
+
+            @Override
+            public Op next()
+            {
+                throw new java.util.NoSuchElementException();
+            }
+        };
+        final Group group = completions.allOf().feed(waitsForWork, 2, completions::op);
+        final Thread starter = new Thread(group::start, "starts-the-feed");
+        starter.start();
+        await(waiting);
+        final Thread canceller = new Thread(() -> assertTrue(group.cancel()), "cancels-the-group");
+        canceller.start();
+        canceller.join(TimeUnit.SECONDS.toMillis(10));
+        final boolean cancelWaited = canceller.isAlive();
+        work.countDown();
+        starter.join(TimeUnit.SECONDS.toMillis(10));
+        canceller.join(TimeUnit.SECONDS.toMillis(10));
+        assertFalse(cancelWaited, "cancel() waited for the feeder's hasNext()");
+        completions.runUntilSettled(group, 10, TimeUnit.SECONDS);
+        assertEquals(-Errno.ECANCELED, group.res());
+        assertEquals(List.of(), messages());
+    }
+
+    /**
+     * A node under itself waits for its own settling: such a graph used to hang without a word. add() now
+     * refuses it, naming the node, and leaves both groups as they were.
+     */
+    @Test
+    void aNodeCannotBeAddedUnderItself()
+    {
+        final Group outer = completions.allOf();
+        final Group inner = completions.allOf();
+        outer.add(inner);
+        final String own = assertThrows(IllegalStateException.class, () -> outer.add(outer)).getMessage();
+        assertTrue(own.contains("its own child"), own);
+        final String cycle = assertThrows(IllegalStateException.class, () -> inner.add(outer)).getMessage();
+        assertTrue(cycle.contains("cycle"), cycle);
+        assertEquals(List.of(inner), outer.children());
+        assertEquals(List.of(), inner.children());
+        outer.start();
+        completions.runUntilSettled(outer, 10, TimeUnit.SECONDS);
+        assertEquals(0, outer.res());
+    }
+
     private static void await(final CyclicBarrier barrier)
     {
         try
