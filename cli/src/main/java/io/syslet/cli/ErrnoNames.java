@@ -37,8 +37,10 @@ final class ErrnoNames
      */
     static String name(final long errno)
     {
-        final long value = Math.abs(errno);
-        return value < NAMES.length && NAMES[(int)value] != null ? NAMES[(int)value] : "errno " + value;
+        // Not Math.abs: a crafted res of Long.MIN_VALUE would stay negative.
+        final long value = errno < 0 ? -errno : errno;
+        return value >= 0 && value < NAMES.length && NAMES[(int)value] != null ? NAMES[(int)value] :
+            "errno " + (errno < 0 ? Long.toUnsignedString(value) : Long.toString(value));
     }
 
     /**

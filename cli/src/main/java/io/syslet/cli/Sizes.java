@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
  */
 final class Sizes implements CommandLine.ITypeConverter<Integer>
 {
-    private static final Pattern SIZE = Pattern.compile("(\\d{1,10})\\s*(?:([kmg])(?:i?b)?|b)?");
+    /** Any number of digits: a long one is "too large", which says more than "not a size". */
+    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(?:([kmg])(?:i?b)?|b)?");
 
     @Override
     public Integer convert(final String value)
@@ -33,7 +34,9 @@ final class Sizes implements CommandLine.ITypeConverter<Integer>
         {
             throw new CommandLine.TypeConversionException("'" + value + "' is not a size (examples: 4096, 128k, 1MiB)");
         }
-        final long number = Long.parseLong(matcher.group(1));
+        final String digits = matcher.group(1).replaceFirst("^0+(?=.)", "");
+        // More than 18 digits cannot be parsed into a long, and is more than any max anyway.
+        final long number = digits.length() > 18 ? Long.MAX_VALUE : Long.parseLong(digits);
         final int shift = matcher.group(2) == null ? 0 : 10 * ("kmg".indexOf(matcher.group(2)) + 1);
         // Compared before the shift: ten digits of gibibytes would not fit in a long.
         final long bytes = number > max >> shift ? Long.MAX_VALUE : number << shift;

@@ -425,6 +425,11 @@ class TraceCommandTest
         final CliRun run = CliRun.run("trace", tree.root.toString(), "--chunk", "8589934592g");
         assertEquals(2, run.exitCode, run.toString());
         assertTrue(run.err.contains("'8589934592g' is more than"), run.err);
+
+        // Eleven digits and more were "not a size", which says less than what is wrong with them.
+        final CliRun longer = CliRun.run("trace", tree.root.toString(), "--chunk", "123456789012345678901234");
+        assertEquals(2, longer.exitCode, longer.toString());
+        assertTrue(longer.err.contains("'123456789012345678901234' is more than"), longer.err);
     }
 
     @Test
@@ -433,6 +438,7 @@ class TraceCommandTest
         assertEquals("ERFKILL", ErrnoNames.name(-132));
         assertEquals("EHWPOISON", ErrnoNames.name(-133));
         assertEquals("errno 134", ErrnoNames.name(-134));
+        assertEquals("errno 9223372036854775808", ErrnoNames.name(Long.MIN_VALUE), "a crafted res, not a negative errno");
         assertEquals("ECANCELED", ErrnoNames.name(125));
         assertEquals("ENOENT", ErrnoNames.name(-2));
     }
