@@ -485,7 +485,9 @@ public final class Group extends Completion
     {
         synchronized (this)
         {
-            if (!sealed || unsettled > 0 || isCompleted() || !isStarted())
+            // Not while a thread feeds: a cancel seals the group while the mapping may be making a child that is
+            // then counted; the feeding thread's caller looks again once it has stopped.
+            if (!sealed || unsettled > 0 || feeding || isCompleted() || !isStarted())
             {
                 return;
             }

@@ -703,6 +703,41 @@ class CompoundFailureTest
     }
 
     /**
+     * A cancel that comes while the mapping makes a child (the feed runs without the group's lock) seals the
+     * group, but the group must not settle before the child it is about to count: it used to, with no child in
+     * flight, and the child then joined a group already settled (found by CompoundGraphFuzzTest, whose input
+     * does not replay the timing; this does).
+     */
+    @Test
+    void aGroupCancelledWhileItsMappingMakesAChildSettlesOnlyAfterThatChild() throws Exception
+    {
+        final CountDownLatch mapping = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        final List<Completion> settled = Collections.synchronizedList(new ArrayList<>());
+        final Completion[] made = new Completion[1];
+        final Group group = completions.allOf().feed(List.of(1).iterator(), 1, i ->
+        {
+            mapping.countDown();
+            await(release);
+            made[0] = completions.op(Op.nop()).notify(settled::add);
+            return made[0];
+        });
+        group.notify(settled::add);
+        final Thread starter = new Thread(group::start, "feeds");
+        starter.start();
+        await(mapping);
+        assertTrue(group.cancel());
+        assertFalse(group.isSettled(), "settled while its mapping was still making a child");
+        release.countDown();
+        starter.join(TimeUnit.SECONDS.toMillis(10));
+        completions.runUntilSettled(group, 10, TimeUnit.SECONDS);
+        assertEquals(List.of(made[0], group), settled, "the child settles first, then the group");
+        assertEquals(-Errno.ECANCELED, group.res());
+        assertEquals(1, group.res2(), "the child made is counted");
+        assertEquals(List.of(), messages());
+    }
+
+    /**
      * A node under itself waits for its own settling: such a graph used to hang without a word. add() now
      * refuses it, naming the node, and leaves both groups as they were.
      */
