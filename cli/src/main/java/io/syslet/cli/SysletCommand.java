@@ -43,6 +43,15 @@ public final class SysletCommand implements Runnable
      */
     public static int execute(final String... args)
     {
+        final String undecodable = undecodable(args);
+        if (undecodable != null)
+        {
+            // Else picocli's "Unmatched argument" or a path that does not exist: neither says the locale is why.
+            System.err.println("syslet: argument '" + undecodable + "' has bytes the JVM could not decode as " +
+                System.getProperty("sun.jnu.encoding") + ", the locale's charset (shown as ?); run with a UTF-8 " +
+                "locale (LANG=C.UTF-8) for names in UTF-8");
+            return CommandLine.ExitCode.USAGE;
+        }
         final CommandLine commandLine = new CommandLine(new SysletCommand());
         // Bad input (an option value or a path the command refuses) is a usage error: 2, like picocli's own;
         // anything else is 1. Either way one line, so scripts can show it as is.
@@ -80,6 +89,21 @@ public final class SysletCommand implements Runnable
         {
             throw new UncheckedIOException(OUTPUT_FAILED, new IOException(OUTPUT_FAILED));
         }
+    }
+
+    /**
+     * @return the first argument the JVM could not decode (it holds U+FFFD, which no one types), or null.
+     */
+    private static String undecodable(final String[] args)
+    {
+        for (final String arg : args)
+        {
+            if (arg.indexOf('\uFFFD') >= 0)
+            {
+                return arg.replace('\uFFFD', '?');
+            }
+        }
+        return null;
     }
 
     private static String oneLine(final String message)

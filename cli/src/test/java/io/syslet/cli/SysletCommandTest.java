@@ -15,6 +15,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SysletCommandTest
 {
+    /**
+     * Under LANG=C the JVM decodes a non-ASCII argument into U+FFFD, and picocli said "Unmatched argument";
+     * the message now says the locale is why and what to do.
+     */
+    @Test
+    void anArgumentTheJvmCouldNotDecodeIsAUsageErrorThatNamesTheLocale()
+    {
+        final String err = captureErr(() -> assertEquals(2, SysletCommand.execute("trace", "/tmp/d\uFFFD\uFFFD")));
+        assertTrue(err.startsWith("syslet: argument '/tmp/d??' has bytes the JVM could not decode"), err);
+        assertTrue(err.contains("LANG=C.UTF-8"), err);
+        assertEquals(1, err.lines().count(), err);
+    }
+
     @Test
     void ringDemoDeliversEveryRecordThroughAMappedFileAndExitsZero(@TempDir final Path dir) throws Exception
     {
