@@ -195,6 +195,11 @@ final class FileTree
         {
             return "ELOOP";
         }
+        if (e instanceof java.nio.file.FileSystemException && ((java.nio.file.FileSystemException)e).getReason() != null)
+        {
+            // The reason alone ("Too many levels of symbolic links"): the message repeats the path the caller names.
+            return ((java.nio.file.FileSystemException)e).getReason();
+        }
         return e.getClass().getSimpleName() + ": " + e.getMessage();
     }
 }

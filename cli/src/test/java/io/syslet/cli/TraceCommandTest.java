@@ -420,6 +420,19 @@ class TraceCommandTest
     }
 
     @Test
+    void aPathThatIsASymlinkLoopSaysSoInWords() throws IOException
+    {
+        final Path a = tempDir.resolve("loop-a");
+        final Path b = tempDir.resolve("loop-b");
+        java.nio.file.Files.createSymbolicLink(a, b);
+        java.nio.file.Files.createSymbolicLink(b, a);
+        final CliRun run = CliRun.run("trace", a.toString());
+        assertEquals(2, run.exitCode, run.toString());
+        assertTrue(run.err.startsWith("syslet: " + a + ": Too many levels of symbolic links"), run.err);
+        assertFalse(run.err.contains("Exception"), "the reason, not the JDK's class name: " + run.err);
+    }
+
+    @Test
     void aSizeTooLargeForALongIsRefusedNotWrapped()
     {
         final CliRun run = CliRun.run("trace", tree.root.toString(), "--chunk", "8589934592g");
