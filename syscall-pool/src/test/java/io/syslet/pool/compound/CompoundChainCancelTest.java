@@ -3,13 +3,7 @@ package io.syslet.pool.compound;
 import io.syslet.abi.BufferRef;
 import io.syslet.abi.Errno;
 import io.syslet.abi.Opcode;
-import io.syslet.abi.SetupParams;
-import io.syslet.pool.SysletContext;
 import io.syslet.pool.natives.Natives;
-import org.agrona.BufferUtil;
-import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -22,7 +16,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
-import java.util.stream.Collectors;
 
 import static io.syslet.pool.natives.Natives.LIBC;
 import static org.junit.jupiter.api.Assertions.*;
@@ -34,31 +27,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * that comes while one of them runs cancels that one only. Each fd here is real: closed by the chain, a
  * second close of it fails with EBADF.
  */
-class CompoundChainCancelTest
+class CompoundChainCancelTest extends CompoundFixture
 {
-    private SysletContext context;
-    private Completions completions;
-    private UnsafeBuffer memory;
-    private int buffer;
-    private final List<Throwable> reported = Collections.synchronizedList(new ArrayList<>());
-    private final List<Integer> fds = new ArrayList<>();
-
-    @BeforeEach
-    void setUp()
-    {
-        context = SysletContext.setup(new SetupParams().maxInFlight(1024));
-        completions = new Completions(context, null, (node, error) -> reported.add(error));
-        memory = new UnsafeBuffer(BufferUtil.allocateDirectAligned(1 << 20, 4096));
-        buffer = context.registerBuffer(memory);
-    }
-
-    @AfterEach
-    void tearDown()
-    {
-        context.close();
-        fds.forEach(LIBC::close);
-    }
-
     /** README's chain, over a pipe reopened through /proc so that its read blocks until cancelled. */
     @Test
     void cancellingTheReadmeChainDuringItsReadStillClosesTheFdItOpened()
@@ -334,15 +304,6 @@ class CompoundChainCancelTest
         assertEquals(-Errno.EBADF, errno);
     }
 
-    private int[] pipe()
-    {
-        final int[] pipe = new int[2];
-        assertEquals(0, LIBC.pipe2(pipe, Natives.O_CLOEXEC));
-        fds.add(pipe[0]);
-        fds.add(pipe[1]);
-        return pipe;
-    }
-
     /** Writes a NUL-terminated path into the registered buffer. */
     private long path(final String path)
     {
@@ -351,30 +312,5 @@ class CompoundChainCancelTest
         memory.putBytes(at, bytes);
         memory.putByte(at + bytes.length, (byte)0);
         return BufferRef.of(buffer, at);
-    }
-
-    private List<String> messages()
-    {
-        synchronized (reported)
-        {
-            return reported.stream().map(Throwable::getMessage).collect(Collectors.toList());
-        }
-    }
-
-    private static List<Long> results(final Chain chain)
-    {
-        return chain.steps().stream().map(Completion::res).collect(Collectors.toList());
-    }
-
-    private static void await(final CountDownLatch latch)
-    {
-        try
-        {
-            assertTrue(latch.await(10, TimeUnit.SECONDS));
-        }
-        catch (final InterruptedException e)
-        {
-            throw new IllegalStateException(e);
-        }
     }
 }

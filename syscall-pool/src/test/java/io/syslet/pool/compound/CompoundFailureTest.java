@@ -6,10 +6,6 @@ import io.syslet.abi.Errno;
 import io.syslet.abi.SetupParams;
 import io.syslet.pool.SysletContext;
 import io.syslet.pool.natives.Natives;
-import org.agrona.BufferUtil;
-import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,7 +27,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import static io.syslet.pool.natives.Natives.LIBC;
@@ -42,33 +37,10 @@ import static org.junit.jupiter.api.Assertions.*;
  * interceptors resumed early, graphs long enough to overflow a stack if each node were a frame. Every
  * case here once lost a completion, hung a node or threw out of poll.
  */
-class CompoundFailureTest
+class CompoundFailureTest extends CompoundFixture
 {
     @TempDir
     Path dir;
-
-    private SysletContext context;
-    private Completions completions;
-    private UnsafeBuffer memory;
-    private int buffer;
-    private final List<Throwable> reported = Collections.synchronizedList(new ArrayList<>());
-    private final List<Integer> fds = new ArrayList<>();
-
-    @BeforeEach
-    void setUp()
-    {
-        context = SysletContext.setup(new SetupParams().maxInFlight(1024));
-        completions = new Completions(context, null, (node, error) -> reported.add(error));
-        memory = new UnsafeBuffer(BufferUtil.allocateDirectAligned(1 << 20, 4096));
-        buffer = context.registerBuffer(memory);
-    }
-
-    @AfterEach
-    void tearDown()
-    {
-        context.close();
-        fds.forEach(LIBC::close);
-    }
 
     @Test
     void aFeederThatThrowsLosesNoOtherCompletionOfTheBatch() throws Exception
@@ -589,19 +561,6 @@ class CompoundFailureTest
         assertEquals(List.of(), messages());
     }
 
-    private List<String> messages()
-    {
-        synchronized (reported)
-        {
-            return reported.stream().map(Throwable::getMessage).collect(Collectors.toList());
-        }
-    }
-
-    private static List<Long> results(final Chain chain)
-    {
-        return chain.steps().stream().map(Completion::res).collect(Collectors.toList());
-    }
-
     /**
      * A fed group lets each child go once it has settled and counted, so a feed of any length holds memory for
      * its limit: children() never lists more than the limit of fed children, and what the result needs of the
@@ -770,18 +729,6 @@ class CompoundFailureTest
         }
     }
 
-    private static void await(final CountDownLatch latch)
-    {
-        try
-        {
-            assertTrue(latch.await(10, TimeUnit.SECONDS));
-        }
-        catch (final InterruptedException e)
-        {
-            throw new IllegalStateException(e);
-        }
-    }
-
     /** Opens a 4 KiB file whose page is in the cache, so that a pread of it completes inline. */
     private int cachedFile() throws Exception
     {
@@ -794,14 +741,5 @@ class CompoundFailureTest
         fds.add(fd);
         assertEquals(4096, LIBC.pread(fd, memory.addressOffset(), 4096, 0));
         return fd;
-    }
-
-    private int[] pipe()
-    {
-        final int[] pipe = new int[2];
-        assertEquals(0, LIBC.pipe2(pipe, Natives.O_CLOEXEC));
-        fds.add(pipe[0]);
-        fds.add(pipe[1]);
-        return pipe;
     }
 }
