@@ -671,7 +671,7 @@ final class Dispatch
         }
         final long list = buffer.getLong(Scratch.ADDRINFO_RESULT_OFFSET);
         final UnsafeBuffer foreign = scratch.foreign;
-        final UnsafeBuffer outBuffer = new UnsafeBuffer(0, 0);
+        final UnsafeBuffer outBuffer = scratch.records;
         outBuffer.wrap(out, (int)Math.min(s.a3, Integer.MAX_VALUE));
         final long room = s.a3 / AddrInfoDescriptor.LENGTH;
         long found = 0;
@@ -691,7 +691,8 @@ final class Dispatch
                     outBuffer.putInt(at + AddrInfoDescriptor.PROTOCOL_OFFSET, foreign.getInt(12));
                     outBuffer.putInt(at + AddrInfoDescriptor.ADDRESS_LENGTH_OFFSET, addrLength);
                     outBuffer.setMemory(at + AddrInfoDescriptor.ADDRESS_OFFSET, AddrInfoDescriptor.ADDRESS_CAPACITY, (byte)0);
-                    final UnsafeBuffer sockaddr = new UnsafeBuffer(addr, addrLength);
+                    final UnsafeBuffer sockaddr = scratch.sockaddr;
+                    sockaddr.wrap(addr, addrLength);
                     outBuffer.putBytes(at + AddrInfoDescriptor.ADDRESS_OFFSET, sockaddr, 0, addrLength);
                     written++;
                 }

@@ -52,6 +52,9 @@ final class Scratch
     final UnsafeBuffer event = new UnsafeBuffer(buffer, EVENT_OFFSET, EVENT_CAPACITY);
     /** A flyweight for reading native structs that libc allocated (getaddrinfo's list). */
     final UnsafeBuffer foreign = new UnsafeBuffer(0, 0);
+    /** Flyweights for getaddrinfo's records: the caller's checked output range, and one sockaddr of the list. */
+    final UnsafeBuffer records = new UnsafeBuffer(0, 0);
+    final UnsafeBuffer sockaddr = new UnsafeBuffer(0, 0);
     final long address = buffer.addressOffset();
     /** The thread that alone uses this scratch. */
     final Thread owner;
