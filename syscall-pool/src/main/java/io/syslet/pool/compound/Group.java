@@ -321,7 +321,9 @@ public final class Group extends Completion
                         unsettled++;
                         maxInFlight = Math.max(maxInFlight, unsettled);
                     }
-                    canceledMeanwhile = isCanceled();
+                    // A cancel, or an any-of's winner, that came while the mapping ran (without the lock) did
+                    // not see this child among the ones to cancel: it is a loser like them.
+                    canceledMeanwhile = isCanceled() || (anyOf && winner != null);
                 }
                 if (next == null)
                 {

@@ -697,6 +697,47 @@ class CompoundFailureTest extends CompoundFixture
     }
 
     /**
+     * The feeding thread runs the mapping without the group's lock, so an any-of's winner can be decided on
+     * another thread while the mapping makes the next child. That child must be cancelled like the other
+     * losers: started, a read nobody writes to kept the any-of from ever settling.
+     */
+    @Test
+    void aChildMappedWhileAnAnyOfFoundItsWinnerIsCancelledNotStarted() throws Exception
+    {
+        final int[] pipe = pipe();
+        final Group[] self = new Group[1];
+        final AtomicReference<Completion> late = new AtomicReference<>();
+        final Group group = completions.anyOf().feed(IntStream.range(0, 2).iterator(), 2, i ->
+        {
+            if (i == 0)
+            {
+                return completions.op(Op.call(() -> 7L));
+            }
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (self[0].winner() == null && System.nanoTime() - deadline < 0)
+            {
+                Thread.onSpinWait();
+            }
+            late.set(completions.op(Op.read(pipe[0], BufferRef.of(buffer, 0), 1)));
+            return late.get();
+        });
+        self[0] = group;
+        try (BackgroundReaper reaper = new BackgroundReaper(completions, 1, TimeUnit.MILLISECONDS.toNanos(10)))
+        {
+            group.start();
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!group.isSettled() && System.nanoTime() - deadline < 0)
+            {
+                Thread.sleep(1);
+            }
+        }
+        assertTrue(group.isSettled(), "the child mapped after the winner still runs: " + late.get());
+        assertEquals(7, group.res());
+        assertEquals(-Errno.ECANCELED, late.get().res());
+        assertEquals(List.of(), messages());
+    }
+
+    /**
      * A node under itself waits for its own settling: such a graph used to hang without a word. add() now
      * refuses it, naming the node, and leaves both groups as they were.
      */
