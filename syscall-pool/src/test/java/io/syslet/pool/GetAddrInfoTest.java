@@ -162,6 +162,7 @@ class GetAddrInfoTest
         final Event event = reaper.reapOne(4);
         assertTrue(event.res() == -Errno.ENOENT || event.res() == -Errno.EAGAIN || event.res() == -Errno.EINVAL,
             "a 4095-byte name is no host: " + event);
+        assertTrue(event.res2() != 0, "glibc answered it (res2 is its EAI code), not a refusal before the call: " + event);
     }
 
     private Event lookup(final long cookie, final String node, final long service, final int records, final int socktype)

@@ -184,7 +184,10 @@ public final class Completions
      *
      * <p>Once the context is destroyed its ring, and the events of the ops still pending, are gone: the first
      * poll that finds it so completes each of those ops with -EBADF (their chains run, their futures complete
-     * exceptionally), then throws the context's EBADF {@link AioException}.
+     * exceptionally), then throws the context's EBADF {@link AioException}. A destroy that gave up waiting
+     * (it returned false) may have left an op that cannot be interrupted still running: its node completes
+     * with -EBADF all the same, but its worker may still write into the op's buffer until the call returns
+     * (docs/ABI.md, destroy), so do not reuse the buffers of such a context's ops.
      *
      * @param minEvents    wait for at least this many.
      * @param timeoutNanos longest wait.
