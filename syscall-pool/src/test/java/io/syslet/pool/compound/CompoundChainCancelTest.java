@@ -188,18 +188,7 @@ class CompoundChainCancelTest extends CompoundFixture
                 return Op.close(fd);
             })
             .then(closed -> Op.nop());
-        final AtomicBoolean answer = new AtomicBoolean();
-        final Thread canceller = new Thread(() ->
-        {
-            await(inBuilder);
-            answer.set(chain.cancel());
-            cancelled.countDown();
-        });
-        canceller.start();
-        chain.start();
-        completions.runUntilSettled(chain, 10, TimeUnit.SECONDS);
-        canceller.join();
-        assertTrue(answer.get());
+        assertTrue(startAndCancelWhileABuilderRuns(chain, inBuilder, cancelled));
         assertClosedByTheChain(fd);
         assertEquals(List.of(0L, 0L, (long)-Errno.ECANCELED), results(chain));
         assertTrue(chain.isCanceled());

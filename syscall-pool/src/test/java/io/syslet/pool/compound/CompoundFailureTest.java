@@ -289,18 +289,7 @@ class CompoundFailureTest extends CompoundFixture
             await(cancelled);
             return Op.read(pipe[0], BufferRef.of(buffer, 0), 1); // would block: nobody writes
         });
-        final AtomicBoolean answer = new AtomicBoolean();
-        final Thread canceller = new Thread(() ->
-        {
-            await(inBuilder);
-            answer.set(chain.cancel());
-            cancelled.countDown();
-        });
-        canceller.start();
-        chain.start();
-        completions.runUntilSettled(chain, 10, TimeUnit.SECONDS);
-        canceller.join();
-        assertTrue(answer.get());
+        assertTrue(startAndCancelWhileABuilderRuns(chain, inBuilder, cancelled));
         assertEquals(-Errno.ECANCELED, chain.res());
         assertEquals(-Errno.ECANCELED, chain.steps().get(1).res(), "the pipe read never ran");
     }

@@ -13,6 +13,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 
 import static io.syslet.pool.natives.Natives.LIBC;
@@ -65,6 +66,30 @@ abstract class CompoundFixture
         fds.add(pipe[0]);
         fds.add(pipe[1]);
         return pipe;
+    }
+
+    /**
+     * Starts the chain and, from another thread, cancels it while a step's builder waits: the builder counts
+     * down {@code inBuilder}, then waits for {@code cancelled}, which this counts down once cancel() has
+     * answered. Then runs the chain until it settles.
+     *
+     * @return what cancel() answered.
+     */
+    boolean startAndCancelWhileABuilderRuns(final Chain chain, final CountDownLatch inBuilder,
+        final CountDownLatch cancelled) throws InterruptedException
+    {
+        final AtomicBoolean answer = new AtomicBoolean();
+        final Thread canceller = new Thread(() ->
+        {
+            await(inBuilder);
+            answer.set(chain.cancel());
+            cancelled.countDown();
+        });
+        canceller.start();
+        chain.start();
+        completions.runUntilSettled(chain, 10, TimeUnit.SECONDS);
+        canceller.join();
+        return answer.get();
     }
 
     static List<Long> results(final Chain chain)
