@@ -251,12 +251,14 @@ public final class Completions
      * were lost with the ring (docs/ABI.md, destroy), and getevents fails from now on, so nothing else would
      * ever complete them; their nodes would never settle and their futures never complete. Removing each from
      * {@link #pending} first keeps it to once, against an event dispatched or a submit refused meanwhile.
+     *
+     * @return true if it did: the context is destroyed.
      */
-    void abandonIfDestroyed(final AioException e)
+    private boolean abandonIfDestroyed(final AioException e)
     {
         if (e.errno() != Errno.EBADF)
         {
-            return;
+            return false;
         }
         for (final Long cookie : pending.keySet())
         {
@@ -266,6 +268,7 @@ public final class Completions
                 run(node, () -> node.completeFromEvent(null, -Errno.EBADF, 0, false), false);
             }
         }
+        return true;
     }
 
     /**
@@ -280,8 +283,7 @@ public final class Completions
         }
         catch (final AioException e)
         {
-            abandonIfDestroyed(e);
-            if (e.errno() != Errno.EBADF)
+            if (!abandonIfDestroyed(e))
             {
                 throw e;
             }
@@ -356,8 +358,7 @@ public final class Completions
         }
         catch (final AioException destroyedMeanwhile)
         {
-            abandonIfDestroyed(destroyedMeanwhile); // this op among them: it completes with -EBADF
-            if (destroyedMeanwhile.errno() != Errno.EBADF)
+            if (!abandonIfDestroyed(destroyedMeanwhile)) // this op among them: it completes with -EBADF
             {
                 throw destroyedMeanwhile;
             }
