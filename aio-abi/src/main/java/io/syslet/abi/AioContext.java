@@ -22,7 +22,9 @@ public interface AioContext extends AutoCloseable
     int NOT_FOUND = -Errno.ENOENT;
 
     /**
-     * Registers off-heap memory that iocbs may then name with {@link BufferRef}s.
+     * Registers off-heap memory that iocbs may then name with {@link BufferRef}s. A file's mapping may be
+     * registered even if its file may shrink later: an op that touches a page past the file's new end completes
+     * with -EFAULT, and nothing else notices (docs/ABI.md section 12, which gives the cost).
      *
      * @param buffer direct or mapped memory; the context keeps a reference and never frees it.
      * @return the buffer's index.

@@ -212,7 +212,7 @@ final class Dispatch
                 {
                     return -Errno.EBADF;
                 }
-                final long path = buffers.resolveString(s.a1);
+                final long path = buffers.resolveString(s.a1, scratch.buffer, Scratch.PATH_COPY_OFFSET);
                 return path < 0 ? path : result(LIBC.openat((int)s.a0, path, (int)s.a2, (int)s.a3));
             }
             case Opcode.CLOSE:
@@ -223,7 +223,7 @@ final class Dispatch
                 {
                     return -Errno.EBADF;
                 }
-                final long path = buffers.resolveString(s.a1);
+                final long path = buffers.resolveString(s.a1, scratch.buffer, Scratch.PATH_COPY_OFFSET);
                 if (path < 0)
                 {
                     return path;
@@ -536,7 +536,22 @@ final class Dispatch
             return array;
         }
         final UnsafeBuffer foreign = scratch.foreign;
-        foreign.wrap(array, (int)(count * IovDescriptor.LENGTH));
+        if (buffers.isFileBacked(iovRef))
+        {
+            // Read through the kernel (see FileMappings) into the iov area, where each element then becomes a
+            // native iovec in place: element i is read whole before it is written, and never read again.
+            final long copied =
+                FileMappings.copyWhole(scratch.address + Scratch.IOV_OFFSET, array, count * IovDescriptor.LENGTH);
+            if (copied < 0)
+            {
+                return copied;
+            }
+            foreign.wrap(scratch.address + Scratch.IOV_OFFSET, (int)(count * IovDescriptor.LENGTH));
+        }
+        else
+        {
+            foreign.wrap(array, (int)(count * IovDescriptor.LENGTH));
+        }
         final UnsafeBuffer out = scratch.buffer;
         for (int i = 0; i < count; i++)
         {
@@ -671,29 +686,35 @@ final class Dispatch
         }
         final long list = buffer.getLong(Scratch.ADDRINFO_RESULT_OFFSET);
         final UnsafeBuffer foreign = scratch.foreign;
-        final UnsafeBuffer outBuffer = scratch.records;
-        outBuffer.wrap(out, (int)Math.min(s.a3, Integer.MAX_VALUE));
+        final UnsafeBuffer record = scratch.records;
+        // A file's mapping gets each record built in the scratch (the strings' copies are done with) and copied
+        // out through the kernel (see FileMappings); other memory gets it built in place.
+        final boolean staged = buffers.isFileBacked(s.a2);
+        final long staging = scratch.address + Scratch.NODE_COPY_OFFSET;
         final long room = s.a3 / AddrInfoDescriptor.LENGTH;
         long found = 0;
         long written = 0;
+        long fault = 0;
         try
         {
             for (long ai = list; ai != 0; )
             {
                 foreign.wrap(ai, 48);
-                if (written < room)
+                if (written < room && fault == 0)
                 {
-                    final int at = (int)(written * AddrInfoDescriptor.LENGTH);
+                    final long at = out + written * AddrInfoDescriptor.LENGTH;
+                    record.wrap(staged ? staging : at, AddrInfoDescriptor.LENGTH);
                     final int addrLength = Math.min(foreign.getInt(16), AddrInfoDescriptor.ADDRESS_CAPACITY);
                     final long addr = foreign.getLong(24);
-                    outBuffer.putInt(at + AddrInfoDescriptor.FAMILY_OFFSET, foreign.getInt(4));
-                    outBuffer.putInt(at + AddrInfoDescriptor.SOCKTYPE_OFFSET, foreign.getInt(8));
-                    outBuffer.putInt(at + AddrInfoDescriptor.PROTOCOL_OFFSET, foreign.getInt(12));
-                    outBuffer.putInt(at + AddrInfoDescriptor.ADDRESS_LENGTH_OFFSET, addrLength);
-                    outBuffer.setMemory(at + AddrInfoDescriptor.ADDRESS_OFFSET, AddrInfoDescriptor.ADDRESS_CAPACITY, (byte)0);
+                    record.putInt(AddrInfoDescriptor.FAMILY_OFFSET, foreign.getInt(4));
+                    record.putInt(AddrInfoDescriptor.SOCKTYPE_OFFSET, foreign.getInt(8));
+                    record.putInt(AddrInfoDescriptor.PROTOCOL_OFFSET, foreign.getInt(12));
+                    record.putInt(AddrInfoDescriptor.ADDRESS_LENGTH_OFFSET, addrLength);
+                    record.setMemory(AddrInfoDescriptor.ADDRESS_OFFSET, AddrInfoDescriptor.ADDRESS_CAPACITY, (byte)0);
                     final UnsafeBuffer sockaddr = scratch.sockaddr;
                     sockaddr.wrap(addr, addrLength);
-                    outBuffer.putBytes(at + AddrInfoDescriptor.ADDRESS_OFFSET, sockaddr, 0, addrLength);
+                    record.putBytes(AddrInfoDescriptor.ADDRESS_OFFSET, sockaddr, 0, addrLength);
+                    fault = staged ? FileMappings.copyWhole(at, staging, AddrInfoDescriptor.LENGTH) : 0;
                     written++;
                 }
                 found++;
@@ -705,7 +726,7 @@ final class Dispatch
             LIBC.freeaddrinfo(list);
         }
         s.res2 = found;
-        return written;
+        return fault < 0 ? fault : written;
     }
 
     private static long eaiToErrno(final int eai, final int negatedErrno)

@@ -28,6 +28,11 @@ final class RegisteredBuffers
      * table grown after that count is seen with the views copied into it.
      */
     private volatile UnsafeBuffer[] views = new UnsafeBuffer[0];
+    /**
+     * Per registered range: a file's mapping, which the engine's Java code touches only through
+     * {@link FileMappings#copy}. Grown and published with {@link #views}.
+     */
+    private volatile boolean[] fileBacked = new boolean[0];
     private volatile int count;
 
     RegisteredBuffers(final int max)
@@ -48,14 +53,20 @@ final class RegisteredBuffers
             throw new AioException(Errno.ENOMEM, "all " + max + " buffer slots are registered " +
                 "(raise SetupParams.maxBuffers)");
         }
+        final boolean mapsFile = FileMappings.isFileBacked(buffer.addressOffset(), buffer.capacity());
         UnsafeBuffer[] table = views;
+        boolean[] mapsFiles = fileBacked;
         if (index == table.length)
         {
-            table = Arrays.copyOf(table, (int)Math.min(max, Math.max(16L, 2L * index)));
+            final int length = (int)Math.min(max, Math.max(16L, 2L * index));
+            table = Arrays.copyOf(table, length);
+            mapsFiles = Arrays.copyOf(mapsFiles, length);
             views = table;
+            fileBacked = mapsFiles;
         }
         table[index] = new UnsafeBuffer(buffer);
-        count = index + 1; // volatile store publishes the entry (and the grown table) to workers that read count first
+        mapsFiles[index] = mapsFile;
+        count = index + 1; // volatile store publishes the entry (and the grown tables) to workers that read count first
         return index;
     }
 
@@ -107,14 +118,32 @@ final class RegisteredBuffers
     }
 
     /**
-     * @param ref a BufferRef to a NUL-terminated string.
-     * @return the address, or -EFAULT if there is no NUL before the buffer's end, -ENAMETOOLONG (as
-     * -EINVAL) if none within {@link #PATH_MAX}.
+     * @return true if the registered range {@code ref} names (a resolved one) is a file's mapping: the
+     * engine's Java code must touch it only through {@link FileMappings#copy}.
      */
-    long resolveString(final long ref)
+    boolean isFileBacked(final long ref)
     {
-        final long length = stringLength(ref);
-        return length < 0 ? length : views[BufferRef.index(ref)].addressOffset() + BufferRef.offset(ref);
+        return fileBacked[BufferRef.index(ref)];
+    }
+
+    /**
+     * @param ref     a BufferRef to a NUL-terminated string.
+     * @param copyTo  where a string in a file's mapping is copied for the kernel to read: at least
+     *                {@link #PATH_MAX} bytes from {@code copyOffset}.
+     * @return the address the kernel may read the string at: its own, or its copy's if it lies in a file's
+     * mapping (see {@link FileMappings}); or -EFAULT if there is no NUL before the buffer's end (or a page of a
+     * file's mapping faulted first), -ENAMETOOLONG (as -EINVAL) if none within {@link #PATH_MAX}.
+     */
+    long resolveString(final long ref, final UnsafeBuffer copyTo, final int copyOffset)
+    {
+        final long address = resolve(ref, 1);
+        if (address < 0 || isFileBacked(ref))
+        {
+            return address < 0 ? address : copyString(ref, copyTo, copyOffset);
+        }
+        final int start = (int)BufferRef.offset(ref);
+        final long length = nulIndex(views[BufferRef.index(ref)], start, room(ref));
+        return length < 0 ? length : address;
     }
 
     /**
@@ -128,36 +157,58 @@ final class RegisteredBuffers
      */
     long copyString(final long ref, final UnsafeBuffer dst, final int dstOffset)
     {
-        final long length = stringLength(ref);
-        if (length < 0)
-        {
-            return length;
-        }
-        dst.putBytes(dstOffset, views[BufferRef.index(ref)], (int)BufferRef.offset(ref), (int)length);
-        dst.putByte(dstOffset + (int)length, (byte)0);
-        return dst.addressOffset() + dstOffset;
-    }
-
-    /**
-     * @return the string's length without its NUL, or -EFAULT / -EINVAL as {@link #resolveString}.
-     */
-    private long stringLength(final long ref)
-    {
         final long address = resolve(ref, 1);
         if (address < 0)
         {
             return address;
         }
-        final UnsafeBuffer view = views[BufferRef.index(ref)];
-        final int start = (int)BufferRef.offset(ref);
-        final int end = (int)Math.min(view.capacity(), (long)start + PATH_MAX);
-        for (int i = start; i < end; i++)
+        final long room = room(ref);
+        final long length;
+        if (isFileBacked(ref))
         {
-            if (view.getByte(i) == 0)
+            final long copied = FileMappings.copy(dst.addressOffset() + dstOffset, address, room);
+            length = copied < 0 ? copied : nulIndex(dst, dstOffset, copied);
+        }
+        else
+        {
+            final UnsafeBuffer view = views[BufferRef.index(ref)];
+            final int start = (int)BufferRef.offset(ref);
+            length = nulIndex(view, start, room);
+            if (length >= 0)
             {
-                return i - start;
+                dst.putBytes(dstOffset, view, start, (int)length);
             }
         }
-        return end - start == PATH_MAX ? -Errno.EINVAL : -Errno.EFAULT;
+        if (length < 0)
+        {
+            return length;
+        }
+        dst.putByte(dstOffset + (int)length, (byte)0);
+        return dst.addressOffset() + dstOffset;
+    }
+
+    /**
+     * @return bytes a string at {@code ref} (resolved) may span with its NUL: to its buffer's end, at most
+     * {@link #PATH_MAX}.
+     */
+    private long room(final long ref)
+    {
+        return Math.min(views[BufferRef.index(ref)].capacity() - BufferRef.offset(ref), PATH_MAX);
+    }
+
+    /**
+     * @param searched bytes to look through: the string's room, or fewer if a copy of it stopped at a fault.
+     * @return the string's length without its NUL; or -EINVAL if none in a whole {@link #PATH_MAX}, else -EFAULT.
+     */
+    private static long nulIndex(final UnsafeBuffer buffer, final int from, final long searched)
+    {
+        for (int i = 0; i < searched; i++)
+        {
+            if (buffer.getByte(from + i) == 0)
+            {
+                return i;
+            }
+        }
+        return searched == PATH_MAX ? -Errno.EINVAL : -Errno.EFAULT;
     }
 }

@@ -37,6 +37,11 @@ final class Scratch
      */
     static final int NODE_COPY_OFFSET = IOV_OFFSET;
     static final int SERVICE_COPY_OFFSET = NODE_COPY_OFFSET + RegisteredBuffers.PATH_MAX;
+    /**
+     * The copy of an openat or statx path that lies in a file's mapping, which the kernel reads instead
+     * ({@link RegisteredBuffers#resolveString}): in the iov area too.
+     */
+    static final int PATH_COPY_OFFSET = IOV_OFFSET;
     static final int TIMESPEC_OFFSET = IOV_OFFSET + IOV_CAPACITY;
     static final int SOCKLEN_OFFSET = TIMESPEC_OFFSET + 16;
     static final int ADDRINFO_RESULT_OFFSET = SOCKLEN_OFFSET + 8;
@@ -52,7 +57,7 @@ final class Scratch
     final UnsafeBuffer event = new UnsafeBuffer(buffer, EVENT_OFFSET, EVENT_CAPACITY);
     /** A flyweight for reading native structs that libc allocated (getaddrinfo's list). */
     final UnsafeBuffer foreign = new UnsafeBuffer(0, 0);
-    /** Flyweights for getaddrinfo's records: the caller's checked output range, and one sockaddr of the list. */
+    /** Flyweights for getaddrinfo: the record it writes (in the caller's checked range, or staged here), one sockaddr of its list. */
     final UnsafeBuffer records = new UnsafeBuffer(0, 0);
     final UnsafeBuffer sockaddr = new UnsafeBuffer(0, 0);
     final long address = buffer.addressOffset();

@@ -1,5 +1,6 @@
 package io.syslet.pool;
 
+import io.syslet.abi.AddrInfoDescriptor;
 import io.syslet.abi.AioException;
 import io.syslet.abi.BufferRef;
 import io.syslet.abi.Errno;
@@ -30,7 +31,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadFactory;
 import java.util.stream.Stream;
 
 import static io.syslet.abi.IocbDescriptor.MIN_LENGTH;
@@ -302,6 +306,85 @@ class BadInputTest
             assertArrayEquals(expected, Files.readAllBytes(dir.resolve("data")));
             closeViaEngine(ctx, w, fd);
         }
+    }
+
+    /**
+     * A registered file mapping whose file is truncated under it: its pages past the new end raise SIGBUS on
+     * any touch. The kernel's touches fail with EFAULT; the engine's own Java reads and writes of it (a
+     * path's NUL search, preadv's element array, getaddrinfo's records) must fail their op the same way, and
+     * the JVM, the context, every other op and every worker go on. (Before they went through the kernel, the
+     * InternalError HotSpot raises for such a SIGBUS surfaced after the op and ended its worker.) The page
+     * before the new end still serves every one of those ops.
+     */
+    @Test
+    void registeredMemoryOfAFileTruncatedUnderItsMappingFailsEachOpThatTouchesItWithEfault() throws IOException
+    {
+        final byte[] content = dataFile();
+        final Path mapped = dir.resolve("mapped");
+        Files.write(mapped, randomBytes(2 * SMALL_CAPACITY, 13));
+        final List<Throwable> workerDeaths = new CopyOnWriteArrayList<>();
+        final ThreadFactory recording = runnable ->
+        {
+            final Thread thread = new Thread(runnable);
+            thread.setUncaughtExceptionHandler((t, e) -> workerDeaths.add(e));
+            return thread;
+        };
+        try (SysletContext ctx = SysletContext.setup(new SetupParams().workerThreadFactory(recording));
+            FileChannel channel = FileChannel.open(mapped, StandardOpenOption.READ, StandardOpenOption.WRITE))
+        {
+            final UnsafeBuffer mapping =
+                new UnsafeBuffer(channel.map(FileChannel.MapMode.READ_WRITE, 0, 2 * SMALL_CAPACITY));
+            final int buf = ctx.registerBuffer(mem);
+            final int file = ctx.registerBuffer(mapping);
+            final int fd = openViaEngine(ctx, w, mem, buf, dir.resolve("data"), O_RDWR | O_CLOEXEC);
+            final Path data = dir.resolve("data");
+            final long node = putPath(mem, buf, 100, Path.of("localhost"));
+            // What the page that stays holds: a path, a one-element iov array, room for records and for statx.
+            final long keptPath = putPath(mapping, file, 0, data);
+            mapping.putLong(1024 + IovDescriptor.BUFFER_OFFSET, BufferRef.of(buf, 8192));
+            mapping.putLong(1024 + IovDescriptor.LENGTH_OFFSET, 100);
+            mapping.setMemory(3000, SMALL_CAPACITY - 3000, (byte)'x'); // a string that reaches the new end
+            // The same in the page that goes.
+            final long lostPath = putPath(mapping, file, SMALL_CAPACITY, data);
+            mapping.putLong(SMALL_CAPACITY + 1024 + IovDescriptor.BUFFER_OFFSET, BufferRef.of(buf, 8192));
+            mapping.putLong(SMALL_CAPACITY + 1024 + IovDescriptor.LENGTH_OFFSET, 100);
+            channel.truncate(SMALL_CAPACITY);
+            final long lost = BufferRef.of(file, SMALL_CAPACITY);
+            w.openat(1, AT_FDCWD, lostPath, O_CLOEXEC, 0)
+                .statx(2, AT_FDCWD, lostPath, 0, 0x7ff, BufferRef.of(buf, 4096))
+                .pread(3, fd, lost, 100, 0)
+                .preadv(4, fd, BufferRef.of(file, SMALL_CAPACITY + 1024), 1, 0)
+                .getaddrinfo(5, node, BufferRef.NO_BUFFER, lost, SMALL_CAPACITY, 0, 0)
+                .statx(6, AT_FDCWD, BufferRef.of(file, 3000), 0, 0x7ff, BufferRef.of(buf, 4096))
+                .openat(11, AT_FDCWD, keptPath, O_CLOEXEC, 0)
+                .statx(12, AT_FDCWD, keptPath, 0, 0x7ff, BufferRef.of(file, 2048))
+                .preadv(13, fd, BufferRef.of(file, 1024), 1, 0)
+                .pread(14, fd, BufferRef.of(file, 2800), 100, 1000)
+                .getaddrinfo(15, node, BufferRef.NO_BUFFER, BufferRef.of(file, 2400), 2 * AddrInfoDescriptor.LENGTH,
+                    0, 0);
+            submitAll(w, ctx);
+            final Map<Long, Event> events = reap(ctx, 11);
+            for (long cookie = 1; cookie <= 6; cookie++)
+            {
+                assertEquals(-Errno.EFAULT, events.get(cookie).res(), events.get(cookie).toString());
+            }
+            final Event opened = events.get(11L);
+            assertTrue(opened.res() >= 0, "a path in the page that stays opens: " + opened);
+            closeViaEngine(ctx, w, (int)opened.res());
+            assertEquals(0, events.get(12L).res(), events.get(12L).toString());
+            assertEquals(content.length, mapping.getLong(2048 + 40), "statx wrote stx_size into the mapping");
+            assertEquals(100, events.get(13L).res(), events.get(13L).toString());
+            assertArrayEquals(Arrays.copyOf(content, 100), bytes(mem, 8192, 100), "preadv's element, read via the kernel");
+            assertEquals(100, events.get(14L).res(), events.get(14L).toString());
+            assertArrayEquals(Arrays.copyOfRange(content, 1000, 1100), bytes(mapping, 2800, 100));
+            final Event resolved = events.get(15L);
+            assertTrue(resolved.res() >= 1, "localhost resolves into the mapping: " + resolved);
+            final int family = mapping.getInt(2400 + AddrInfoDescriptor.FAMILY_OFFSET);
+            assertTrue(family == 2 || family == 10, "AF_INET or AF_INET6 copied out: " + family);
+            assertEquals(family == 2 ? 16 : 28, mapping.getInt(2400 + AddrInfoDescriptor.ADDRESS_LENGTH_OFFSET));
+            closeViaEngine(ctx, w, fd);
+        }
+        assertEquals(List.of(), workerDeaths, "no worker ended with a throw");
     }
 
     /**

@@ -30,6 +30,9 @@ public interface LibC
 
     int openat(int dirfd, long path, int flags, int mode);
 
+    /** For the engine's own files, opened once: the String costs an allocation. */
+    int open(String path, int flags);
+
     int close(int fd);
 
     int statx(int dirfd, long path, int flags, int mask, long statxbuf);
