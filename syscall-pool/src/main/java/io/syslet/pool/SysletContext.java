@@ -364,7 +364,10 @@ public final class SysletContext implements AioContext
                 Slot slot;
                 while ((slot = claimFreeSlot(caller)) == null)
                 {
-                    if (active + 1 + canceledInQueue.get() > slots.length)
+                    // The count as it is now, not as this submit read it before its CAS: another submitter admitted
+                    // after that read may have taken the last free slot, and the stale count would then never see
+                    // the slots as all taken (nor this loop end before some op frees one).
+                    if (active(opCounts.get()) + canceledInQueue.get() > slots.length)
                     {
                         opCounts.addAndGet(-ONE_OP);
                         if (mustSucceed)
