@@ -1259,17 +1259,9 @@ public final class SysletContext implements AioContext
         }
         while (busy && System.nanoTime() - deadline < 0);
         boolean workersEnded = true;
-        try
+        for (final WorkerPool pool : pools)
         {
-            for (final WorkerPool pool : pools)
-            {
-                workersEnded &= pool.stop(deadline);
-            }
-        }
-        catch (final InterruptedException e)
-        {
-            Thread.currentThread().interrupt();
-            workersEnded = false;
+            workersEnded &= pool.stop(deadline);
         }
         freed = !busy && workersEnded;
         if (freed)

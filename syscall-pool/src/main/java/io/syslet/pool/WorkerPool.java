@@ -120,9 +120,10 @@ final class WorkerPool
      * Asks every worker to stop once the queue is empty, wakes them and waits for them up to the
      * deadline.
      *
-     * @return true if every worker thread ended.
+     * @return true if every worker thread ended. An interrupt of the caller does not cut the wait short (nothing
+     * else would free what the caller is waiting to free): it is kept for the caller to see afterwards.
      */
-    boolean stop(final long deadlineNanos) throws InterruptedException
+    boolean stop(final long deadlineNanos)
     {
         stopping = true;
         final List<Worker> snapshot;
@@ -135,14 +136,26 @@ final class WorkerPool
             LockSupport.unpark(worker.thread);
         }
         boolean allEnded = true;
+        boolean interrupted = false;
         for (final Worker worker : snapshot)
         {
-            final long left = deadlineNanos - System.nanoTime();
-            if (left > 0)
+            long left;
+            while (worker.thread.isAlive() && (left = deadlineNanos - System.nanoTime()) > 0)
             {
-                worker.thread.join(Math.max(1, left / 1_000_000));
+                try
+                {
+                    worker.thread.join(Math.max(1, left / 1_000_000));
+                }
+                catch (final InterruptedException e)
+                {
+                    interrupted = true;
+                }
             }
             allEnded &= !worker.thread.isAlive();
+        }
+        if (interrupted)
+        {
+            Thread.currentThread().interrupt();
         }
         return allEnded;
     }

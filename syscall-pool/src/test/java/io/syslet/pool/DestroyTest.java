@@ -29,6 +29,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 
 import static io.syslet.pool.NetTestSupport.*;
@@ -457,6 +458,43 @@ class DestroyTest
         {
             close(pipe);
         }
+    }
+
+    /**
+     * close() on a thread whose interrupt status is set (a finally block after shutdownNow, say) with nothing
+     * in flight and only idle workers alive: nothing is busy, so destroy must free everything, and leave the
+     * interrupt status as it found it. It gave up at its first wait for a worker thread to end (Thread.join
+     * threw at once) and returned false, which close() ignores: the eventfd stayed open for good. The
+     * factory's threads take a moment to end after the worker's code returns, so destroy always has one to
+     * wait for (with the engine's own threads it mostly does too: a parked worker must first wake up).
+     */
+    @Test
+    void destroyOnAnInterruptedThreadStillFreesAnIdleContext()
+    {
+        final Map<Integer, String> fdsBefore = openFds();
+        final SysletContext ctx = SysletContext.setup(new SetupParams().idleTimeout(1, TimeUnit.MINUTES)
+            .workerThreadFactory(worker -> new Thread(() ->
+            {
+                worker.run();
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100)); // an exit hook, say
+            }, "syslet-test-lingering-worker")));
+        final IocbWriter writer = new IocbWriter(new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 64)));
+        writer.nop(1);
+        writer.nanosleep(2, 1);
+        assertEquals(2, writer.submitTo(ctx));
+        SysletTestSupport.reap(ctx, 2);
+        final boolean freed;
+        Thread.currentThread().interrupt();
+        try
+        {
+            freed = ctx.destroy(DESTROY_NANOS);
+        }
+        finally
+        {
+            assertTrue(Thread.interrupted(), "destroy kept the caller's interrupt status");
+        }
+        assertTrue(freed, "an idle context is freed whatever the caller's interrupt status");
+        assertEquals(fdsBefore, openFds(), "the context's eventfd is closed");
     }
 
     /**
