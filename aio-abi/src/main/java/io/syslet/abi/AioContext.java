@@ -155,6 +155,8 @@ public interface AioContext extends AutoCloseable
      * @return true if everything was freed; false if some op was still running at the timeout, or a
      * thread was still inside a call on the context (a synchronous {@code run} of a blocking op), in
      * which case the ring's memory and the workers are left to them (never freed under them).
+     * @throws AioException EDEADLK, changing nothing, if called from one of the context's own ops (a callable
+     * op's code, which runs on the context's worker): destroy would wait for that op, that is for itself.
      */
     boolean destroy(long timeoutNanos);
 

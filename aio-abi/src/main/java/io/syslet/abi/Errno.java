@@ -17,6 +17,7 @@ public final class Errno
     public static final int EBUSY = 16;
     public static final int EINVAL = 22;
     public static final int ESPIPE = 29;
+    public static final int EDEADLK = 35;
     public static final int ENOSYS = 38;
     public static final int EOPNOTSUPP = 95;
     public static final int EALREADY = 114;
@@ -48,6 +49,7 @@ public final class Errno
             case EBUSY: return "EBUSY";
             case EINVAL: return "EINVAL";
             case ESPIPE: return "ESPIPE";
+            case EDEADLK: return "EDEADLK";
             case ENOSYS: return "ENOSYS";
             case EOPNOTSUPP: return "EOPNOTSUPP";
             case EALREADY: return "EALREADY";

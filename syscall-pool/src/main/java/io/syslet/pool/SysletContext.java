@@ -1208,6 +1208,14 @@ public final class SysletContext implements AioContext
         {
             return true;
         }
+        for (final WorkerPool pool : pools)
+        {
+            if (pool.isWorker(Thread.currentThread()))
+            {
+                throw new AioException(Errno.EDEADLK, "destroy called from one of this context's own ops (" +
+                    Thread.currentThread().getName() + "), which it would wait for: destroy from another thread");
+            }
+        }
         closed = true;
         final long deadline = System.nanoTime() + Math.max(0, timeoutNanos);
         // A thread inside a call (a synchronous run() of a blocking op, say) may still touch the ring.

@@ -161,6 +161,24 @@ final class WorkerPool
     }
 
     /**
+     * @return true if {@code thread} is one of this pool's workers.
+     */
+    boolean isWorker(final Thread thread)
+    {
+        synchronized (all)
+        {
+            for (final Worker worker : all)
+            {
+                if (worker.thread == thread)
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /**
      * Drains queued slots; for use once the pool has stopped.
      */
     Slot pollQueued()

@@ -1,6 +1,7 @@
 package io.syslet.pool;
 
 import io.syslet.abi.AioContext;
+import io.syslet.abi.AioException;
 import io.syslet.abi.Errno;
 import io.syslet.abi.Event;
 import io.syslet.abi.EventDescriptor;
@@ -17,6 +18,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import static io.syslet.pool.SysletTestSupport.reap;
 import static io.syslet.pool.SysletTestSupport.reapOne;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -46,6 +48,38 @@ class CallableTest
             assertEquals(0, events.get(3L).res(), "null counts as 0");
             assertEquals(Opcode.CALLABLE, events.get(1L).opcode());
             assertEquals(0, events.get(1L).flags());
+        }
+    }
+
+    /**
+     * A callable that destroys its own context would have destroy wait for the op it runs in, that is for
+     * itself, until the timeout, and leave the context half-freed. It is refused at once with EDEADLK, and
+     * the context goes on as before.
+     */
+    @Test
+    void destroyFromInsideOneOfTheContextsOwnOpsIsRefusedWithEdeadlk()
+    {
+        try (SysletContext ctx = SysletContext.setup(oneWorker()))
+        {
+            final AtomicReference<Throwable> thrown = new AtomicReference<>();
+            ctx.submitCallable(1, () ->
+            {
+                try
+                {
+                    ctx.close();
+                }
+                catch (final RuntimeException e)
+                {
+                    thrown.set(e);
+                }
+                return 5L;
+            });
+            assertEquals(5, reapOne(ctx, 1).res());
+            final AioException refused = assertInstanceOf(AioException.class, thrown.get());
+            assertEquals(Errno.EDEADLK, refused.errno());
+            assertTrue(refused.getMessage().contains("own ops"), refused.getMessage());
+            ctx.submitCallable(2, () -> 6L);
+            assertEquals(6, reapOne(ctx, 2).res(), "the context still runs ops");
         }
     }
 
