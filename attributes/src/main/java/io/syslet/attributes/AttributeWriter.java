@@ -40,9 +40,24 @@ public final class AttributeWriter
         return position - start;
     }
 
-    /** Writes an attribute with no value: any status but OK. */
+    /**
+     * Writes an attribute with no value: any status but OK.
+     *
+     * @throws IllegalArgumentException if the id does not fit its u16 field or the status is OK or undefined:
+     * cut down or written as given, it would read back as another attribute or be refused as malformed.
+     * Nothing is written then.
+     */
     public void status(final int id, final int status)
     {
+        if ((id & ~0xFFFF) != 0)
+        {
+            throw new IllegalArgumentException("attribute id " + id + " does not fit its 16-bit field (0 .. 65535)");
+        }
+        if (status < AttributeStatus.UNSUPPORTED || status > AttributeStatus.FAILED)
+        {
+            throw new IllegalArgumentException(AttributeStatus.name(status) + " is not the status of an attribute " +
+                "without a value (UNSUPPORTED, NOT_APPLICABLE or FAILED)");
+        }
         header(id, status, 0);
     }
 
@@ -55,8 +70,18 @@ public final class AttributeWriter
         UnsafeApi.putLong(array, value + LATENCY_PUBLISH_OFFSET, publishNanos);
     }
 
+    /**
+     * @param outcome a {@link CacheOutcome}.
+     * @throws IllegalArgumentException for an outcome the ABI does not define (cut to a byte, 256 would read
+     * back as HIT); nothing is written then.
+     */
     public void cache(final int outcome, final long bytesFromCache)
     {
+        if (outcome < CacheOutcome.HIT || outcome > CacheOutcome.UNSUPPORTED_BY_FILESYSTEM)
+        {
+            throw new IllegalArgumentException("cache outcome " + outcome + " is not defined (0 .. " +
+                CacheOutcome.UNSUPPORTED_BY_FILESYSTEM + ")");
+        }
         final long value = header(CACHE, AttributeStatus.OK, 16);
         UnsafeApi.putLong(array, value, 0);
         UnsafeApi.putByte(array, value + CACHE_OUTCOME_OFFSET, (byte)outcome);

@@ -115,4 +115,43 @@ class AttributeWriterTest
             }
         }
     }
+
+    /**
+     * The writer's status TLV and cache outcome go into fields narrower than their parameters, with values the
+     * decoder checks: a status TLV of OK for a known id (which has no value), an undefined status, an id past 16
+     * bits (65537 would read back as LATENCY) or an outcome past the four defined ones would write bytes that
+     * the cursor refuses as malformed, or that read back as another, valid attribute. Each is refused before any
+     * byte is written. (A status TLV is one without a value: OK is for the typed methods.)
+     */
+    @Test
+    void aStatusOrOutcomeTheDecoderWouldRefuseOrReadAsAnotherIsRefusedBeforeAnyByte()
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(64));
+        final AttributeWriter writer = new AttributeWriter().wrap(buffer, 0);
+        assertThrows(IllegalArgumentException.class, () -> writer.status(AttributeId.LATENCY, AttributeStatus.OK));
+        assertThrows(IllegalArgumentException.class, () -> writer.status(99, AttributeStatus.OK));
+        assertThrows(IllegalArgumentException.class, () -> writer.status(AttributeId.CPU, AttributeStatus.FAILED + 1));
+        assertThrows(IllegalArgumentException.class, () -> writer.status(AttributeId.CPU, -1));
+        final IllegalArgumentException id = assertThrows(IllegalArgumentException.class,
+            () -> writer.status(0x10000 | AttributeId.LATENCY, AttributeStatus.UNSUPPORTED));
+        assertEquals("attribute id 65537 does not fit its 16-bit field (0 .. 65535)", id.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> writer.status(-1, AttributeStatus.UNSUPPORTED));
+        assertThrows(IllegalArgumentException.class,
+            () -> writer.cache(CacheOutcome.UNSUPPORTED_BY_FILESYSTEM + 1, 0));
+        assertThrows(IllegalArgumentException.class, () -> writer.cache(0x100 | CacheOutcome.MISS, 0));
+        assertThrows(IllegalArgumentException.class, () -> writer.cache(-1, 0));
+        assertEquals(0, writer.length());
+        for (int i = 0; i < 64; i += 8)
+        {
+            assertEquals(0, buffer.getLong(i), "no byte written at " + i);
+        }
+        writer.status(AttributeId.CPU, AttributeStatus.NOT_APPLICABLE);
+        writer.status(0xFFFF, AttributeStatus.UNSUPPORTED);
+        final AttributeCursor cursor = new AttributeCursor().wrap(buffer, 0, writer.length());
+        assertTrue(cursor.next());
+        assertEquals(AttributeStatus.NOT_APPLICABLE, cursor.status());
+        assertTrue(cursor.next());
+        assertEquals(0xFFFF, cursor.id());
+        assertFalse(cursor.next());
+    }
 }
