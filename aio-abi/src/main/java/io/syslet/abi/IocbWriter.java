@@ -245,9 +245,15 @@ public final class IocbWriter
 
     /**
      * Drops the first {@code n} iocbs.
+     *
+     * @throws IllegalArgumentException if {@code n} is negative or more than {@link #count()}; nothing is dropped.
      */
     public void discard(final int n)
     {
+        if (n < 0 || n > count)
+        {
+            throw new IllegalArgumentException("cannot discard " + n + " of " + count + " iocbs");
+        }
         if (n == count)
         {
             reset(); // everything went: nothing to move to the front

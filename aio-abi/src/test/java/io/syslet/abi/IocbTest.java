@@ -169,4 +169,25 @@ class IocbTest
         assertThrows(IndexOutOfBoundsException.class, () -> Iocb.eventLength(buffer, 8));
         assertThrows(IndexOutOfBoundsException.class, () -> Iocb.eventLength(buffer, -8));
     }
+
+    /**
+     * discard(n) trusted n: past the writer's count it walked lengths past the last iocb (zeros, or stale bytes
+     * of an earlier submission) and left a negative count (or threw from the copy with a negative length), and a
+     * negative n raised the count above the iocbs written. Either way the writer no longer said what its buffer
+     * held. It refuses such an n and keeps its iocbs.
+     */
+    @Test
+    void discardingMoreIocbsThanWrittenOrANegativeNumberIsRefusedAndTheWriterKept()
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(1024));
+        final IocbWriter writer = new IocbWriter(buffer);
+        writer.nop(1).nop(2);
+        assertThrows(IllegalArgumentException.class, () -> writer.discard(3));
+        assertThrows(IllegalArgumentException.class, () -> writer.discard(-1));
+        assertEquals(2, writer.count());
+        assertEquals(2 * IocbDescriptor.MIN_LENGTH, writer.length());
+        writer.discard(1);
+        assertEquals(1, writer.count());
+        assertEquals(2, new Iocb().wrap(buffer, 0).cookie());
+    }
 }
