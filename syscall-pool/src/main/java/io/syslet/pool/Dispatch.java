@@ -764,14 +764,11 @@ final class Dispatch
             final Long value = s.callable.call();
             return value == null ? 0 : value;
         }
-        catch (final InterruptedException e)
-        {
-            return -Errno.EINTR;
-        }
         catch (final Throwable e)
         {
             // An Error too (as FutureTask does): thrown out of here it would end the worker thread with the op
-            // unfinished, its event never published and its slot never freed.
+            // unfinished, its event never published and its slot never freed. An InterruptedException no cancel
+            // caused (the callable interrupted itself, or threw one of its own) is a throw like any other: -EIO.
             return isCancelRequested(s) ? -Errno.EINTR : -Errno.EIO;
         }
     }

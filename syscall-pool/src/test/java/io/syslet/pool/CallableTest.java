@@ -118,6 +118,33 @@ class CallableTest
         }
     }
 
+    /**
+     * ABI.md section 14 and submitCallable's Javadoc: -EIO if the callable threw, -ECANCELED if it was cancelled.
+     * An InterruptedException that no cancel caused (the callable interrupted itself, or threw one of its own)
+     * completed with -EINTR, an errno neither names: no cancel asked for it, and the callable threw.
+     */
+    @Test
+    void anInterruptedExceptionNoCancelCausedCompletesWithEioLikeAnyThrow()
+    {
+        try (SysletContext ctx = SysletContext.setup(oneWorker()))
+        {
+            ctx.submitCallable(1, () ->
+            {
+                throw new InterruptedException("thrown by the callable itself");
+            });
+            ctx.submitCallable(2, () ->
+            {
+                Thread.currentThread().interrupt();
+                Thread.sleep(1_000);
+                return 2L;
+            });
+            final Map<Long, Event> events = reap(ctx, 2);
+            assertEquals(-Errno.EIO, events.get(1L).res(), events.get(1L).toString());
+            assertEquals(-Errno.EIO, events.get(2L).res(), events.get(2L).toString());
+            assertEquals(0, events.get(1L).flags() & EventDescriptor.FLAG_CANCELED);
+        }
+    }
+
     @Test
     void anInterruptACallableLeavesBehindDoesNotReachTheNextOp()
     {
