@@ -35,7 +35,9 @@ public final class Probe
 
     /**
      * @param id an attribute id.
-     * @return true if events can carry it with status OK; other ids come back UNSUPPORTED.
+     * @return true if events can carry it with status OK. Ids this version does not know come back
+     * UNSUPPORTED; the cache attribute of a context set up with NO_CACHE_ATTRIBUTE comes back NOT_APPLICABLE
+     * (docs/ABI.md section 23).
      */
     public boolean isAttributeSupported(final int id)
     {
