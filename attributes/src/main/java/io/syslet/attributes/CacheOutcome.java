@@ -3,8 +3,9 @@ package io.syslet.attributes;
 /**
  * The answer of the {@link AttributeId#CACHE} attribute for a read. Each is backed by evidence from
  * {@code preadv2(RWF_NOWAIT)}, which returns only what the page cache holds without blocking:
- * a miss is reported only after it answered EAGAIN or returned short with the rest then read by a
- * blocking call that returned bytes.
+ * MISS only after it answered EAGAIN, PARTIAL only after it returned some bytes and asking again (or the
+ * blocking read of the rest) did not reach the end of the file. A PARTIAL read's blocking call may itself
+ * fail: the op's res is then the bytes the cache gave (docs/ABI.md section 21).
  */
 public final class CacheOutcome
 {
