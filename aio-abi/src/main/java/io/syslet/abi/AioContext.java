@@ -84,8 +84,9 @@ public interface AioContext extends AutoCloseable
     int stateToken();
 
     /**
-     * Cancels the op in flight with this cookie (the oldest, if several share it), like io_uring's
-     * async cancel.
+     * Cancels the op in flight with this cookie, like io_uring's async cancel. If several ops in flight share
+     * the cookie, it cancels one of them, not necessarily the oldest (the engine looks for it by request
+     * slot, and slots are not taken in submission order): give each op its own cookie to choose.
      *
      * @param cookie user cookie of the op.
      * @return {@link #CANCELED}, {@link #RUNNING_MAY_NOT_TERMINATE} or {@link #NOT_FOUND}.

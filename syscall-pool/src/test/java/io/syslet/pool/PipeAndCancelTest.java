@@ -235,6 +235,46 @@ class PipeAndCancelTest
         }
     }
 
+    /**
+     * Two ops in flight share a cookie: the first runs (a pipe read on the only worker), the second waits in the
+     * queue behind it. Request slots are taken round robin, so once the slot cursor has wrapped the second op sits
+     * in a lower slot than the first, and cancel, which looks at the slots in index order, finds it first.
+     * AioContext.cancel's Javadoc promised the oldest (the read), and this cancelled the sleep. What holds: one of
+     * them is cancelled, and the other goes on to complete as usual.
+     */
+    @Test
+    void aCancelOfACookieTwoOpsShareCancelsOneOfThemAndLeavesTheOther()
+    {
+        assumeSignalInterrupts();
+        try (SysletContext ctx = SysletContext.setup(new SetupParams().unboundedWorkers(1).maxInFlight(4));
+            Pipe pipe = new Pipe())
+        {
+            final int buf = ctx.registerBuffer(mem);
+            // Move this thread's slot cursor to the last slot (4 in flight, 16 spare: 20 slots).
+            for (long cookie = 100; cookie < 119; cookie++)
+            {
+                w.nop(cookie);
+                submitAll(w, ctx);
+                reapOne(ctx, cookie);
+            }
+            w.read(7, pipe.readFd, BufferRef.of(buf, READ_AT), READ_ROOM);
+            submitAll(w, ctx);
+            awaitThreadBlockedIn(UNBOUNDED_WORKER_COMM, "read");
+            w.nanosleep(7, TimeUnit.MILLISECONDS.toNanos(1));
+            submitAll(w, ctx);
+
+            assertEquals(AioContext.CANCELED, ctx.cancel(7));
+            final Event canceled = reapOne(ctx, 7);
+            assertEquals(-Errno.ECANCELED, canceled.res(), canceled.toString());
+            final int canceledOp = canceled.opcode();
+            writeFully(pipe.writeFd, new byte[] {1}); // lets the read end, if it still runs
+            final Event other = reapOne(ctx, 7);
+            assertEquals(canceledOp == Opcode.READ ? Opcode.NANOSLEEP : Opcode.READ, other.opcode(), other.toString());
+            assertEquals(other.opcode() == Opcode.READ ? 1 : 0, other.res(), other.toString());
+            assertEquals(0, other.flags() & EventDescriptor.FLAG_CANCELED, other.toString());
+        }
+    }
+
     private static void assertCanceled(final Event event, final int opcode)
     {
         assertEquals(opcode, event.opcode(), event.toString());
