@@ -415,13 +415,16 @@ final class Dispatch
     private static long preadv(final Slot s, final Scratch scratch, final RegisteredBuffers buffers)
     {
         final long iov = nativeIovec(s.a1, s.a2, true, scratch, buffers);
-        if (iov < 0)
+        final long refused = iov < 0 ? iov : !isFd(s.a0) ? -Errno.EBADF : 0;
+        if (refused < 0)
         {
-            return iov;
-        }
-        if (!isFd(s.a0))
-        {
-            return -Errno.EBADF;
+            if (probesCache(s))
+            {
+                // The op's own error before any call, as for a pread (probePread): no word on the cache, which
+                // does describe a preadv (NOT_APPLICABLE would say it does not).
+                s.cacheOutcome = Measurements.CACHE_FAILED;
+            }
+            return refused;
         }
         final int fd = (int)s.a0;
         int count = (int)s.a2;

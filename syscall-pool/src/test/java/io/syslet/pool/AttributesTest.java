@@ -694,6 +694,41 @@ class AttributesTest
     }
 
     /**
+     * A preadv refused before any call (an iov array outside its buffer, a negative iovcnt, a bad fd) says
+     * nothing of the cache: FAILED, as a pread refused before its call does (section 21: FAILED "could not be
+     * measured"; NOT_APPLICABLE is for ops the cache does not describe, and preadv is one it does). The probe
+     * was never reached, and the attribute answered NOT_APPLICABLE.
+     */
+    @Test
+    void aPreadvRefusedBeforeAnyCallSaysFailedForTheCacheAsAPreadDoes() throws IOException
+    {
+        final Path file = writeSynced(dir.resolve("refused.bin"), PAGE);
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final int fd = open(file);
+            final int buf = ctx.registerBuffer(memory);
+            final int iov = 1 << 20;
+            memory.putLong(iov + IovDescriptor.BUFFER_OFFSET, BufferRef.of(buf, 0));
+            memory.putLong(iov + IovDescriptor.LENGTH_OFFSET, PAGE);
+            writer.preadv(1, fd, BufferRef.of(buf, memory.capacity() - 8), 1, 0).attributes(AttributeId.CACHE);
+            writer.preadv(2, fd, BufferRef.of(buf, iov), -1, 0).attributes(AttributeId.CACHE);
+            writer.preadv(3, -1, BufferRef.of(buf, iov), 1, 0).attributes(AttributeId.CACHE);
+            writer.pread(4, -1, BufferRef.of(buf, 0), PAGE, 0).attributes(AttributeId.CACHE);
+            assertEquals(4, writer.submitTo(ctx));
+            final Map<Long, Event> events = SysletTestSupport.reap(ctx, 4);
+            assertEquals(-Errno.EFAULT, events.get(1L).res(), describe(events.get(1L)));
+            assertEquals(-Errno.EINVAL, events.get(2L).res(), describe(events.get(2L)));
+            assertEquals(-Errno.EBADF, events.get(3L).res(), describe(events.get(3L)));
+            assertEquals(-Errno.EBADF, events.get(4L).res(), describe(events.get(4L)));
+            for (long cookie = 1; cookie <= 4; cookie++)
+            {
+                assertEquals(AttributeStatus.FAILED, find(attributes(events.get(cookie)), AttributeId.CACHE).status(),
+                    describe(events.get(cookie)));
+            }
+        }
+    }
+
+    /**
      * preadv2 reads an offset of -1 as "the fd's current position, and move it": a pread or preadv asking for
      * offset -1 must not get that from the RWF_NOWAIT attempt, but pread's own answer, EINVAL, on every path,
      * and leave the fd's position alone.
