@@ -28,11 +28,13 @@ package io.syslet.abi;
  *  +---------------------------------------------------------------+
  * </pre>
  *
- * An iocb is malformed, and refused with EINVAL, when its length is not a multiple of 8, is below 72,
- * runs past the submission buffer or is too short for its attribute list, or when a reserved field or
- * an undefined flag bit is set, aux is set on an op other than RAW, or a RAW op's aux declares more than
- * six arguments. An opcode this version does not implement is not malformed: the op
- * completes with -ENOSYS.
+ * An iocb is malformed, and refused with EINVAL, when it starts at an offset that is not a multiple of 8 or
+ * fewer than 72 bytes of the submission are left at it; when its length is not a multiple of 8, is below 72,
+ * runs past the submission buffer or is too short for its attribute list; when it lists more than
+ * {@link #MAX_ATTRIBUTES} attributes, or ones whose event would not fit one ring record (docs/ABI.md section
+ * 20); or when a reserved field or an undefined flag bit is set, aux is set on an op other than RAW, or a RAW
+ * op's aux declares more than six arguments. An opcode this version does not implement is not malformed: the
+ * op completes with -ENOSYS.
  */
 public final class IocbDescriptor
 {
