@@ -86,7 +86,11 @@ public final class SetupParams
         return this;
     }
 
-    /** Most ops submitted whose events have not yet reached the ring. */
+    /**
+     * Most ops submitted whose events have not yet reached the ring. Setup makes a request slot for each, and a
+     * quarter more (at least 16) for ops cancelled while queued, about 400 bytes of Java heap each: 65,536 in
+     * flight take about 35 MB, 2^20 about 520 MB. A heap that cannot hold them fails setup with ENOMEM.
+     */
     public SetupParams maxInFlight(final int maxInFlight)
     {
         this.maxInFlight = maxInFlight;

@@ -144,11 +144,7 @@ public final class SysletContext implements AioContext
         // Spare slots for ops cancelled while queued: they leave the in-flight count at once, but their
         // slot stays in the queue until a worker of their class drops it.
         final int slotCount = maxInFlight + Math.max(16, maxInFlight / 4);
-        this.slots = new Slot[slotCount];
-        for (int i = 0; i < slotCount; i++)
-        {
-            slots[i] = new Slot(i);
-        }
+        this.slots = requestSlots(slotCount, maxInFlight);
         // Each queue can hold every slot: ops cancelled while queued stay in their queue until a worker drops them.
         pools[Dispatch.BOUNDED] = new WorkerPool("bounded", params.boundedWorkers(), slotCount, params.spinTries(),
             params.idleTimeoutNanos(), params.workerThreadFactory(), this::runQueued, this::rejectQueued);
@@ -166,6 +162,30 @@ public final class SysletContext implements AioContext
      * @throws AioException EINVAL naming the bad parameter (nothing is created); or the errno of a
      * failed eventfd(2) or ring-file creation.
      */
+    /**
+     * @return every request slot, made now: about 400 bytes of heap each.
+     * @throws AioException ENOMEM, not an OutOfMemoryError from somewhere in setup, if the heap cannot hold them.
+     */
+    private static Slot[] requestSlots(final int count, final int maxInFlight)
+    {
+        try
+        {
+            final Slot[] slots = new Slot[count];
+            for (int i = 0; i < count; i++)
+            {
+                slots[i] = new Slot(i);
+            }
+            return slots;
+        }
+        catch (final OutOfMemoryError e)
+        {
+            // The slots made so far are garbage now: the heap has room again for the caller's next step.
+            throw new AioException(Errno.ENOMEM, "max in flight " + maxInFlight + " needs " + count +
+                " request slots, about " + ((count * 400L) >> 20) + " MiB of Java heap, more than the heap has " +
+                "free (lower maxInFlight or raise -Xmx)");
+        }
+    }
+
     public static SysletContext setup(final SetupParams params)
     {
         params.validate();

@@ -9,6 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -16,6 +17,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static io.syslet.pool.SysletTestSupport.assertAioException;
@@ -86,6 +88,27 @@ class SetupTest
         assertEquals(fdsBefore, openFds(), "fds changed");
         assertEquals(threadsBefore, sysletThreadNames(), "engine threads changed");
         assertEquals(allThreadsBefore, Thread.getAllStackTraces().size(), "threads changed");
+    }
+
+    /**
+     * Setup makes every request slot up front, about 400 bytes of heap each: 2^20 in flight is about 520 MB. In
+     * a heap that cannot hold them setup failed with an OutOfMemoryError from inside its loop; it now fails
+     * with ENOMEM naming the parameter and the heap it needs, and a smaller setup right after works. In a JVM
+     * of its own with a 64 MB heap, so that no other test runs short of memory meanwhile.
+     */
+    @Test
+    void aMaxInFlightTheHeapCannotHoldIsRefusedWithEnomemNotAnOutOfMemoryError() throws Exception
+    {
+        final String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        final Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        final Process child = new ProcessBuilder(java.toString(), "-Xmx64m", "--add-opens",
+            "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp", classPath, SetupInASmallHeap.class.getName())
+            .redirectErrorStream(true).start();
+        final String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, child.waitFor(), output);
+        assertEquals(List.of("refused " + Errno.ENOMEM + ": ENOMEM: max in flight 1048576 needs 1310720 request slots, about " +
+            "500 MiB of Java heap, more than the heap has free (lower maxInFlight or raise -Xmx)",
+            "then set up 1024"), output.lines().collect(Collectors.toList()));
     }
 
     @Test
