@@ -62,7 +62,9 @@ public final class Probe
 
     /**
      * @param opcode any value.
-     * @return true if ops with this code run; others complete with -ENOSYS.
+     * @return true if ops with this code run; others complete with -ENOSYS. {@link Opcode#CALLABLE} is true: it
+     * runs when submitted through {@link AioContext#submitCallable}; as an iocb it has no code to run, and
+     * completes with -EINVAL (ABI.md section 14).
      */
     public boolean isSupported(final int opcode)
     {
