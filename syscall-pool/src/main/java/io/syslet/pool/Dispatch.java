@@ -304,10 +304,24 @@ final class Dispatch
      * {@code preadv2(..., RWF_NOWAIT)} for a positioned read. preadv2 takes an offset of -1 as "the fd's current
      * position, and move it", which no pread or preadv asks for (their answer is EINVAL): a negative offset never
      * reaches it, and gets EINVAL, which the blocking read then confirms as the op's own.
+     *
+     * <p>An EINTR (a signal of the submitting thread's own, or a cancel signal that reached a worker after its
+     * op) is asked again here: it says nothing of the cache, and classifyNowait would take it for the read's
+     * own failure, completing a pread, which ABI.md section 14 restarts, with -EINTR (or FAILED for its cache).
      */
     private static long preadv2Nowait(final int fd, final long iov, final int count, final long offset)
     {
-        return offset < 0 ? -Errno.EINVAL : result(LIBC.preadv2(fd, iov, count, offset, RWF_NOWAIT));
+        if (offset < 0)
+        {
+            return -Errno.EINVAL;
+        }
+        long res;
+        do
+        {
+            res = result(LIBC.preadv2(fd, iov, count, offset, RWF_NOWAIT));
+        }
+        while (res == -Errno.EINTR);
+        return res;
     }
 
     /**
