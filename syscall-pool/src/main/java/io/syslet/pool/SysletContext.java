@@ -78,14 +78,6 @@ public final class SysletContext implements AioContext
     private static final long DEFAULT_DESTROY_NANOS = TimeUnit.SECONDS.toNanos(5);
     /** Submission id of an op the immediate path completed without a slot: slot 0xFFFFFFFF, generation 0. */
     public static final long INLINE_SUBMISSION_ID = 0xFFFF_FFFFL;
-    /** The 8-byte 1 that every eventfd signal writes; only ever read. */
-    private static final UnsafeBuffer EVENTFD_INCREMENT = new UnsafeBuffer(BufferUtil.allocateDirectAligned(8, 8));
-
-    static
-    {
-        EVENTFD_INCREMENT.putLong(0, 1L);
-    }
-
     private final SetupParams params;
     private final RingRegion region;
     private final Ring ring;
@@ -101,6 +93,12 @@ public final class SysletContext implements AioContext
      */
     private Scratch lastCallerScratch;
     private final int eventFd;
+    /**
+     * The 8-byte 1 that every eventfd signal writes; only ever read. Per context, made after {@link #setup} has
+     * checked Agrona's access: a static one would reach Agrona's Unsafe when the class initializes, and a JVM
+     * without the --add-opens flag would fail with a bare IllegalAccessError before setup could name the flag.
+     */
+    private final UnsafeBuffer eventFdIncrement = new UnsafeBuffer(BufferUtil.allocateDirectAligned(8, 8));
     /** Threads inside {@link #signalEventFd}; {@link #stopSignalling} adds Integer.MIN_VALUE. */
     private final AtomicInteger eventFdWriters = new AtomicInteger();
     private final int maxInFlight;
@@ -134,6 +132,7 @@ public final class SysletContext implements AioContext
         this.region = region;
         this.header = region.buffer();
         this.eventFd = eventFd;
+        eventFdIncrement.putLong(0, 1L);
         this.ring = new Ring(region, eventFd >= 0 ? this::signalEventFd : null);
         this.maxInFlight = params.maxInFlight();
         this.cacheVisible = !params.hasFlag(SetupParams.FLAG_NO_CACHE_ATTRIBUTE);
@@ -700,7 +699,7 @@ public final class SysletContext implements AioContext
             if (eventFdWriters.getAndIncrement() >= 0 &&
                 (header.getIntVolatile(RingDescriptor.OWNER_FLAGS_OFFSET) & OwnerFlags.NOTIFY_DISABLED) == 0)
             {
-                LIBC.write(eventFd, EVENTFD_INCREMENT.addressOffset(), Long.BYTES);
+                LIBC.write(eventFd, eventFdIncrement.addressOffset(), Long.BYTES);
             }
         }
         finally
