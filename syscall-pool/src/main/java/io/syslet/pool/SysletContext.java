@@ -70,6 +70,8 @@ public final class SysletContext implements AioContext
      * pays a futex sleep and wake on top.
      */
     private static final long REAPER_SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(10);
+    /** Bytes of the smallest event record: the record header and an event without attributes. */
+    private static final int SMALLEST_EVENT_RECORD = EntryDescriptor.RECORD_HEADER_LENGTH + MIN_LENGTH;
     /** In-flight count up to which getevents spins rather than yields. */
     private static final int FEW_IN_FLIGHT = 2;
     private static final long ONE_ACTIVE = 1L;
@@ -815,7 +817,10 @@ public final class SysletContext implements AioContext
                 }
                 events += countEvents(dst, offset + written, bytes);
                 written += bytes;
-                if (events >= minEvents || !mayWait || closed)
+                // A destination the events copied have filled cannot take even an event without attributes: waiting
+                // for one more would only end at the timeout, or in the refusal of the event that comes.
+                if (events >= minEvents || !mayWait || closed ||
+                    (written > 0 && maxBytes - written < SMALLEST_EVENT_RECORD))
                 {
                     return written;
                 }
