@@ -13,8 +13,10 @@ public final class Errno
     public static final int EBADF = 9;
     public static final int EAGAIN = 11;
     public static final int ENOMEM = 12;
+    public static final int EACCES = 13;
     public static final int EFAULT = 14;
     public static final int EBUSY = 16;
+    public static final int EEXIST = 17;
     public static final int EINVAL = 22;
     public static final int ESPIPE = 29;
     public static final int EDEADLK = 35;
@@ -45,8 +47,10 @@ public final class Errno
             case EBADF: return "EBADF";
             case EAGAIN: return "EAGAIN";
             case ENOMEM: return "ENOMEM";
+            case EACCES: return "EACCES";
             case EFAULT: return "EFAULT";
             case EBUSY: return "EBUSY";
+            case EEXIST: return "EEXIST";
             case EINVAL: return "EINVAL";
             case ESPIPE: return "ESPIPE";
             case EDEADLK: return "EDEADLK";

@@ -25,8 +25,12 @@ import org.agrona.UnsafeApi;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.invoke.VarHandle;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
 import java.util.Queue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -160,8 +164,9 @@ public final class SysletContext implements AioContext
      *
      * @param params what to create.
      * @return the context.
-     * @throws AioException EINVAL naming the bad parameter (nothing is created); or the errno of a
-     * failed eventfd(2) or ring-file creation.
+     * @throws AioException EINVAL naming the bad parameter (nothing is created); the errno of a failed
+     * eventfd(2); for a ring file that cannot be made, ENOENT (its directory does not exist), EACCES (no
+     * permission), EEXIST, or EIO for any other cause, each with a message that names the file and the cause.
      */
     /**
      * @return every request slot, made now: about 400 bytes of heap each.
@@ -199,7 +204,7 @@ public final class SysletContext implements AioContext
         }
         catch (final UncheckedIOException e)
         {
-            throw new AioException(Errno.EIO, e.getMessage()); // which names the file
+            throw new AioException(ringFileErrno(e.getCause()), e.getMessage()); // which names the file
         }
         catch (final IllegalArgumentException e)
         {
@@ -229,6 +234,27 @@ public final class SysletContext implements AioContext
             region.close();
             throw e;
         }
+    }
+
+    /**
+     * @return the errno of a ring file that could not be made, where Java says which by the exception's type; EIO
+     * for the rest (whose message still says why).
+     */
+    private static int ringFileErrno(final IOException cause)
+    {
+        if (cause instanceof NoSuchFileException)
+        {
+            return Errno.ENOENT;
+        }
+        if (cause instanceof AccessDeniedException)
+        {
+            return Errno.EACCES;
+        }
+        if (cause instanceof FileAlreadyExistsException)
+        {
+            return Errno.EEXIST;
+        }
+        return Errno.EIO;
     }
 
     // ------------------------------------------------------------------------------------------------------------
