@@ -1,5 +1,6 @@
 package io.syslet.cli;
 
+import io.syslet.ring.RingRegion;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -51,6 +52,16 @@ public final class SysletCommand implements Runnable
                 System.getProperty("sun.jnu.encoding") + ", the locale's charset (shown as ?); run with a UTF-8 " +
                 "locale (LANG=C.UTF-8) for names in UTF-8");
             return CommandLine.ExitCode.USAGE;
+        }
+        try
+        {
+            // Before any command touches Agrona: without the flag that would be a bare IllegalAccessError.
+            RingRegion.checkAgronaAccess();
+        }
+        catch (final IllegalStateException | UnsupportedOperationException e)
+        {
+            System.err.println("syslet: " + oneLine(e.getMessage()));
+            return 1;
         }
         final CommandLine commandLine = new CommandLine(new SysletCommand());
         // Bad input (an option value or a path the command refuses) is a usage error: 2, like picocli's own;
