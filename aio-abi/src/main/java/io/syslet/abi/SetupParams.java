@@ -198,6 +198,27 @@ public final class SetupParams
     }
 
     /**
+     * @return a new SetupParams with every field of this one: setup keeps such a copy, so a caller may reuse and
+     * change its own after setup without changing what the context reports.
+     */
+    public SetupParams copy()
+    {
+        final SetupParams copy = new SetupParams();
+        copy.abiVersion = abiVersion;
+        copy.flags = flags;
+        copy.ringBytes = ringBytes;
+        copy.ringFile = ringFile;
+        copy.boundedWorkers = boundedWorkers;
+        copy.unboundedWorkers = unboundedWorkers;
+        copy.maxInFlight = maxInFlight;
+        copy.maxBuffers = maxBuffers;
+        copy.idleTimeoutNanos = idleTimeoutNanos;
+        copy.spinTries = spinTries;
+        copy.workerThreadFactory = workerThreadFactory;
+        return copy;
+    }
+
+    /**
      * Checks every field.
      *
      * @throws AioException EINVAL naming the first bad field.

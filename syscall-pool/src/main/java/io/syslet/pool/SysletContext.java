@@ -159,16 +159,6 @@ public final class SysletContext implements AioContext
     }
 
     /**
-     * io_setup2: checks every parameter, then creates the ring, the eventfd and the pools (workers
-     * start on demand).
-     *
-     * @param params what to create.
-     * @return the context.
-     * @throws AioException EINVAL naming the bad parameter (nothing is created); the errno of a failed
-     * eventfd(2); for a ring file that cannot be made, ENOENT (its directory does not exist), EACCES (no
-     * permission), EEXIST, or EIO for any other cause, each with a message that names the file and the cause.
-     */
-    /**
      * @return every request slot, made now: about 400 bytes of heap each.
      * @throws AioException ENOMEM, not an OutOfMemoryError from somewhere in setup, if the heap cannot hold them.
      */
@@ -192,8 +182,21 @@ public final class SysletContext implements AioContext
         }
     }
 
-    public static SysletContext setup(final SetupParams params)
+    /**
+     * io_setup2: checks every parameter, then creates the ring, the eventfd and the pools (workers
+     * start on demand).
+     *
+     * @param requested what to create; the context keeps a copy.
+     * @return the context.
+     * @throws AioException EINVAL naming the bad parameter (nothing is created); the errno of a failed
+     * eventfd(2); for a ring file that cannot be made, ENOENT (its directory does not exist), EACCES (no
+     * permission), EEXIST, or EIO for any other cause, each with a message that names the file and the cause;
+     * ENOMEM if the heap cannot hold the request slots of {@link SetupParams#maxInFlight}.
+     */
+    public static SysletContext setup(final SetupParams requested)
     {
+        // A copy: checked and used as it is now, whatever the caller does with its own afterwards.
+        final SetupParams params = requested.copy();
         params.validate();
         RingRegion.checkAgronaAccess();
         final RingRegion region;
@@ -1226,11 +1229,11 @@ public final class SysletContext implements AioContext
     }
 
     /**
-     * @return the parameters the context was set up with.
+     * @return a copy of the parameters the context was set up with.
      */
     public SetupParams params()
     {
-        return params;
+        return params.copy();
     }
 
     /**
