@@ -363,13 +363,13 @@ public final class SysletContext implements AioContext
     @Override
     public void submitCallable(final long cookie, final Callable<Long> op)
     {
-        if (op == null)
-        {
-            throw new AioException(Errno.EINVAL, "callable op is null");
-        }
-        final Scratch caller = enter();
+        final Scratch caller = enter(); // first: a destroyed context is EBADF whatever the arguments
         try
         {
+            if (op == null)
+            {
+                throw new AioException(Errno.EINVAL, "callable op is null");
+            }
             final Slot slot = acquireSlot(true, caller);
             slot.loadCallable(cookie, op);
             slot.submitNanos = 0;
