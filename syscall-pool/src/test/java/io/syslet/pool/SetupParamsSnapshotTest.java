@@ -1,7 +1,6 @@
-package io.syslet.tests.user;
+package io.syslet.pool;
 
 import io.syslet.abi.SetupParams;
-import io.syslet.pool.SysletContext;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,9 +1,8 @@
-package io.syslet.tests.user;
+package io.syslet.pool;
 
 import io.syslet.abi.AioException;
 import io.syslet.abi.Errno;
 import io.syslet.abi.SetupParams;
-import io.syslet.pool.SysletContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,4 +1,4 @@
-package io.syslet.tests.user;
+package io.syslet.pool;
 
 import io.syslet.abi.AioContext;
 import io.syslet.abi.AioException;
@@ -6,7 +6,6 @@ import io.syslet.abi.BufferRef;
 import io.syslet.abi.Errno;
 import io.syslet.abi.IocbWriter;
 import io.syslet.abi.SetupParams;
-import io.syslet.pool.SysletContext;
 import io.syslet.pool.natives.Natives;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;

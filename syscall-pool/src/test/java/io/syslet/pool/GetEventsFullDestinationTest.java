@@ -1,10 +1,9 @@
-package io.syslet.tests.user;
+package io.syslet.pool;
 
 import io.syslet.abi.AioContext;
 import io.syslet.abi.EventCursor;
 import io.syslet.abi.IocbWriter;
 import io.syslet.abi.SetupParams;
-import io.syslet.pool.SysletContext;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
