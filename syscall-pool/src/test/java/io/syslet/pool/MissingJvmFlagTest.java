@@ -3,17 +3,6 @@ package io.syslet.pool;
 import io.syslet.abi.SetupParams;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -43,33 +32,8 @@ class MissingJvmFlagTest
     @Test
     void setupWithoutTheFlagThrowsIllegalStateExceptionNamingIt() throws Exception
     {
-        final ProcessBuilder builder = new ProcessBuilder(List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:TieredStopAtLevel=1",
-            "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
-            SetupWithoutFlag.class.getName()));
-        builder.environment().remove("JDK_JAVA_OPTIONS");
-        builder.environment().remove("JAVA_TOOL_OPTIONS");
-        builder.redirectErrorStream(true);
-        final Process child = builder.start();
-        final CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> readAll(child.getInputStream()));
-        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the child JVM did not end");
-        final String printed = out.get(10, TimeUnit.SECONDS).strip();
-        assertEquals(0, child.exitValue(), printed);
+        final String printed = SysletTestSupport.runInChildJvm(SetupWithoutFlag.class, "-XX:TieredStopAtLevel=1").strip();
         assertTrue(printed.startsWith(IllegalStateException.class.getName() + ": "), printed);
         assertTrue(printed.contains("--add-opens java.base/jdk.internal.misc=ALL-UNNAMED"), printed);
-    }
-
-    private static String readAll(final InputStream in)
-    {
-        try (in)
-        {
-            final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            in.transferTo(bytes);
-            return bytes.toString(StandardCharsets.UTF_8);
-        }
-        catch (final IOException e)
-        {
-            throw new UncheckedIOException(e);
-        }
     }
 }

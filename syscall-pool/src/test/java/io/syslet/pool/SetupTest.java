@@ -9,7 +9,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -99,13 +98,8 @@ class SetupTest
     @Test
     void aMaxInFlightTheHeapCannotHoldIsRefusedWithEnomemNotAnOutOfMemoryError() throws Exception
     {
-        final String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        final Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        final Process child = new ProcessBuilder(java.toString(), "-Xmx64m", "--add-opens",
-            "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp", classPath, SetupInASmallHeap.class.getName())
-            .redirectErrorStream(true).start();
-        final String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, child.waitFor(), output);
+        final String output = SysletTestSupport.runInChildJvm(SetupInASmallHeap.class, "-Xmx64m", "--add-opens",
+            "java.base/jdk.internal.misc=ALL-UNNAMED");
         assertEquals(List.of("refused " + Errno.ENOMEM + ": ENOMEM: max in flight 1048576 needs 1310720 request slots, about " +
             "500 MiB of Java heap, more than the heap has free (lower maxInFlight or raise -Xmx)",
             "then set up 1024"), output.lines().collect(Collectors.toList()));

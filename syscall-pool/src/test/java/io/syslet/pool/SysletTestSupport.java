@@ -13,6 +13,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.function.Executable;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -24,6 +25,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -417,5 +419,40 @@ final class SysletTestSupport
             }
             Thread.yield();
         }
+    }
+
+    /**
+     * Runs {@code main} in a JVM of its own, on this test's class path, with {@code jvmOptions} and nothing from
+     * the environment's JAVA_TOOL_OPTIONS or JDK_JAVA_OPTIONS.
+     *
+     * @return what it printed, stdout and stderr together.
+     * @throws AssertionError if it did not end within a minute or exited with other than 0.
+     */
+    static String runInChildJvm(final Class<?> main, final String... jvmOptions) throws Exception
+    {
+        final List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(List.of(jvmOptions));
+        command.addAll(List.of("-cp", System.getProperty("surefire.test.class.path",
+            System.getProperty("java.class.path")), main.getName()));
+        final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().remove("JDK_JAVA_OPTIONS");
+        builder.environment().remove("JAVA_TOOL_OPTIONS");
+        final Process child = builder.start();
+        final CompletableFuture<byte[]> output = CompletableFuture.supplyAsync(() ->
+        {
+            try (InputStream in = child.getInputStream())
+            {
+                return in.readAllBytes();
+            }
+            catch (final IOException e)
+            {
+                throw new UncheckedIOException(e);
+            }
+        });
+        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the child JVM did not end within a minute");
+        final String printed = new String(output.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8);
+        assertEquals(0, child.exitValue(), printed);
+        return printed;
     }
 }

@@ -29,8 +29,12 @@ import java.util.function.BiConsumer;
  * FLAG_IMMEDIATE) runs its chain at once on the submitting thread, inside {@link OpCompletion#start()},
  * and {@link Completion#isImmediate()} is true; if that thread is already deep in nested chains, it runs
  * when the stack unwinds, still on that thread. Every other completion is delayed: its chain runs on the
- * thread that reaps it in {@link #poll}, or on the delayed executor if one was given. Never on a worker
- * thread: workers only publish events.
+ * thread that reaps it, or on the delayed executor if one was given. A thread reaps in {@link #poll}, and
+ * also when it starts a pread: to find the pread's own inline event it reaps the ring, and runs the chains of
+ * the other events it finds there too (left for a later poll, they would wait on a poller asleep in an
+ * empty ring). So with more than one thread starting ops, chains run on more than one thread: give a
+ * delayed executor (a single-threaded one, say) to keep them on one. Never on a worker thread: workers
+ * only publish events.
  *
  * <p><b>Nesting.</b> A node that settles tells its parent through the same trampoline: a graph whose nodes
  * settle at once, one after another (the cancelled remaining steps of a long failed chain, a feeder whose
