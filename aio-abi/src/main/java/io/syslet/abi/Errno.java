@@ -1,7 +1,7 @@
 package io.syslet.abi;
 
 /**
- * The Linux errno values that the ABI names. Events carry them negated in {@code res}, as the kernel's
+ * The Linux errno values that the ABI uses, and the names of all of them. Events carry them negated in {@code res}, as the kernel's
  * io_event does; exceptions carry them positive in {@link AioException#errno()}.
  */
 public final class Errno
@@ -20,10 +20,30 @@ public final class Errno
     public static final int EINVAL = 22;
     public static final int ESPIPE = 29;
     public static final int EDEADLK = 35;
+    public static final int ENAMETOOLONG = 36;
     public static final int ENOSYS = 38;
     public static final int EOPNOTSUPP = 95;
     public static final int EALREADY = 114;
     public static final int ECANCELED = 125;
+
+    /** Linux's names, by value (x86-64 and the generic table agree). */
+    private static final String[] NAMES = {
+        null, "EPERM", "ENOENT", "ESRCH", "EINTR", "EIO", "ENXIO", "E2BIG", "ENOEXEC", "EBADF", "ECHILD",
+        "EAGAIN", "ENOMEM", "EACCES", "EFAULT", "ENOTBLK", "EBUSY", "EEXIST", "EXDEV", "ENODEV", "ENOTDIR",
+        "EISDIR", "EINVAL", "ENFILE", "EMFILE", "ENOTTY", "ETXTBSY", "EFBIG", "ENOSPC", "ESPIPE", "EROFS",
+        "EMLINK", "EPIPE", "EDOM", "ERANGE", "EDEADLK", "ENAMETOOLONG", "ENOLCK", "ENOSYS", "ENOTEMPTY",
+        "ELOOP", null, "ENOMSG", "EIDRM", "ECHRNG", "EL2NSYNC", "EL3HLT", "EL3RST", "ELNRNG", "EUNATCH",
+        "ENOCSI", "EL2HLT", "EBADE", "EBADR", "EXFULL", "ENOANO", "EBADRQC", "EBADSLT", null, "EBFONT",
+        "ENOSTR", "ENODATA", "ETIME", "ENOSR", "ENONET", "ENOPKG", "EREMOTE", "ENOLINK", "EADV", "ESRMNT",
+        "ECOMM", "EPROTO", "EMULTIHOP", "EDOTDOT", "EBADMSG", "EOVERFLOW", "ENOTUNIQ", "EBADFD", "EREMCHG",
+        "ELIBACC", "ELIBBAD", "ELIBSCN", "ELIBMAX", "ELIBEXEC", "EILSEQ", "ERESTART", "ESTRPIPE", "EUSERS",
+        "ENOTSOCK", "EDESTADDRREQ", "EMSGSIZE", "EPROTOTYPE", "ENOPROTOOPT", "EPROTONOSUPPORT",
+        "ESOCKTNOSUPPORT", "EOPNOTSUPP", "EPFNOSUPPORT", "EAFNOSUPPORT", "EADDRINUSE", "EADDRNOTAVAIL",
+        "ENETDOWN", "ENETUNREACH", "ENETRESET", "ECONNABORTED", "ECONNRESET", "ENOBUFS", "EISCONN", "ENOTCONN",
+        "ESHUTDOWN", "ETOOMANYREFS", "ETIMEDOUT", "ECONNREFUSED", "EHOSTDOWN", "EHOSTUNREACH", "EALREADY",
+        "EINPROGRESS", "ESTALE", "EUCLEAN", "ENOTNAM", "ENAVAIL", "EISNAM", "EREMOTEIO", "EDQUOT", "ENOMEDIUM",
+        "EMEDIUMTYPE", "ECANCELED", "ENOKEY", "EKEYEXPIRED", "EKEYREVOKED", "EKEYREJECTED", "EOWNERDEAD",
+        "ENOTRECOVERABLE", "ERFKILL", "EHWPOISON"};
 
     private Errno()
     {
@@ -31,34 +51,23 @@ public final class Errno
 
     /**
      * @param errno a positive or negated errno.
-     * @return its symbolic name, or {@code "errno N"} for one the ABI does not name.
+     * @return its symbolic name ({@code "EACCES"}), or {@code "errno N"} for a value Linux does not define.
      */
     public static String name(final long errno)
     {
-        // Long.MIN_VALUE has no positive counterpart: unsigned, it reads as its magnitude.
+        // Long.MIN_VALUE has no positive counterpart: unsigned, it reads as its magnitude. Not cut down to an int:
+        // a result like -(2^32 + 22) (a callable may return any long) would be named EINVAL.
         final long magnitude = Math.abs(errno);
-        // Cut down to an int, a result like -(2^32 + 22) (a callable may return any long) would be named EINVAL.
-        switch (magnitude >= 0 && magnitude <= Integer.MAX_VALUE ? (int)magnitude : -1)
-        {
-            case EPERM: return "EPERM";
-            case ENOENT: return "ENOENT";
-            case EINTR: return "EINTR";
-            case EIO: return "EIO";
-            case EBADF: return "EBADF";
-            case EAGAIN: return "EAGAIN";
-            case ENOMEM: return "ENOMEM";
-            case EACCES: return "EACCES";
-            case EFAULT: return "EFAULT";
-            case EBUSY: return "EBUSY";
-            case EEXIST: return "EEXIST";
-            case EINVAL: return "EINVAL";
-            case ESPIPE: return "ESPIPE";
-            case EDEADLK: return "EDEADLK";
-            case ENOSYS: return "ENOSYS";
-            case EOPNOTSUPP: return "EOPNOTSUPP";
-            case EALREADY: return "EALREADY";
-            case ECANCELED: return "ECANCELED";
-            default: return "errno " + Long.toUnsignedString(magnitude);
-        }
+        return magnitude >= 0 && magnitude < NAMES.length && NAMES[(int)magnitude] != null ?
+            NAMES[(int)magnitude] : "errno " + Long.toUnsignedString(magnitude);
+    }
+
+    /**
+     * @param res an event's result.
+     * @return the number, with the errno's name when it is negative: {@code "-13 (EACCES)"}.
+     */
+    public static String result(final long res)
+    {
+        return res < 0 ? res + " (" + name(res) + ")" : Long.toString(res);
     }
 }

@@ -81,8 +81,7 @@ public final class Event
     @Override
     public String toString()
     {
-        final long res = res();
-        return "Event{cookie=" + cookie() + ", op=" + Opcode.name(opcode()) + ", res=" + res +
-            (res < 0 ? " (" + Errno.name(res) + ")" : "") + ", res2=" + res2() + ", flags=" + flags() + "}";
+        return "Event{cookie=" + cookie() + ", op=" + Opcode.name(opcode()) + ", res=" + Errno.result(res()) +
+            ", res2=" + res2() + ", flags=" + flags() + "}";
     }
 }

@@ -26,4 +26,15 @@ class ErrnoTest
         assertEquals("Event{cookie=0, op=callable, res=-4294967318 (errno 4294967318), res2=0, flags=0}",
             new Event().wrap(bytes, 0).toString());
     }
+
+    @Test
+    void errnoNamesMatchLinux()
+    {
+        assertEquals("ERFKILL", Errno.name(-132));
+        assertEquals("EHWPOISON", Errno.name(-133));
+        assertEquals("errno 134", Errno.name(-134));
+        assertEquals("errno 9223372036854775808", Errno.name(Long.MIN_VALUE), "a crafted res, not a negative errno");
+        assertEquals("ECANCELED", Errno.name(125));
+        assertEquals("ENOENT", Errno.name(-2));
+    }
 }

@@ -1,5 +1,6 @@
 package io.syslet.cli;
 
+import io.syslet.abi.Errno;
 import io.syslet.abi.Event;
 import io.syslet.abi.EventDescriptor;
 import io.syslet.abi.Opcode;
@@ -40,7 +41,7 @@ final class EventFormat
         final long res = event.res();
         line.append(" cookie=").append(Long.toUnsignedString(event.cookie()))
             .append(" op=").append(Opcode.name(event.opcode()))
-            .append(" res=").append(ErrnoNames.result(res));
+            .append(" res=").append(Errno.result(res));
         if (event.res2() != 0)
         {
             line.append(" res2=").append(event.res2());
@@ -120,7 +121,7 @@ final class EventFormat
             .field("res", res);
         if (res < 0)
         {
-            json.field("error", ErrnoNames.name(res));
+            json.field("error", Errno.name(res));
         }
         json.field("res2", event.res2());
         json.name("flags").beginArray();

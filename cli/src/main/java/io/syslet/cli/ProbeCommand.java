@@ -257,7 +257,7 @@ final class ProbeCommand implements Callable<Integer>
         if (fd < 0)
         {
             answer.verdict = "unknown";
-            answer.result = "openat failed: " + ErrnoNames.name(Natives.lastError());
+            answer.result = "openat failed: " + Errno.name(Natives.lastError());
             return;
         }
         try
@@ -279,12 +279,12 @@ final class ProbeCommand implements Callable<Integer>
             else if (res == -EOPNOTSUPP || res == -Errno.EINVAL)
             {
                 answer.verdict = "unsupported";
-                answer.result = ErrnoNames.name(res) + ": reads there are never immediate and have no cache evidence";
+                answer.result = Errno.name(res) + ": reads there are never immediate and have no cache evidence";
             }
             else
             {
                 answer.verdict = "unknown";
-                answer.result = "preadv2 failed: " + ErrnoNames.name(res);
+                answer.result = "preadv2 failed: " + Errno.name(res);
             }
             answer.cacheAttribute = engineCacheAnswer(ctx, bufferIndex, scratch, fd);
         }
@@ -314,7 +314,7 @@ final class ProbeCommand implements Callable<Integer>
         {
             return AttributeStatus.name(cursor.status());
         }
-        return CacheOutcome.name(cursor.cacheOutcome()) + (event.res() < 0 ? " (pread " + ErrnoNames.name(event.res()) + ")" : "");
+        return CacheOutcome.name(cursor.cacheOutcome()) + (event.res() < 0 ? " (pread " + Errno.name(event.res()) + ")" : "");
     }
 
     /**

@@ -283,7 +283,7 @@ final class Tracer
         {
             // The engine would refuse it (no NUL within 4096 bytes); say why here instead.
             final FileResult tooLong = new FileResult(path);
-            fail(tooLong, "openat", -ErrnoNames.ENAMETOOLONG);
+            fail(tooLong, "openat", -Errno.ENAMETOOLONG);
             finishFile(tooLong);
             return completions.allOf(); // empty: completes at once, no syscall
         }
@@ -498,7 +498,7 @@ final class Tracer
         {
             return;
         }
-        final String error = ErrnoNames.name(res);
+        final String error = Errno.name(res);
         file.error = op + ": " + error;
         final FileTree.Problem problem = new FileTree.Problem(file.path, op, error);
         final boolean reachingTheFile = op.equals("statx") || op.equals("openat");
@@ -506,7 +506,7 @@ final class Tracer
         {
             result.vanished.add(problem);
         }
-        else if (reachingTheFile && (res == -ErrnoNames.EACCES || res == -Errno.EPERM))
+        else if (reachingTheFile && (res == -Errno.EACCES || res == -Errno.EPERM))
         {
             result.unreadable.add(problem);
         }

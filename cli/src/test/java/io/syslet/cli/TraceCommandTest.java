@@ -444,15 +444,4 @@ class TraceCommandTest
         assertEquals(2, longer.exitCode, longer.toString());
         assertTrue(longer.err.contains("'123456789012345678901234' is more than"), longer.err);
     }
-
-    @Test
-    void errnoNamesMatchLinux()
-    {
-        assertEquals("ERFKILL", ErrnoNames.name(-132));
-        assertEquals("EHWPOISON", ErrnoNames.name(-133));
-        assertEquals("errno 134", ErrnoNames.name(-134));
-        assertEquals("errno 9223372036854775808", ErrnoNames.name(Long.MIN_VALUE), "a crafted res, not a negative errno");
-        assertEquals("ECANCELED", ErrnoNames.name(125));
-        assertEquals("ENOENT", ErrnoNames.name(-2));
-    }
 }
