@@ -234,7 +234,14 @@ public final class Completions
             final long left = deadline - System.nanoTime();
             if (left <= 0)
             {
-                throw new IllegalStateException(node + " did not settle within " + timeout + " " + unit);
+                Completion root = node;
+                for (Completion parent = root.parent(); parent != null; parent = parent.parent())
+                {
+                    root = parent;
+                }
+                throw new IllegalStateException(node + " did not settle within " + timeout + " " + unit +
+                    (root.isStarted() ? "" : root == node ? ": it was never started (call start())" :
+                        ": the graph it is in was never started (call start() on " + root + ")"));
             }
             try
             {

@@ -86,6 +86,30 @@ class CompoundTest
         assertEquals(0, completions.pendingOps());
     }
 
+    /**
+     * A node (or the graph it was added to) that nobody started can never settle: runUntilSettled waits out its
+     * timeout, and its message says why, where it said only that the node did not settle.
+     */
+    @Test
+    void waitingForANodeNeverStartedSaysItWasNeverStarted()
+    {
+        final OpCompletion alone = completions.op(Op.nop());
+        final IllegalStateException unstarted = assertThrows(IllegalStateException.class,
+            () -> completions.runUntilSettled(alone, 50, TimeUnit.MILLISECONDS));
+        assertTrue(unstarted.getMessage().endsWith(": it was never started (call start())"), unstarted.getMessage());
+
+        final Group group = completions.allOf();
+        final OpCompletion child = group.add(Op.nop());
+        final IllegalStateException inUnstartedGroup = assertThrows(IllegalStateException.class,
+            () -> completions.runUntilSettled(child, 50, TimeUnit.MILLISECONDS));
+        assertTrue(inUnstartedGroup.getMessage().endsWith(": the graph it is in was never started (call start() on " +
+            group + ")"), inUnstartedGroup.getMessage());
+
+        group.start();
+        completions.runUntilSettled(child, 10, TimeUnit.SECONDS);
+        assertEquals(0, child.res());
+    }
+
     @Test
     void threeLevelNestedAllOfAggregatesExactly() throws Exception
     {
