@@ -41,11 +41,7 @@ public interface AioContext extends AutoCloseable
      * @return how many iocbs were accepted: a prefix. It stops at the first malformed iocb, or when
      * the in-flight limit is reached.
      * @throws AioException EINVAL, naming the fault, if the first iocb is malformed; EAGAIN if the
-     * in-flight limit lets none in, or if every request slot is held: an op cancelled while queued leaves the
-     * in-flight count at once but keeps its slot until a worker of its class takes it off the queue, and the slots
-     * are shared by both worker classes, so while every worker of one class is blocked, max(16, maxInFlight / 4)
-     * such cancels make the context refuse every op, of either class, until one of those workers is free.
-     * Nothing is submitted in any of these cases.
+     * in-flight limit lets none in. Nothing is submitted in either case.
      */
     int submit(DirectBuffer iocbs, int offset, int length);
 

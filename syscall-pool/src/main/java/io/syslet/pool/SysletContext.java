@@ -38,6 +38,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 import static io.syslet.abi.EventDescriptor.*;
 import static io.syslet.pool.natives.Natives.LIBC;
@@ -122,6 +123,8 @@ public final class SysletContext implements AioContext
     private final AtomicLong opCounts = new AtomicLong();
     /** Slots of ops cancelled while queued that no worker has taken off its queue yet. */
     private final AtomicInteger canceledInQueue = new AtomicInteger();
+    /** Held by the one submit that goes through the queues for the slots of cancelled ops. */
+    private final ReentrantLock compacting = new ReentrantLock();
     /**
      * The scratch of every live thread that has called in: each counts the public calls its thread is
      * inside, and destroy waits until all are out before it frees anything. Per thread, not one shared
@@ -419,6 +422,10 @@ public final class SysletContext implements AioContext
                     // the slots as all taken (nor this loop end before some op frees one).
                     if (active(opCounts.get()) + canceledInQueue.get() > slots.length)
                     {
+                        if (dropCanceledFromQueues(caller))
+                        {
+                            continue;
+                        }
                         opCounts.addAndGet(-ONE_OP);
                         if (mustSucceed)
                         {
@@ -432,6 +439,56 @@ public final class SysletContext implements AioContext
                 }
                 return slot;
             }
+        }
+    }
+
+    /**
+     * Frees the slots of ops cancelled while queued without waiting for a worker of their class: every such op
+     * keeps its slot in its queue until a worker takes it off, and with every worker of one class blocked (pipe
+     * reads, say) enough of them would hold every spare slot, and submit would refuse ops of the other class
+     * too, whose pool is idle. So a submit that finds every slot taken goes once through each queue: a cancelled
+     * op's slot is freed, a live op goes back to the tail (behind any op submitted meanwhile: the only time the
+     * engine reorders a queue) with the wake-up a submit gives it. One thread at a time; others answer EAGAIN.
+     *
+     * @return true if a slot was freed.
+     */
+    private boolean dropCanceledFromQueues(final Scratch caller)
+    {
+        if (!compacting.tryLock())
+        {
+            return false;
+        }
+        try
+        {
+            boolean freed = false;
+            for (final WorkerPool pool : pools)
+            {
+                for (int left = pool.queued(); left > 0; left--)
+                {
+                    final Slot slot = pool.pollQueued();
+                    if (slot == null)
+                    {
+                        break; // the workers took the rest
+                    }
+                    final long control = slot.control();
+                    final int state = Slot.state(control);
+                    if (state == Slot.QUEUE_CANCELING || state == Slot.QUEUE_CANCELED)
+                    {
+                        dropCanceledInQueue(slot, Slot.generation(control));
+                        freed = true;
+                    }
+                    else
+                    {
+                        // QUEUED, or cancelled since that look: a worker runs it or drops it, as for any queued op.
+                        pool.execute(slot, caller);
+                    }
+                }
+            }
+            return freed;
+        }
+        finally
+        {
+            compacting.unlock();
         }
     }
 
