@@ -801,6 +801,60 @@ class AttributesTest
     }
 
     /**
+     * The bytes attribute is what the call transferred (docs/ABI.md section 21): res for a short read and for
+     * the write ops, 0 for a transferring op that failed, NOT_APPLICABLE for an op that moves no bytes. The
+     * other tests only read whole files of exactly the size asked for, where the count asked and the bytes
+     * moved are the same number.
+     */
+    @Test
+    void bytesIsWhatTheCallTransferredForReadsAndWritesAndZeroWhenItFailed() throws IOException
+    {
+        final Path file = writeSynced(dir.resolve("bytes.bin"), 5000);
+        final int[] pipe = new int[2];
+        assertEquals(0, LIBC.pipe2(pipe, Natives.O_CLOEXEC));
+        fds.add(pipe[0]);
+        fds.add(pipe[1]);
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final int fd = open(file);
+            final int buf = ctx.registerBuffer(memory);
+
+            writer.pread(1, fd, BufferRef.of(buf, 0), 8192, 0).attributes(AttributeId.BYTES);
+            final Event shortRead = submitOne(ctx);
+            assertEquals(5000, shortRead.res(), describe(shortRead));
+            assertEquals(5000, find(attributes(shortRead), AttributeId.BYTES).bytes(), "a short read: " +
+                describe(shortRead));
+
+            writer.pwrite(2, fd, BufferRef.of(buf, 0), 3000, 5000).attributes(AttributeId.BYTES);
+            final Event pwrite = submitOne(ctx);
+            assertEquals(3000, pwrite.res(), describe(pwrite));
+            assertEquals(3000, find(attributes(pwrite), AttributeId.BYTES).bytes(), describe(pwrite));
+            assertEquals(8000, Files.size(file));
+
+            writer.write(3, pipe[1], BufferRef.of(buf, 0), 700).attributes(AttributeId.BYTES);
+            final Event write = submitOne(ctx);
+            assertEquals(700, write.res(), describe(write));
+            assertEquals(700, find(attributes(write), AttributeId.BYTES).bytes(), describe(write));
+
+            writer.read(4, pipe[0], BufferRef.of(buf, PAGE), 4096).attributes(AttributeId.BYTES);
+            final Event read = submitOne(ctx);
+            assertEquals(700, read.res(), describe(read));
+            assertEquals(700, find(attributes(read), AttributeId.BYTES).bytes(), describe(read));
+
+            // A transferring op that fails moved nothing: 0, not its negative errno nor the count it asked for.
+            writer.pwrite(5, pipe[0], BufferRef.of(buf, 0), 4096, 0).attributes(AttributeId.BYTES);
+            final Event failed = submitOne(ctx);
+            assertTrue(failed.res() < 0, describe(failed));
+            assertEquals(0, find(attributes(failed), AttributeId.BYTES).bytes(), describe(failed));
+
+            writer.fdatasync(6, fd).attributes(AttributeId.BYTES);
+            final Event sync = submitOne(ctx);
+            assertEquals(0, sync.res(), describe(sync));
+            assertEquals(AttributeStatus.NOT_APPLICABLE, find(attributes(sync), AttributeId.BYTES).status());
+        }
+    }
+
+    /**
      * run() holds its op in the caller's staging slot, which submit uses too: interleaved, neither may see
      * the other's op, and run() allocates nothing once warm (it used to allocate a slot per call).
      */
