@@ -4,6 +4,8 @@ import io.syslet.abi.AioContext;
 import io.syslet.abi.BufferRef;
 import io.syslet.abi.Errno;
 import io.syslet.abi.Event;
+import io.syslet.abi.EventDescriptor;
+import io.syslet.abi.IocbDescriptor;
 import io.syslet.abi.IocbWriter;
 import io.syslet.abi.SetupParams;
 import io.syslet.pool.NetTestSupport.Memory;
@@ -339,6 +341,83 @@ class WaitOpsTest
         }
         finally
         {
+            close(heldFd, engineFd);
+        }
+    }
+
+    /**
+     * flock, waitid, poll and nanosleep are of the unbounded class (docs/ABI.md, the op table): blocked, they
+     * must not hold the workers of regular-file IO. With one bounded worker, a pread still completes while
+     * one of each waits; run on that worker, any of them would hold the pread up until it was cancelled.
+     * (PoolTest checks this for pipe reads only.)
+     */
+    @Test
+    void blockedFlockWaitidPollAndSleepLeaveTheBoundedWorkerFree() throws Exception
+    {
+        assertTrue(ctx.destroy(PATIENCE_NANOS), "destroy left an op running");
+        ctx = SysletContext.setup(new SetupParams().boundedWorkers(1));
+        mem = new Memory(ctx, 8192);
+        reaper = new Reaper(ctx);
+        final Path file = dir.resolve("lock");
+        Files.writeString(file, "bounded class");
+        final int heldFd = TEST_LIBC.open(file.toString(), Natives.O_RDWR | Natives.O_CLOEXEC, 0);
+        final int engineFd = TEST_LIBC.open(file.toString(), Natives.O_RDWR | Natives.O_CLOEXEC, 0);
+        final int[] stdin = pipe();
+        final int[] silent = pipe();
+        final int pid;
+        try
+        {
+            pid = spawnShell(stdin[0], "read line; exit 3");
+        }
+        finally
+        {
+            close(stdin[0]);
+        }
+        try
+        {
+            assertTrue(heldFd >= 0 && engineFd >= 0, "open failed: errno " + testErrno());
+            assertEquals(0, TEST_LIBC.flock(heldFd, LOCK_EX), "errno " + testErrno());
+            putPollFd(silent[0]);
+            writer.flock(1, engineFd, LOCK_EX)
+                .waitid(2, P_PID, pid, mem.ref(SIGINFO_AT, 128), WEXITED | WNOWAIT)
+                .poll(3, mem.ref(POLLFD_AT, 8), 1, -1)
+                .nanosleep(4, TimeUnit.MINUTES.toNanos(10));
+            assertEquals(4, writer.submitTo(ctx));
+            awaitWorkerBlockedOn("flock", engineFd);
+            awaitWorkersInSyscall("waitid on pid " + pid, 1, args -> args[0] == P_PID && args[1] == pid);
+            final long pollFdAddress = mem.address(POLLFD_AT, 8);
+            awaitWorkersInSyscall("poll on the pollfd array", 1, args -> args[0] == pollFdAddress);
+
+            // Off the immediate path: the file is cached, and a pread completed on this thread needs no worker.
+            writer.pread(5, engineFd, mem.ref(DATA_AT, 13), 13, 0).flags(IocbDescriptor.FLAG_NO_IMMEDIATE);
+            assertEquals(1, writer.submitTo(ctx));
+            final Event pread = reaper.reapOne(5);
+            assertEquals(13, pread.res(), pread.toString());
+            assertEquals(0, pread.flags() & EventDescriptor.FLAG_IMMEDIATE, pread.toString());
+            assertEquals("bounded class", mem.buffer.getStringWithoutLengthAscii(DATA_AT, 13));
+            reaper.assertNoEvent("the flock, the waitid, the poll and the sleep still wait");
+
+            for (long cookie = 1; cookie <= 4; cookie++)
+            {
+                assertEquals(AioContext.CANCELED, ctx.cancel(cookie), "cancel " + cookie);
+            }
+            final Map<Long, Event> canceled = reaper.reap(4);
+            for (long cookie = 1; cookie <= 4; cookie++)
+            {
+                assertEquals(-Errno.ECANCELED, canceled.get(cookie).res(), canceled.toString());
+            }
+
+            // Let the child exit, and reap it.
+            mem.buffer.putByte(DATA_AT + 64, (byte)'\n');
+            writeFully(stdin[1], mem, DATA_AT + 64, 1);
+            writer.waitid(6, P_PID, pid, mem.ref(SIGINFO_AT, 128), WEXITED);
+            assertEquals(1, writer.submitTo(ctx));
+            assertEquals(0, reaper.reapOne(6).res());
+        }
+        finally
+        {
+            close(stdin[1]);
+            close(silent);
             close(heldFd, engineFd);
         }
     }
