@@ -4,14 +4,18 @@ import io.syslet.abi.AioContext;
 import io.syslet.abi.AioException;
 import io.syslet.abi.Errno;
 import io.syslet.abi.Event;
+import io.syslet.abi.EventDescriptor;
 import io.syslet.abi.IocbWriter;
 import io.syslet.abi.SetupParams;
 import io.syslet.pool.NetTestSupport.Memory;
 import io.syslet.pool.NetTestSupport.Reaper;
+import io.syslet.pool.natives.Natives;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 
 import static io.syslet.pool.NetTestSupport.*;
@@ -151,6 +155,78 @@ class LimitsTest
             reaper.assertNoEvent("every event was delivered once");
             assertFalse(ctx.ring().isOverflowPending(), "reaping emptied the overflow list");
             SysletTestSupport.awaitInFlight(ctx, 0, "everything reaped");
+        }
+    }
+
+    /**
+     * A cached pread completes on the submitting thread and takes no place in the limit, so while events wait
+     * on the overflow list it must not take the immediate path: its event would join the list past the limit,
+     * and a caller submitting cached reads without reaping would grow the list without bound. Once the nops
+     * have filled the ring and the list up to the limit, preads of a cached file are refused like the nops.
+     */
+    @Test
+    void cachedPreadsAreRefusedAtTheLimitInsteadOfGrowingTheOverflowList() throws Exception
+    {
+        // A disk filesystem: on tmpfs every read goes to a worker and the immediate path is never tried.
+        final Path dir = Files.createTempDirectory(Path.of("/var/tmp"), "syslet-limits");
+        final Path file = dir.resolve("cached");
+        Files.write(file, new byte[4096]);
+        final int limit = 64;
+        final SetupParams params = new SetupParams().ringBytes(4096).maxInFlight(limit).boundedWorkers(1);
+        final int fd = TEST_LIBC.open(file.toString(), Natives.O_RDONLY | Natives.O_CLOEXEC, 0);
+        try (SysletContext ctx = SysletContext.setup(params))
+        {
+            assertTrue(fd >= 0, "open failed: errno " + testErrno());
+            final Memory mem = new Memory(ctx, 8192);
+            final IocbWriter writer = new IocbWriter(new UnsafeBuffer(BufferUtil.allocateDirectAligned(64 * 80, 64)));
+            final Reaper reaper = new Reaper(ctx);
+            // The file is cached (just written) and its pread takes the immediate path: else this test proves nothing.
+            writer.pread(-1, fd, mem.ref(0, 4096), 4096, 0);
+            assertEquals(1, writer.submitTo(ctx));
+            final Event warm = reaper.reapOne(-1);
+            assertEquals(4096, warm.res(), warm.toString());
+            assertEquals(EventDescriptor.FLAG_IMMEDIATE, warm.flags() & EventDescriptor.FLAG_IMMEDIATE,
+                "a cached pread is immediate: " + warm);
+
+            long accepted = 0;
+            while (true)
+            {
+                awaitTrue("the accepted nops ran", () -> ctx.inFlight() == overflowBacklog(ctx));
+                final int taken = offerNops(ctx, writer, accepted, 64);
+                if (taken == 0)
+                {
+                    break;
+                }
+                accepted += taken;
+            }
+            assertTrue(ctx.ring().isOverflowPending(), "the nops overflowed the ring");
+            final int backlog = overflowBacklog(ctx);
+            int preadsAccepted = 0;
+            for (int i = 0; i < 1000; i++)
+            {
+                writer.reset();
+                writer.pread(1_000_000 + i, fd, mem.ref(4096, 4096), 4096, 0);
+                try
+                {
+                    preadsAccepted += writer.submitTo(ctx);
+                }
+                catch (final AioException e)
+                {
+                    assertEquals(Errno.EAGAIN, e.errno(), e.getMessage());
+                }
+            }
+            assertEquals(0, preadsAccepted, "cached preads accepted past the limit while the overflow list waits");
+            assertEquals(backlog, overflowBacklog(ctx), "the overflow list grew past the limit");
+
+            final Map<Long, Event> events = reaper.reap((int)accepted);
+            assertEquals(accepted, events.size());
+            reaper.assertNoEvent("every event was delivered once");
+        }
+        finally
+        {
+            close(fd);
+            Files.delete(file);
+            Files.delete(dir);
         }
     }
 
