@@ -627,6 +627,38 @@ class AttributesTest
         }
     }
 
+    /**
+     * The preadv half of {@link #readPastTheEndOfACachedFileIsAHitOnTheSubmittingThread}: preadv is not asked
+     * again without blocking, so its short RWF_NOWAIT answer at the end of a cached file is settled by the
+     * blocking read of the rest, which returns 0 (docs/ABI.md section 21: "If asking again or that blocking read
+     * returns 0 (end of file), the answer is HIT"). Every byte came from the cache: not PARTIAL.
+     */
+    @Test
+    void preadvPastTheEndOfACachedFileIsAHit() throws IOException
+    {
+        final Path file = writeSynced(dir.resolve("vtail.bin"), 10_000);
+        final int iovAt = 1 << 20;
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final int fd = open(file);
+            assertEquals(10_000, LIBC.pread(fd, memory.addressOffset(), 16_384, 0)); // cache it
+            final int buf = ctx.registerBuffer(memory);
+            for (int i = 0; i < 2; i++)
+            {
+                memory.putLong(iovAt + i * IovDescriptor.LENGTH + IovDescriptor.BUFFER_OFFSET,
+                    BufferRef.of(buf, i * 8192L));
+                memory.putLong(iovAt + i * IovDescriptor.LENGTH + IovDescriptor.LENGTH_OFFSET, 8192);
+            }
+            writer.preadv(1, fd, BufferRef.of(buf, iovAt), 2, 0).attributes(AttributeId.CACHE, AttributeId.BYTES);
+            final Event event = submitOne(ctx);
+            assertEquals(10_000, event.res(), "a short read at the end of the file: " + describe(event));
+            final AttributeCursor cache = find(attributes(event), AttributeId.CACHE);
+            assertEquals(CacheOutcome.HIT, cache.cacheOutcome(), describe(event));
+            assertEquals(10_000, cache.cacheBytes(), describe(event));
+            assertEquals(10_000, find(attributes(event), AttributeId.BYTES).bytes(), describe(event));
+        }
+    }
+
     @Test
     void cacheSideChannelCanBeClosed() throws IOException
     {
