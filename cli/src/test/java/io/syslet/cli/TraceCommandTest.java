@@ -93,6 +93,12 @@ class TraceCommandTest
             final long p99 = longAt(summary, "ops", op, "service_ns", "p99");
             final long max = longAt(summary, "ops", op, "service_ns", "max");
             assertTrue(0 < p50 && p50 <= p99 && p99 <= max, op + ": " + at(summary, "ops", op));
+            // These ops run on a worker, never inline: each one's start comes after its submit on another thread,
+            // so its queue time is positive, and the queue histogram has one sample per call.
+            assertEquals(tree.files.size(), longAt(summary, "ops", op, "queue_ns", "samples"), op);
+            final long queueP50 = longAt(summary, "ops", op, "queue_ns", "p50");
+            final long queueMax = longAt(summary, "ops", op, "queue_ns", "max");
+            assertTrue(0 < queueP50 && queueP50 <= queueMax, op + " waited for a worker: " + at(summary, "ops", op));
         }
         assertEquals(List.of(), at(summary, "unreadable"));
         assertEquals(List.of(), at(summary, "vanished"));
