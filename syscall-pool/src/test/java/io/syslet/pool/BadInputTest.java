@@ -272,6 +272,55 @@ class BadInputTest
      * crashed the surefire fork, {@code Unsafe_PutInt}); a pread would leave the kernel's EFAULT only after the
      * call, too late for ops whose effect is already done then (waitid's reap, accept's connection).
      */
+    /**
+     * The other read-only memory RegisteredBuffers names: an {@code asReadOnlyBuffer()} view of writable memory.
+     * The MMU does not stop the kernel there, so only the engine's check keeps every op that writes (a preadv's
+     * iov elements, poll's revents) out of it: the mapped file of
+     * {@link #anOpThatWouldWriteIntoReadOnlyMemoryFailsWithEfaultBeforeTheCall} gets the kernel's own EFAULT
+     * after the call, which hides a missing check.
+     */
+    @Test
+    void anAsReadOnlyBufferViewIsNeverWrittenByAnOp() throws IOException
+    {
+        final byte[] content = dataFile();
+        final int pollIn = 1;
+        final UnsafeBuffer backing = directBuffer(SMALL_CAPACITY);
+        final byte[] roContent = randomBytes(SMALL_CAPACITY, 13);
+        backing.putBytes(0, roContent);
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final int buf = ctx.registerBuffer(mem);
+            final int ro = ctx.registerBuffer(new UnsafeBuffer(backing.byteBuffer().asReadOnlyBuffer()));
+            final int fd = openViaEngine(ctx, w, mem, buf, dir.resolve("data"), O_RDWR | O_CLOEXEC);
+            // preadv: the iov array in writable memory, its one element in the read-only view.
+            final int iovAt = 4096;
+            mem.putLong(iovAt + IovDescriptor.BUFFER_OFFSET, BufferRef.of(ro, 0));
+            mem.putLong(iovAt + IovDescriptor.LENGTH_OFFSET, 100);
+            // poll: a regular file is always readable, so the kernel would write POLLIN into revents at once.
+            final int pollAt = 512;
+            backing.putInt(pollAt, fd);
+            backing.putShort(pollAt + 4, (short)pollIn);
+            backing.putShort(pollAt + 6, (short)0);
+            final byte[] before = bytes(backing, 0, SMALL_CAPACITY);
+            w.preadv(1, fd, BufferRef.of(buf, iovAt), 1, 0)
+                .poll(2, BufferRef.of(ro, pollAt), 1, 0)
+                .pread(3, fd, BufferRef.of(ro, 0), 100, 0)
+                .pwrite(4, fd, BufferRef.of(ro, 0), 100, 0);
+            submitAll(w, ctx);
+            final Map<Long, Event> events = reap(ctx, 4);
+            for (long cookie = 1; cookie <= 3; cookie++)
+            {
+                assertEquals(-Errno.EFAULT, events.get(cookie).res(), events.get(cookie).toString());
+            }
+            assertEquals(100, events.get(4L).res(), "a read-only view is still a source: " + events.get(4L));
+            assertArrayEquals(before, bytes(backing, 0, SMALL_CAPACITY), "an op wrote into the read-only view");
+            final byte[] expected = content.clone();
+            System.arraycopy(roContent, 0, expected, 0, 100);
+            assertArrayEquals(expected, Files.readAllBytes(dir.resolve("data")));
+            closeViaEngine(ctx, w, fd);
+        }
+    }
+
     @Test
     void anOpThatWouldWriteIntoReadOnlyMemoryFailsWithEfaultBeforeTheCall() throws IOException
     {

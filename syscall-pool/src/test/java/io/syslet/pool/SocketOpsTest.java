@@ -158,6 +158,55 @@ class SocketOpsTest
         assertTrue(recvs >= PAYLOAD / RECV_CHUNK, recvs + " recvs");
     }
 
+    /**
+     * An accept whose address buffer is read-only memory (an {@code asReadOnlyBuffer()} view, which the MMU does
+     * not protect) fails with EFAULT before the call: left to the kernel, accept4 would take the connection and
+     * write the peer's address into memory Java holds read-only. The connection stays in the backlog for the
+     * next accept.
+     */
+    @Test
+    void acceptIntoReadOnlyMemoryFailsBeforeItTakesTheConnection()
+    {
+        final UnsafeBuffer backing = new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 4096));
+        backing.setMemory(0, 4096, (byte)0x5A);
+        final int ro = ctx.registerBuffer(new UnsafeBuffer(backing.byteBuffer().asReadOnlyBuffer()));
+        final int clientFd = tcpSocket();
+        int serverFd = -1;
+        try
+        {
+            writer.connect(1, clientFd, mem.ref(ADDR_AT, SOCKADDR_IN_LENGTH), SOCKADDR_IN_LENGTH);
+            assertEquals(1, writer.submitTo(ctx));
+            assertEquals(0, reaper.reapOne(1).res(), "connect completes into the listener's backlog");
+
+            writer.accept(2, listenFd, BufferRef.of(ro, 0), SOCK_CLOEXEC);
+            assertEquals(1, writer.submitTo(ctx));
+            final Event refused = reaper.reapOne(2);
+            if (refused.res() >= 0)
+            {
+                close((int)refused.res());
+            }
+            assertEquals(-Errno.EFAULT, refused.res(), refused.toString());
+            for (int i = 0; i < 4096; i++)
+            {
+                assertEquals((byte)0x5A, backing.getByte(i), "byte " + i + " of the read-only view was written");
+            }
+
+            writer.accept(3, listenFd, BufferRef.NO_BUFFER, SOCK_CLOEXEC);
+            assertEquals(1, writer.submitTo(ctx));
+            final Event accepted = reaper.reapOne(3);
+            serverFd = (int)accepted.res();
+            assertTrue(serverFd >= 0, "the connection waited for this accept: " + accepted);
+        }
+        finally
+        {
+            close(clientFd);
+            if (serverFd >= 0)
+            {
+                close(serverFd);
+            }
+        }
+    }
+
     @Test
     void acceptWithoutAddressBuffer()
     {
