@@ -275,7 +275,7 @@ class BadInputTest
     /**
      * The other read-only memory RegisteredBuffers names: an {@code asReadOnlyBuffer()} view of writable memory.
      * The MMU does not stop the kernel there, so only the engine's check keeps every op that writes (a preadv's
-     * iov elements, poll's revents) out of it: the mapped file of
+     * iov elements, poll's revents, statx's buffer) out of it: the mapped file of
      * {@link #anOpThatWouldWriteIntoReadOnlyMemoryFailsWithEfaultBeforeTheCall} gets the kernel's own EFAULT
      * after the call, which hides a missing check.
      */
@@ -305,10 +305,11 @@ class BadInputTest
             w.preadv(1, fd, BufferRef.of(buf, iovAt), 1, 0)
                 .poll(2, BufferRef.of(ro, pollAt), 1, 0)
                 .pread(3, fd, BufferRef.of(ro, 0), 100, 0)
-                .pwrite(4, fd, BufferRef.of(ro, 0), 100, 0);
+                .pwrite(4, fd, BufferRef.of(ro, 0), 100, 0)
+                .statx(5, AT_FDCWD, putPath(mem, buf, 200, dir), 0, 0x7ff, BufferRef.of(ro, 1024));
             submitAll(w, ctx);
-            final Map<Long, Event> events = reap(ctx, 4);
-            for (long cookie = 1; cookie <= 3; cookie++)
+            final Map<Long, Event> events = reap(ctx, 5);
+            for (final long cookie : new long[]{1, 2, 3, 5})
             {
                 assertEquals(-Errno.EFAULT, events.get(cookie).res(), events.get(cookie).toString());
             }
