@@ -1,5 +1,6 @@
 package io.syslet.pool;
 
+import io.syslet.abi.AioContext;
 import io.syslet.abi.AioException;
 import io.syslet.abi.BufferRef;
 import io.syslet.abi.Errno;
@@ -455,6 +456,51 @@ class AttributesTest
                 both);
             assertTrue(sleepLatency.latencyStartNanos() - readLatency.latencyEndNanos() >= 0,
                 "the one worker started the sleep after the read ended: " + both);
+        }
+    }
+
+    /**
+     * docs/ABI.md section 21: latency, cpu, blocked and worker_tid are NOT_APPLICABLE for an op that never ran,
+     * an unknown opcode or one cancelled while queued. A value there would be made up (a start and end never
+     * read, a thread that ran nothing).
+     */
+    @Test
+    void anOpThatNeverRanHasNoLatencyCpuBlockedOrWorkerTid()
+    {
+        final int[] never = {AttributeId.LATENCY, AttributeId.CPU, AttributeId.BLOCKED, AttributeId.WORKER_TID};
+        final int[] pipe = new int[2];
+        assertEquals(0, LIBC.pipe2(pipe, Natives.O_CLOEXEC));
+        fds.add(pipe[0]);
+        fds.add(pipe[1]);
+        try (SysletContext ctx = SysletContext.setup(new SetupParams().unboundedWorkers(1)))
+        {
+            final int buf = ctx.registerBuffer(memory);
+            writer.append(Opcode.COUNT, 1, 0, 0, 0, 0, 0, 0, 0).attributes(never);
+            final Event unknown = submitOne(ctx);
+            assertEquals(-Errno.ENOSYS, unknown.res(), describe(unknown));
+            assertNeverRan(unknown, never);
+
+            // The one unbounded worker waits in the first read; the second waits in the queue and is cancelled there.
+            writer.read(2, pipe[0], BufferRef.of(buf, 0), 1).read(3, pipe[0], BufferRef.of(buf, 8), 1).attributes(never);
+            assertEquals(2, writer.submitTo(ctx));
+            SysletTestSupport.awaitInFlight(ctx, 2, "both reads accepted");
+            NetTestSupport.awaitWorkerBlockedOn("read", pipe[0]);
+            assertEquals(AioContext.CANCELED, ctx.cancel(3));
+            final Event canceled = SysletTestSupport.reapOne(ctx, 3);
+            assertEquals(-Errno.ECANCELED, canceled.res(), describe(canceled));
+            assertNeverRan(canceled, never);
+
+            assertEquals(AioContext.CANCELED, ctx.cancel(2));
+            assertEquals(-Errno.ECANCELED, SysletTestSupport.reapOne(ctx, 2).res());
+        }
+    }
+
+    private static void assertNeverRan(final Event event, final int[] ids)
+    {
+        for (final int id : ids)
+        {
+            assertEquals(AttributeStatus.NOT_APPLICABLE, find(attributes(event), id).status(),
+                AttributeId.name(id) + " of an op that never ran: " + describe(event));
         }
     }
 
