@@ -504,6 +504,49 @@ class AttributesTest
         }
     }
 
+    /**
+     * docs/ABI.md, the event's submission_id: slot index (low 32 bits) and the slot's generation (high 32) for
+     * an op that took a slot, so that no two ops share one even when they reuse a slot; 0xFFFFFFFF for a pread
+     * the immediate path completed; 0 for a synchronous run.
+     */
+    @Test
+    void submissionIdsNameSlotAndGenerationTheImmediatePathAndRun() throws IOException
+    {
+        final Path file = writeSynced(dir.resolve("ids.bin"), PAGE);
+        final int maxInFlight = 4;
+        try (SysletContext ctx = SysletContext.setup(new SetupParams().maxInFlight(maxInFlight)))
+        {
+            final int fd = open(file);
+            final int buf = ctx.registerBuffer(memory);
+            final java.util.Set<Long> ids = new java.util.HashSet<>();
+            final int ops = 200;
+            for (int i = 0; i < ops; i++)
+            {
+                writer.nop(i);
+                final Event event = submitOne(ctx);
+                final long id = event.submissionId();
+                assertTrue(ids.add(id), "submission id " + Long.toHexString(id) + " given twice, at op " + i);
+                assertNotEquals(SysletContext.INLINE_SUBMISSION_ID, id);
+                assertTrue(EventDescriptor.slot(id) >= 0 && EventDescriptor.slot(id) < maxInFlight + 16,
+                    "slot index of " + Long.toHexString(id));
+            }
+            // Far fewer slots than ops: the ids differ by generation where a slot was reused.
+            assertEquals(ops, ids.size());
+
+            assertEquals(PAGE, LIBC.pread(fd, memory.addressOffset(), PAGE, 0)); // cache it
+            writer.pread(ops, fd, BufferRef.of(buf, 0), PAGE, 0);
+            final Event inline = submitOne(ctx);
+            assertEquals(EventDescriptor.FLAG_IMMEDIATE, inline.flags() & EventDescriptor.FLAG_IMMEDIATE, describe(inline));
+            assertEquals(SysletContext.INLINE_SUBMISSION_ID, inline.submissionId(), describe(inline));
+
+            writer.nop(ops + 1);
+            final UnsafeBuffer dst = new UnsafeBuffer(new byte[512]);
+            ctx.run(writer.buffer(), 0, dst, 0);
+            writer.reset();
+            assertEquals(0, new Event().wrap(dst, 0).submissionId(), "a synchronous run takes no slot");
+        }
+    }
+
     @Test
     void unknownAttributeIsUnsupportedAndTheOpSucceeds()
     {
