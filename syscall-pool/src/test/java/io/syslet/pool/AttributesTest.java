@@ -308,6 +308,68 @@ class AttributesTest
         }
     }
 
+    /**
+     * The blocked attribute's involuntary count (docs/ABI.md section 21, u64 involuntary @16) is the call's
+     * preemptions: cached 16 MiB copies run on a worker while more threads than CPUs spin, so the scheduler must
+     * take the CPU from some copy (at the latest when its syscall returns to user space). Not timing: the copies
+     * repeat until one reports a preemption, which with every CPU oversubscribed comes within a few; an engine that
+     * always said 0 never gets there.
+     */
+    @Test
+    void aCopyThatCompetesForTheCpuCountsItsPreemptions() throws Exception
+    {
+        final int size = 16 << 20;
+        final Path file = writeSynced(dir.resolve("contended.bin"), size);
+        final java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        final List<Thread> spinners = new ArrayList<>();
+        try (SysletContext ctx = SysletContext.setup(new SetupParams()))
+        {
+            final int fd = open(file);
+            assertEquals(size, LIBC.pread(fd, memory.addressOffset(), size, 0)); // cache it
+            final int buf = ctx.registerBuffer(memory);
+            for (int i = 0; i <= Runtime.getRuntime().availableProcessors(); i++)
+            {
+                final Thread spinner = new Thread(() ->
+                {
+                    while (!stop.get())
+                    {
+                        Thread.onSpinWait();
+                    }
+                }, "attributes-test-spinner-" + i);
+                spinner.setDaemon(true);
+                spinner.start();
+                spinners.add(spinner);
+            }
+            final List<String> seen = new ArrayList<>();
+            for (int attempt = 0; attempt < 500; attempt++)
+            {
+                writer.pread(attempt, fd, BufferRef.of(buf, 0), size, 0).attributes(AttributeId.BLOCKED)
+                    .flags(IocbDescriptor.FLAG_NO_IMMEDIATE);
+                final Event event = submitOne(ctx);
+                assertEquals(size, event.res(), describe(event));
+                final AttributeCursor blocked = find(attributes(event), AttributeId.BLOCKED);
+                assertTrue(blocked.involuntarySwitches() >= 0, describe(event));
+                if (blocked.involuntarySwitches() > 0)
+                {
+                    return;
+                }
+                if (seen.size() < 5)
+                {
+                    seen.add(describe(event));
+                }
+            }
+            fail("500 contended 16 MiB copies, none preempted by the engine's count: " + seen);
+        }
+        finally
+        {
+            stop.set(true);
+            for (final Thread spinner : spinners)
+            {
+                spinner.join();
+            }
+        }
+    }
+
     @Test
     void latencyIntervalsHoldOverManyRandomOps() throws IOException
     {
