@@ -104,6 +104,8 @@ class PipeAndCancelTest
             assertCanceled(reapOne(ctx, 1), Opcode.READ);
             assertEquals(AioContext.NOT_FOUND, ctx.cancel(1));
             SysletTestSupport.awaitInFlight(ctx, 0, "after reaping");
+            // It just did: the probe, which tells callers whether a running op can be cancelled, must say so.
+            assertTrue(ctx.probe().canInterruptRunningOps(), "a blocked read was interrupted, yet " + ctx.probe());
 
             mem.setMemory(READ_AT, READ_ROOM, UNTOUCHED);
             w.read(2, pipe.readFd, BufferRef.of(buf, READ_AT), READ_ROOM);
