@@ -254,6 +254,28 @@ class CompoundTest
         assertEquals("retry", memory.getStringWithoutLengthAscii(0, 5));
     }
 
+    /**
+     * Completion's contract: interceptors run in the order added, all before every notifier, and notifiers in the
+     * order added, however the two kinds were interleaved when they were added. A first interceptor that stops
+     * the chain must stop the later ones too; that needs this order.
+     */
+    @Test
+    void interceptorsAndNotifiersEachRunInTheOrderAdded()
+    {
+        final List<String> order = Collections.synchronizedList(new ArrayList<>());
+        final OpCompletion sleep = completions.op(Op.nanosleep(1000));
+        for (int i = 1; i <= 3; i++)
+        {
+            final int n = i;
+            sleep.notify(c -> order.add("notifier " + n)).intercept(c -> order.add("interceptor " + n));
+        }
+        sleep.start();
+        completions.runUntilSettled(sleep, 10, TimeUnit.SECONDS);
+        assertEquals(0, sleep.res());
+        assertEquals(List.of("interceptor 1", "interceptor 2", "interceptor 3", "notifier 1", "notifier 2",
+            "notifier 3"), order);
+    }
+
     @Test
     void throwingCallbackIsReportedAndTheChainGoesOn()
     {
