@@ -310,6 +310,38 @@ class EventFdTest
         }
     }
 
+    /**
+     * docs/ABI.md: any process that maps the ring may set or clear NOTIFY_DISABLED in the header's owner_flags,
+     * and the engine reads the bit before every signal. So a reader that sets it in the header itself, without
+     * {@link SysletContext#notifications}, silences the eventfd too, and clearing it turns signalling back on.
+     */
+    @Test
+    void aReaderThatFlipsTheHeaderBitItselfSilencesTheEventfd()
+    {
+        try (SysletContext ctx = SysletContext.setup(new SetupParams());
+            Epoll epoll = new Epoll(ctx.eventFd()))
+        {
+            final org.agrona.concurrent.AtomicBuffer header = ctx.ring().buffer();
+            final int flags = header.getIntVolatile(RingDescriptor.OWNER_FLAGS_OFFSET);
+            assertTrue(header.compareAndSetInt(RingDescriptor.OWNER_FLAGS_OFFSET, flags,
+                flags | OwnerFlags.NOTIFY_DISABLED));
+            w.nanosleep(1, SLEEP_NANOS);
+            submitAll(w, ctx);
+            assertEquals(0, reapOne(ctx, 1).res());
+            assertEquals(0, epoll.await(QUIET_WAIT_MILLIS), "the eventfd was signalled with the header bit set");
+            assertEquals(-Errno.EAGAIN, readCounter(ctx.eventFd()));
+
+            final int disabled = header.getIntVolatile(RingDescriptor.OWNER_FLAGS_OFFSET);
+            assertTrue(header.compareAndSetInt(RingDescriptor.OWNER_FLAGS_OFFSET, disabled,
+                disabled & ~OwnerFlags.NOTIFY_DISABLED));
+            w.nanosleep(2, SLEEP_NANOS);
+            submitAll(w, ctx);
+            assertEquals(1, epoll.await(LONG_WAIT_MILLIS), "the header bit cleared, signalling is back");
+            assertEquals(0, reapOne(ctx, 2).res());
+            assertTrue(readCounter(ctx.eventFd()) >= 1);
+        }
+    }
+
     @Test
     void withNoEventfdFlagThereIsNoneAndOpsStillComplete()
     {
