@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The README's example, verbatim between the markers, so that it is known to compile and work.
@@ -62,5 +63,48 @@ class ReadmeExampleTest
         assertEquals(1, printed.size());
         assertEquals("42 4096 HIT true", printed.get(0));
         assertEquals(40, EventDescriptor.ATTRIBUTES_OFFSET, "the README writes 40 for the event's fixed part");
+    }
+
+    /**
+     * "Verbatim" is checked, not assumed: the README's java block that sets up a context holds exactly the lines
+     * between this test's markers, but for the one that collects what the loop saw for the asserts above. (The
+     * module's directory is the tests' working directory: Maven's default.)
+     */
+    @Test
+    void theReadmeShowsThisExampleVerbatim() throws Exception
+    {
+        final List<String> source = Files.readAllLines(
+            Path.of("src/test/java/io/syslet/pool/readme/ReadmeExampleTest.java"));
+        final List<String> example = new ArrayList<>();
+        boolean in = false;
+        for (final String line : source)
+        {
+            if (line.strip().equals("// README-END"))
+            {
+                break;
+            }
+            if (in && !line.contains("printed.add("))
+            {
+                example.add(line.strip());
+            }
+            in |= line.strip().equals("// README-BEGIN");
+        }
+        final List<String> readme = Files.readAllLines(Path.of("..", "README.md"));
+        List<String> block = null;
+        for (int at = 0; at < readme.size() && block == null; at++)
+        {
+            if (readme.get(at).equals("```java") && at + 1 < readme.size() &&
+                readme.get(at + 1).contains("SysletContext.setup("))
+            {
+                block = new ArrayList<>();
+                for (int line = at + 1; !readme.get(line).equals("```"); line++)
+                {
+                    block.add(readme.get(line).strip());
+                }
+            }
+        }
+        assertTrue(block != null, "README.md has no java block that sets up a SysletContext");
+        assertTrue(example.size() > 10, "the markers enclose the example: " + example);
+        assertEquals(example, block, "README.md's example differs from ReadmeExampleTest's");
     }
 }
