@@ -142,6 +142,12 @@ final class EngineStressTest
             {
                 assertTrue(caller.events > 0, "a getEvents reaper took nothing: the reapers did not race");
             }
+            long overflowSeen = 0;
+            for (final Submitter submitter : submitters)
+            {
+                overflowSeen += submitter.overflowSeen;
+            }
+            assertTrue(overflowSeen > 0, "no submit ever left events on the overflow list: the ring never overflowed");
             final long directEvents = direct.polled + direct.read + direct.viaGetEvents;
             assertTrue(direct.polled > 0 && direct.read > 0, "the ring reaper must take events by both poll (" +
                 direct.polled + ") and read (" + direct.read + ")");
@@ -251,6 +257,8 @@ final class EngineStressTest
             MAX_BATCH * IocbDescriptor.MIN_LENGTH, 64)));
         long refusedAtLimit;
         long preads;
+        /** Submits after which the ring had events on its overflow list: the path this test is for. */
+        long overflowSeen;
 
         Submitter(final SysletContext ctx, final int fd, final int buffer, final int from, final int to,
             final long seed)
@@ -278,6 +286,10 @@ final class EngineStressTest
                 try
                 {
                     writer.submitTo(ctx);
+                    if (ctx.ring().isOverflowPending())
+                    {
+                        overflowSeen++;
+                    }
                 }
                 catch (final AioException ex)
                 {
