@@ -86,9 +86,21 @@ class DumpCommandTest
                     "a file on disk: " + event);
                 assertEquals((long)RingWriterMain.DATA_BYTES, longAt(event, "attributes", "bytes"));
             }
+            else if (expected[0].equals("statx"))
+            {
+                // CPU and off-CPU time, context switches, and the worker: a thread of the writer's JVM.
+                assertTrue(longAt(event, "attributes", "cpu", "on_ns") > 0, event.toString());
+                assertTrue(longAt(event, "attributes", "cpu", "off_ns") >= 0, event.toString());
+                final long voluntary = longAt(event, "attributes", "blocked", "voluntary");
+                assertTrue(voluntary >= 0 && longAt(event, "attributes", "blocked", "involuntary") >= 0, event.toString());
+                assertEquals(voluntary > 0, at(event, "attributes", "blocked", "blocked"), event.toString());
+                final long tid = longAt(event, "attributes", "worker_tid");
+                assertTrue(Files.isDirectory(Path.of("/proc", Long.toString(writer.pid()), "task", Long.toString(tid))),
+                    "worker_tid " + tid + " is a thread of the writer's JVM: " + event);
+            }
             else
             {
-                assertEquals(Map.of(), at(event, "attributes"), "only the preads asked for attributes");
+                assertEquals(Map.of(), at(event, "attributes"), "nops and openats ask for no attributes");
             }
         }
 
@@ -99,6 +111,9 @@ class DumpCommandTest
         assertTrue(text.out.lines().anyMatch(line -> line.matches(
             "@\\d+ cookie=1002 op=pread res=4096 flags=\\S+ latency=\\{queue=.*us service=.*us total=.*us} " +
                 "cache=(HIT|MISS|PARTIAL)\\(\\d+ B cached\\) bytes=4096")), text.out);
+        assertTrue(text.out.lines().anyMatch(line -> line.matches(
+            "@\\d+ cookie=1003 op=statx res=0 flags=\\S+ cpu=\\{on=\\S+us off=\\S+us} " +
+                "blocked=(yes|no)\\{voluntary=\\d+ involuntary=\\d+} worker_tid=\\d+")), text.out);
         assertTrue(text.out.startsWith("# ring " + ring + ": capacity 1048576 bytes, head 0, tail "), text.out);
         assertTrue(text.out.endsWith("# " + PUBLISHED + " records\n"), "dump takes nothing: the second look sees " +
             "them all again\n" + text.out);

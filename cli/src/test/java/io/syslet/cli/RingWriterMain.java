@@ -103,7 +103,8 @@ public final class RingWriterMain
                     break;
                 default:
                     writer.statx(cookie, Natives.AT_FDCWD, BufferRef.of(buffer, DATA_PATH), 0, 0x7ff,
-                        BufferRef.of(buffer, STATX_OUT));
+                        BufferRef.of(buffer, STATX_OUT))
+                        .attributes(AttributeId.CPU, AttributeId.BLOCKED, AttributeId.WORKER_TID);
                     break;
             }
         }
