@@ -97,13 +97,16 @@ public final class Ring
     private final int maxRecordLength;
     /** The region's check salt: a committed record's check word depends on it. */
     private final int salt;
-    private final ReentrantLock overflowLock = new ReentrantLock();
-    private final OverflowList overflow = new OverflowList();
-    private final Sleepers sleepers = new Sleepers();
+    /**
+     * The overflow list, its lock and the sleepers: shared by every ring made from the same {@link RingRegion}, since
+     * the OVERFLOW and WAITERS flags in the region speak of them (see {@link LocalState}).
+     */
+    private final LocalState local;
+    private final ReentrantLock overflowLock;
+    private final OverflowList overflow;
+    private final Sleepers sleepers;
     /** Null if nobody waits outside the ring: then a commit pays nothing for it. */
     private final ConsumerSignal consumerSignal;
-    /** Process-local mirror of OVERFLOW for consumers; written under the overflow lock with the flag. */
-    private volatile boolean overflowPending;
 
     /**
      * A ring over a region.
@@ -113,7 +116,7 @@ public final class Ring
      */
     public Ring(final RingRegion region)
     {
-        this(region.buffer(), null);
+        this(region, null);
     }
 
     /**
@@ -126,11 +129,13 @@ public final class Ring
      */
     public Ring(final RingRegion region, final ConsumerSignal consumerSignal)
     {
-        this(region.buffer(), consumerSignal);
+        this(region.buffer(), consumerSignal, region.localState());
     }
 
     /**
-     * A ring over memory that already holds a valid header.
+     * A ring over memory that already holds a valid header, with an overflow list and sleepers of its own: in one
+     * process, offer and await on a region through rings made from one {@link RingRegion} (they share them), not
+     * through rings made from separate buffers over it, whose lists and sleepers the region's flags cannot tell apart.
      *
      * @param buffer the whole region: header then data area.
      * @throws RingFormatException if the header is not valid.
@@ -150,6 +155,11 @@ public final class Ring
      * @throws IllegalArgumentException if the buffer is read-only.
      */
     public Ring(final AtomicBuffer buffer, final ConsumerSignal consumerSignal)
+    {
+        this(buffer, consumerSignal, new LocalState());
+    }
+
+    private Ring(final AtomicBuffer buffer, final ConsumerSignal consumerSignal, final LocalState local)
     {
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN)
         {
@@ -173,6 +183,10 @@ public final class Ring
         this.maxRecordLength = RingDescriptor.maxRecordLength(capacity);
         this.salt = getInt(CHECK_SALT_OFFSET);
         this.consumerSignal = consumerSignal;
+        this.local = local;
+        this.overflowLock = local.overflowLock;
+        this.overflow = local.overflow;
+        this.sleepers = local.sleepers;
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -267,9 +281,9 @@ public final class Ring
     /**
      * Takes the record at head: copies it, header included, into {@code dst} and claims it. If a
      * producer has reserved that record but not committed it, waits for the commit. If the ring is empty
-     * and this instance's overflow list is not, flushes first. (The overflow list belongs to the instance
-     * whose offers filled it: another instance over the same region, in another process say, finds the
-     * ring empty with OVERFLOW set and returns 0; the owner must flush.)
+     * and this instance's overflow list is not, flushes first. (The overflow list belongs to the rings
+     * made from the {@link RingRegion} whose offers filled it: another ring over the same memory, in another process
+     * say, finds the ring empty with OVERFLOW set and returns 0; the owner must flush.)
      *
      * @param dst       destination.
      * @param dstOffset where the record's header goes.
@@ -298,7 +312,7 @@ public final class Ring
                     {
                         return 0;
                     }
-                    if (!overflowPending)
+                    if (!local.overflowPending)
                     {
                         // OVERFLOW, and this instance's list empty: the flag is another instance's, whose owner
                         // alone can flush; or this instance's drain emptied the list between the two reads. A
@@ -426,7 +440,7 @@ public final class Ring
             {
                 // The mirror, not the tail word: a consumer spinning on an empty ring must not keep pulling
                 // the line that every producer CASes.
-                if (overflowPending && getIntVolatile(TAIL_POSITION_OFFSET) == head && tryDrainOverflow())
+                if (local.overflowPending && getIntVolatile(TAIL_POSITION_OFFSET) == head && tryDrainOverflow())
                 {
                     continue;
                 }
@@ -741,7 +755,7 @@ public final class Ring
                 return true;
             }
             overflow.add(type, src, srcOffset, length);
-            overflowPending = true;
+            local.overflowPending = true;
             changeFlag(FLAG_OVERFLOW, true);
             drainOverflowLocked();
             return false;
@@ -788,14 +802,14 @@ public final class Ring
             overflow.remove();
             moved++;
         }
-        if (overflowPending)
+        if (local.overflowPending)
         {
             // The list is empty and every entry from it is committed in the ring before the flag clears,
             // so a producer that sees the flag clear and reserves lands behind all of them. Only the instance
             // whose list it is clears the flag: another Ring over the same region (a reader in another
             // process, say) has an empty list of its own, which says nothing of this one.
             changeFlag(FLAG_OVERFLOW, false);
-            overflowPending = false;
+            local.overflowPending = false;
         }
         return moved;
     }

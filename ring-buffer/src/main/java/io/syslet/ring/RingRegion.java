@@ -46,6 +46,8 @@ public final class RingRegion implements AutoCloseable
     private final boolean mapped;
     private final boolean readOnly;
     private boolean closed;
+    /** The overflow list and sleepers of the rings made from this region (see {@link LocalState}). */
+    private final LocalState localState = new LocalState();
 
     private RingRegion(final ByteBuffer memory, final boolean mapped, final boolean readOnly)
     {
@@ -472,6 +474,14 @@ public final class RingRegion implements AutoCloseable
             throw new IllegalStateException("the ring region is closed: it hands out no more views of its memory");
         }
         return new UnsafeBuffer(memory);
+    }
+
+    /**
+     * @return the process-local state that every {@link Ring} made from this region shares.
+     */
+    LocalState localState()
+    {
+        return localState;
     }
 
     /**

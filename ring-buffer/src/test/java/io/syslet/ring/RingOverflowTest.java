@@ -208,7 +208,8 @@ final class RingOverflowTest
         try (RingRegion region = RingRegion.allocate(CAPACITY, 0))
         {
             final Ring owner = new Ring(region);
-            final Ring other = new Ring(region);
+            // A ring over the same memory but not made from the region: what a consumer in another process has.
+            final Ring other = new Ring(region.buffer());
             for (int seq = 0; seq < FILL + 2; seq++)
             {
                 offerSeq(owner, 1, PAYLOAD, seq);
