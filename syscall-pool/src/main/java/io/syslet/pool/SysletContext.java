@@ -448,15 +448,19 @@ public final class SysletContext implements AioContext
      * reads, say) enough of them would hold every spare slot, and submit would refuse ops of the other class
      * too, whose pool is idle. So a submit that finds every slot taken goes once through each queue: a cancelled
      * op's slot is freed, a live op goes back to the tail (behind any op submitted meanwhile: the only time the
-     * engine reorders a queue) with the wake-up a submit gives it. One thread at a time; others answer EAGAIN.
+     * engine reorders a queue) with the wake-up a submit gives it. One thread at a time; another that finds every
+     * slot taken meanwhile waits for it and looks again for the slots it freed (answering EAGAIN at once would
+     * refuse an op while the very slots it needs were being freed).
      *
-     * @return true if a slot was freed.
+     * @return true if a slot was freed, or another submit has just been through the queues: look again.
      */
     private boolean dropCanceledFromQueues(final Scratch caller)
     {
         if (!compacting.tryLock())
         {
-            return false;
+            compacting.lock(); // never held across a wait for anything but a canceller's few stores
+            compacting.unlock();
+            return true;
         }
         try
         {

@@ -11,7 +11,11 @@ import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
+import java.lang.reflect.Field;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 
 import static io.syslet.pool.SysletTestSupport.reapOne;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -52,6 +56,80 @@ class CanceledInQueueSlotsTest
             assertEquals(3, Natives.LIBC.write(pipe[1], bytes.addressOffset(), 3));
             final Event read = reapOne(ctx, 1);
             assertEquals(3, read.res(), read.toString());
+        }
+        finally
+        {
+            Natives.LIBC.close(pipe[0]);
+            Natives.LIBC.close(pipe[1]);
+        }
+    }
+
+    /**
+     * Two submits that find every slot taken at once: one goes through the queues, and the other answered EAGAIN
+     * at once ("every request slot is taken") with inFlight() 1 of 4, though the first was freeing the very slots
+     * it needed. The interleaving is pinned by holding the context's compacting lock on another thread, as the
+     * first submit does while it goes through the queues, and letting it go once the second submit waits for it.
+     */
+    @Test
+    void aSubmitThatFindsAnotherGoingThroughTheQueuesWaitsForItInsteadOfAnsweringEagain() throws Exception
+    {
+        final int[] pipe = new int[2];
+        assertEquals(0, Natives.LIBC.pipe2(pipe, Natives.O_CLOEXEC));
+        try (SysletContext ctx = SysletContext.setup(new SetupParams().maxInFlight(4).unboundedWorkers(1)))
+        {
+            final int buf = ctx.registerBuffer(new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 8)));
+            final IocbWriter iocbs = new IocbWriter(new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 8)));
+            iocbs.read(1, pipe[0], BufferRef.of(buf, 0), 16).submitTo(ctx); // takes the one unbounded worker
+            // 4 + 16 slots: the read holds one, 19 cancelled sleeps the rest, and no submit has yet found them taken.
+            for (int i = 0; i < 19; i++)
+            {
+                assertEquals(1, iocbs.nanosleep(100 + i, TimeUnit.HOURS.toNanos(1)).submitTo(ctx));
+                assertEquals(AioContext.CANCELED, ctx.cancel(100 + i));
+                assertEquals(-Errno.ECANCELED, reapOne(ctx, 100 + i).res());
+            }
+            assertEquals(1, ctx.inFlight());
+            final Field field = SysletContext.class.getDeclaredField("compacting");
+            field.setAccessible(true);
+            final ReentrantLock compacting = (ReentrantLock)field.get(ctx);
+            final CountDownLatch held = new CountDownLatch(1);
+            final AtomicBoolean submitReturned = new AtomicBoolean();
+            final Thread otherSubmit = new Thread(() ->
+            {
+                compacting.lock();
+                try
+                {
+                    held.countDown();
+                    while (!compacting.hasQueuedThreads() && !submitReturned.get())
+                    {
+                        Thread.onSpinWait();
+                    }
+                }
+                finally
+                {
+                    compacting.unlock();
+                }
+            });
+            otherSubmit.start();
+            held.await();
+            int submitted;
+            try
+            {
+                submitted = iocbs.nop(2).submitTo(ctx);
+            }
+            catch (final io.syslet.abi.AioException e)
+            {
+                submitted = -e.errno();
+            }
+            finally
+            {
+                submitReturned.set(true);
+                otherSubmit.join();
+            }
+            assertEquals(1, submitted, "a nop with 1 op of 4 in flight, while another submit frees the slots");
+            assertEquals(0, reapOne(ctx, 2).res());
+            final UnsafeBuffer bytes = new UnsafeBuffer(BufferUtil.allocateDirectAligned(8, 8));
+            assertEquals(3, Natives.LIBC.write(pipe[1], bytes.addressOffset(), 3));
+            assertEquals(3, reapOne(ctx, 1).res());
         }
         finally
         {
