@@ -1316,12 +1316,10 @@ public final class SysletContext implements AioContext
     }
 
     @Override
-    public synchronized boolean destroy(final long timeoutNanos)
+    public boolean destroy(final long timeoutNanos)
     {
-        if (freed)
-        {
-            return true;
-        }
+        // Before the monitor: another thread inside destroy holds it while it waits for this very op, which
+        // would wait for the monitor (no interrupt ends that wait) until the other destroy ran out of time.
         for (final WorkerPool pool : pools)
         {
             if (pool.isWorker(Thread.currentThread()))
@@ -1329,6 +1327,15 @@ public final class SysletContext implements AioContext
                 throw new AioException(Errno.EDEADLK, "destroy called from one of this context's own ops (" +
                     Thread.currentThread().getName() + "), which it would wait for: destroy from another thread");
             }
+        }
+        return destroyLocked(timeoutNanos);
+    }
+
+    private synchronized boolean destroyLocked(final long timeoutNanos)
+    {
+        if (freed)
+        {
+            return true;
         }
         closed = true;
         final long deadline = System.nanoTime() + Math.max(0, timeoutNanos);

@@ -83,6 +83,56 @@ class CallableTest
         }
     }
 
+    /**
+     * The same refusal while another thread is inside destroy: destroy is synchronized, and the op's own call
+     * waited for that monitor before it could be refused, while the other destroy waited for that op, which no
+     * interrupt frees from a monitor wait: the other destroy ran out its whole timeout and answered false, the
+     * context closed but not freed (a close() at shutdown would leak it).
+     */
+    @Test
+    void destroyFromInsideAnOpWhileAnotherThreadDestroysIsRefusedAndTheOtherDestroyFrees() throws Exception
+    {
+        final SysletContext ctx = SysletContext.setup(oneWorker());
+        try
+        {
+            final CountDownLatch running = new CountDownLatch(1);
+            final AtomicReference<Throwable> thrown = new AtomicReference<>();
+            ctx.submitCallable(1, () ->
+            {
+                running.countDown();
+                while (true) // until the other thread is inside destroy, which closes the context first
+                {
+                    try
+                    {
+                        ctx.inFlight();
+                    }
+                    catch (final AioException e)
+                    {
+                        break;
+                    }
+                    Thread.onSpinWait();
+                }
+                try
+                {
+                    ctx.destroy(TimeUnit.SECONDS.toNanos(30));
+                }
+                catch (final RuntimeException e)
+                {
+                    thrown.set(e);
+                }
+                return 5L;
+            });
+            running.await();
+            assertTrue(ctx.destroy(TimeUnit.SECONDS.toNanos(3)), "the other thread's destroy freed the context");
+            final AioException refused = assertInstanceOf(AioException.class, thrown.get());
+            assertEquals(Errno.EDEADLK, refused.errno());
+        }
+        finally
+        {
+            ctx.destroy(TimeUnit.SECONDS.toNanos(30));
+        }
+    }
+
     @Test
     void aCallableThatThrowsCompletesWithEio()
     {
