@@ -238,6 +238,13 @@ public final class SysletContext implements AioContext
                 LIBC.close(eventFd);
             }
             region.close();
+            if (e instanceof OutOfMemoryError)
+            {
+                // The request slots are not all that grows with max in flight: each worker queue holds every slot.
+                // A heap that held the slots but not the rest is the same ENOMEM (what was made is garbage now).
+                throw new AioException(Errno.ENOMEM, "max in flight " + params.maxInFlight() + ": the Java heap " +
+                    "cannot hold the request slots and the queues it needs (lower maxInFlight or raise -Xmx)");
+            }
             throw e;
         }
     }

@@ -105,6 +105,20 @@ class SetupTest
             "then set up 1024"), output.lines().collect(Collectors.toList()));
     }
 
+    /**
+     * The request slots are not all setup makes in proportion to max in flight: each worker queue holds every
+     * slot (two arrays of the next power of two). A max in flight whose slots the heap just held, but not the
+     * queues as well, threw a bare OutOfMemoryError out of setup, not the ENOMEM SetupParams.maxInFlight
+     * promises: here at every max in flight from 121,800 to 135,500 in a 64 MB heap (serial GC).
+     */
+    @Test
+    void justAtTheHeapsEdgeSetupStillFailsWithEnomemNotAnOutOfMemoryError() throws Exception
+    {
+        final String output = SysletTestSupport.runInChildJvm(SetupAtTheHeapsEdge.class, "-Xmx64m",
+            "-XX:+UseSerialGC", "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED");
+        assertEquals(List.of("done"), output.lines().collect(Collectors.toList()));
+    }
+
     @Test
     void theFdAndThreadCountsSeeWhatAGoodSetupCreates()
     {
