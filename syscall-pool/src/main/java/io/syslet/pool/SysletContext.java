@@ -149,10 +149,12 @@ public final class SysletContext implements AioContext
         // its submission id, its worker tid and the event being there when submit returns.
         this.immediate = !params.hasFlag(SetupParams.FLAG_NO_IMMEDIATE) && cacheVisible;
         this.buffers = new RegisteredBuffers(params.maxBuffers());
-        // Spare slots for ops cancelled while queued: they leave the in-flight count at once, but their
-        // slot stays in the queue until a worker of their class drops it.
-        final int slotCount = maxInFlight + Math.max(16, maxInFlight / 4);
-        this.slots = requestSlots(slotCount, maxInFlight);
+        final int slotCount = slotCount(maxInFlight);
+        this.slots = new Slot[slotCount];
+        for (int i = 0; i < slotCount; i++)
+        {
+            slots[i] = new Slot(i);
+        }
         // Each queue can hold every slot: ops cancelled while queued stay in their queue until a worker drops them.
         pools[Dispatch.BOUNDED] = new WorkerPool("bounded", params.boundedWorkers(), slotCount, params.spinTries(),
             params.idleTimeoutNanos(), params.workerThreadFactory(), this::runQueued, this::rejectQueued);
@@ -162,27 +164,23 @@ public final class SysletContext implements AioContext
     }
 
     /**
-     * @return every request slot, made now: about 400 bytes of heap each.
-     * @throws AioException ENOMEM, not an OutOfMemoryError from somewhere in setup, if the heap cannot hold them.
+     * @return request slots for this max in flight: one per op, and spares for ops cancelled while queued, which
+     * leave the in-flight count at once but keep their slot in the queue until it is dropped.
      */
-    private static Slot[] requestSlots(final int count, final int maxInFlight)
+    private static int slotCount(final int maxInFlight)
     {
-        try
-        {
-            final Slot[] slots = new Slot[count];
-            for (int i = 0; i < count; i++)
-            {
-                slots[i] = new Slot(i);
-            }
-            return slots;
-        }
-        catch (final OutOfMemoryError e)
-        {
-            // The slots made so far are garbage now: the heap has room again for the caller's next step.
-            throw new AioException(Errno.ENOMEM, "max in flight " + maxInFlight + " needs " + count +
-                " request slots, about " + ((count * 400L) >> 20) + " MiB of Java heap, more than the heap has " +
-                "free (lower maxInFlight or raise -Xmx)");
-        }
+        return maxInFlight + Math.max(16, maxInFlight / 4);
+    }
+
+    /**
+     * @return MiB of heap a context of this max in flight makes: 1.25 request slots per op (at least 16 spare)
+     * of about 400 bytes, and two queues of a reference per slot, rounded up to a power of two.
+     */
+    private static long heapMiB(final int maxInFlight)
+    {
+        final long slots = slotCount(maxInFlight);
+        final long queueEntries = Long.highestOneBit(slots - 1) << 1;
+        return (slots * 400 + 2 * queueEntries * 8) >> 20;
     }
 
     /**
@@ -240,10 +238,11 @@ public final class SysletContext implements AioContext
             region.close();
             if (e instanceof OutOfMemoryError)
             {
-                // The request slots are not all that grows with max in flight: each worker queue holds every slot.
-                // A heap that held the slots but not the rest is the same ENOMEM (what was made is garbage now).
-                throw new AioException(Errno.ENOMEM, "max in flight " + params.maxInFlight() + ": the Java heap " +
-                    "cannot hold the request slots and the queues it needs (lower maxInFlight or raise -Xmx)");
+                // What grows with max in flight: its request slots (about 400 bytes each), and the two worker
+                // queues, each with room for every slot. What was made is garbage now: the heap has room again.
+                throw new AioException(Errno.ENOMEM, "max in flight " + params.maxInFlight() + " needs about " +
+                    heapMiB(params.maxInFlight()) + " MiB of Java heap for its request slots and queues, more " +
+                    "than the heap has free (lower maxInFlight or raise -Xmx)");
             }
             throw e;
         }

@@ -100,8 +100,8 @@ class SetupTest
     {
         final String output = SysletTestSupport.runInChildJvm(SetupInASmallHeap.class, "-Xmx64m", "--add-opens",
             "java.base/jdk.internal.misc=ALL-UNNAMED");
-        assertEquals(List.of("refused " + Errno.ENOMEM + ": ENOMEM: max in flight 1048576 needs 1310720 request slots, about " +
-            "500 MiB of Java heap, more than the heap has free (lower maxInFlight or raise -Xmx)",
+        assertEquals(List.of("refused " + Errno.ENOMEM + ": ENOMEM: max in flight 1048576 needs about 532 MiB of " +
+            "Java heap for its request slots and queues, more than the heap has free (lower maxInFlight or raise -Xmx)",
             "then set up 1024"), output.lines().collect(Collectors.toList()));
     }
 
