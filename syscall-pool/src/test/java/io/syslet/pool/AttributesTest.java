@@ -482,10 +482,7 @@ class AttributesTest
     @Test
     void anOpQueuedBehindABlockedOneHasItsQueueTimeFromSubmitToStart()
     {
-        final int[] pipe = new int[2];
-        assertEquals(0, LIBC.pipe2(pipe, Natives.O_CLOEXEC));
-        fds.add(pipe[0]);
-        fds.add(pipe[1]);
+        final int[] pipe = pipe();
         try (SysletContext ctx = SysletContext.setup(new SetupParams().unboundedWorkers(1)))
         {
             final int buf = ctx.registerBuffer(memory);
@@ -530,10 +527,7 @@ class AttributesTest
     void anOpThatNeverRanHasNoLatencyCpuBlockedOrWorkerTid()
     {
         final int[] never = {AttributeId.LATENCY, AttributeId.CPU, AttributeId.BLOCKED, AttributeId.WORKER_TID};
-        final int[] pipe = new int[2];
-        assertEquals(0, LIBC.pipe2(pipe, Natives.O_CLOEXEC));
-        fds.add(pipe[0]);
-        fds.add(pipe[1]);
+        final int[] pipe = pipe();
         try (SysletContext ctx = SysletContext.setup(new SetupParams().unboundedWorkers(1)))
         {
             final int buf = ctx.registerBuffer(memory);
@@ -993,10 +987,7 @@ class AttributesTest
     void bytesIsWhatTheCallTransferredForReadsAndWritesAndZeroWhenItFailed() throws IOException
     {
         final Path file = writeSynced(dir.resolve("bytes.bin"), 5000);
-        final int[] pipe = new int[2];
-        assertEquals(0, LIBC.pipe2(pipe, Natives.O_CLOEXEC));
-        fds.add(pipe[0]);
-        fds.add(pipe[1]);
+        final int[] pipe = pipe();
         try (SysletContext ctx = SysletContext.setup(new SetupParams()))
         {
             final int fd = open(file);
@@ -1192,5 +1183,17 @@ class AttributesTest
         final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         assertEquals(0, process.waitFor(), out);
         return Long.parseLong(out);
+    }
+
+    /**
+     * @return a pipe, closed after the test.
+     */
+    private int[] pipe()
+    {
+        final int[] pipe = new int[2];
+        assertEquals(0, LIBC.pipe2(pipe, Natives.O_CLOEXEC));
+        fds.add(pipe[0]);
+        fds.add(pipe[1]);
+        return pipe;
     }
 }
