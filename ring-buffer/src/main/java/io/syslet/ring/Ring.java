@@ -176,6 +176,7 @@ public final class Ring
         this.view = new UnsafeBuffer(buffer);
         view.verifyAlignment();
         this.capacity = RingRegion.validate(view, "ring region");
+        checkHeadAndTail(view, capacity);
         this.callerView = new UnsafeBuffer(view);
         this.array = view.byteArray();
         this.address = view.addressOffset();
@@ -187,6 +188,33 @@ public final class Ring
         this.overflowLock = local.overflowLock;
         this.overflow = local.overflow;
         this.sleepers = local.sleepers;
+    }
+
+    /**
+     * Head and tail of a live ring are 0 to capacity bytes apart: tail never passes head by more than a lap, and
+     * head never passes tail. A region where they are not (a damaged or hand-edited file) would have poll wait
+     * for ever for a record at head that no producer will commit, and reserve find room that is not there.
+     * Both move while another process uses the region: head is read again after tail until it held still, so
+     * the pair is one that was true at the moment tail was read (head only moves forward).
+     *
+     * @throws RingFormatException naming both positions if they are not.
+     */
+    private static void checkHeadAndTail(final AtomicBuffer region, final int capacity)
+    {
+        int head;
+        int tail;
+        do
+        {
+            head = region.getIntVolatile(HEAD_POSITION_OFFSET);
+            tail = region.getIntVolatile(TAIL_POSITION_OFFSET);
+        }
+        while (region.getIntVolatile(HEAD_POSITION_OFFSET) != head);
+        final int ahead = tail - head;
+        if (ahead < 0 || ahead > capacity)
+        {
+            throw new RingFormatException("ring region damaged: tail " + Positions.unsigned(tail) + " and head " +
+                Positions.unsigned(head) + " are " + ahead + " bytes apart, not 0 to the capacity of " + capacity);
+        }
     }
 
     // ------------------------------------------------------------------------------------------------------------

@@ -294,4 +294,35 @@ final class RingLayoutTest
             assertTrue(open.getMessage().contains("is not a multiple of 8"), open.getMessage());
         }
     }
+
+    /**
+     * Head and tail of a ring that a writer left are 0 to capacity bytes apart. A region where they are not (a
+     * damaged or hand-edited file) had poll spin for ever on a record at head that no producer would commit,
+     * and reserve find room that was not there; a Ring now refuses it. Positions that wrapped past 2^32 are fine.
+     */
+    @Test
+    void aRegionWhoseHeadAndTailNoWriterCouldHaveLeftIsRefused()
+    {
+        try (RingRegion region = RingRegion.allocate(4096))
+        {
+            final AtomicBuffer header = region.buffer();
+            header.putInt(RingDescriptor.HEAD_POSITION_OFFSET, 0);
+            header.putInt(RingDescriptor.TAIL_POSITION_OFFSET, 4096 + 8);
+            final RingFormatException pastALap = assertThrows(RingFormatException.class, () -> new Ring(region));
+            assertEquals("ring region damaged: tail 4104 and head 0 are 4104 bytes apart, not 0 to the capacity " +
+                "of 4096", pastALap.getMessage());
+
+            header.putInt(RingDescriptor.HEAD_POSITION_OFFSET, 128);
+            header.putInt(RingDescriptor.TAIL_POSITION_OFFSET, 64);
+            final RingFormatException behind = assertThrows(RingFormatException.class, () -> new Ring(header));
+            assertEquals("ring region damaged: tail 64 and head 128 are -64 bytes apart, not 0 to the capacity " +
+                "of 4096", behind.getMessage());
+
+            // A full ring whose positions wrapped past 2^32: a writer could leave that.
+            header.putInt(RingDescriptor.HEAD_POSITION_OFFSET, -4096 + 64);
+            header.putInt(RingDescriptor.HEAD_CACHE_OFFSET, -4096 + 64);
+            header.putInt(RingDescriptor.TAIL_POSITION_OFFSET, 64);
+            assertEquals(4096, new Ring(region).occupancy());
+        }
+    }
 }
