@@ -1,6 +1,6 @@
 package io.syslet.abi;
 
-import io.syslet.ring.Ring;
+import io.syslet.ring.RingReader;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.AtomicBuffer;
@@ -128,12 +128,13 @@ public interface AioContext extends AutoCloseable
     void notifications(boolean enabled);
 
     /**
-     * The completion ring, for reaping without a call: a reaper that finds it empty with
-     * {@link Ring#isOverflowPending()} set must call {@link #getEvents} (or {@link Ring#flush()}).
+     * The completion ring's consumer side, for reaping without a call: a reaper that finds it empty with
+     * {@link RingReader#isOverflowPending()} set must call {@link #getEvents} (or {@link RingReader#flush()}).
+     * Only the consumer's side: the context alone produces into its ring.
      *
-     * @return the ring.
+     * @return the ring, to read.
      */
-    Ring ring();
+    RingReader ring();
 
     /**
      * Ops accepted whose events have not reached the ring yet: queued, running, or with their event on the

@@ -60,7 +60,7 @@ import static io.syslet.ring.RingDescriptor.*;
  * <p>Every reservation must be committed or aborted exactly once: a reservation left open stalls
  * consumers at its position.
  */
-public final class Ring
+public final class Ring implements RingReader
 {
     /** {@link #tryReserve} result: not enough free space. */
     public static final int INSUFFICIENT_CAPACITY = -2;
@@ -288,6 +288,7 @@ public final class Ring
      *
      * @return entries still on the overflow list.
      */
+    @Override
     public int flush()
     {
         overflowLock.lock();
@@ -319,6 +320,7 @@ public final class Ring
      * @throws IllegalArgumentException if the record at head does not fit in {@code dst}; it stays in
      * the ring.
      */
+    @Override
     public int poll(final MutableDirectBuffer dst, final int dstOffset)
     {
         int idle = 0;
@@ -398,6 +400,7 @@ public final class Ring
      * @throws IllegalArgumentException if {@code dst} is shorter than {@code dstOffset + maxBytes}, or the
      * next record's aligned length is more than {@code maxBytes} (it stays in the ring).
      */
+    @Override
     public int read(final MutableDirectBuffer dst, final int dstOffset, final int maxBytes)
     {
         if (dstOffset < 0 || maxBytes < 0 || dst.capacity() - dstOffset < maxBytes)
@@ -491,6 +494,7 @@ public final class Ring
      *
      * @return the tail position.
      */
+    @Override
     public int stateToken()
     {
         return getIntVolatile(TAIL_POSITION_OFFSET);
@@ -507,6 +511,7 @@ public final class Ring
      * @return true if the ring moved, false on timeout.
      * @throws InterruptedException if the thread is interrupted while it waits.
      */
+    @Override
     public boolean await(final int token, final long timeout, final TimeUnit unit) throws InterruptedException
     {
         final long deadline = System.nanoTime() + unit.toNanos(timeout);
@@ -549,6 +554,7 @@ public final class Ring
     /**
      * @return data area bytes.
      */
+    @Override
     public int capacity()
     {
         return capacity;
@@ -557,6 +563,7 @@ public final class Ring
     /**
      * @return the largest record, header included: capacity / 8.
      */
+    @Override
     public int maxRecordLength()
     {
         return maxRecordLength;
@@ -565,6 +572,7 @@ public final class Ring
     /**
      * @return the largest payload: {@link #maxRecordLength()} - 16.
      */
+    @Override
     public int maxPayloadLength()
     {
         return maxRecordLength - RECORD_HEADER_LENGTH;
@@ -573,6 +581,7 @@ public final class Ring
     /**
      * @return the u32 head position.
      */
+    @Override
     public int headPosition()
     {
         return getIntVolatile(HEAD_POSITION_OFFSET);
@@ -581,6 +590,7 @@ public final class Ring
     /**
      * @return the u32 tail position (end of the last reservation).
      */
+    @Override
     public int tailPosition()
     {
         return getIntVolatile(TAIL_POSITION_OFFSET);
@@ -589,6 +599,7 @@ public final class Ring
     /**
      * @return bytes between head and tail, reserved or committed.
      */
+    @Override
     public int occupancy()
     {
         final int head = getIntVolatile(HEAD_POSITION_OFFSET);
@@ -599,6 +610,7 @@ public final class Ring
     /**
      * @return true while the OVERFLOW flag is set.
      */
+    @Override
     public boolean isOverflowPending()
     {
         return isOverflowFlagSet(getLongVolatile(TAIL_WORD_OFFSET));
@@ -607,6 +619,7 @@ public final class Ring
     /**
      * @return entries on the overflow list now.
      */
+    @Override
     public int overflowSize()
     {
         overflowLock.lock();
@@ -624,6 +637,7 @@ public final class Ring
      * @return the ring's view of the region it runs over (its own flyweight over the same memory: write
      * reserved payloads through it).
      */
+    @Override
     public AtomicBuffer buffer()
     {
         return callerView;

@@ -17,6 +17,7 @@ import io.syslet.pool.natives.ThreadSignal;
 import io.syslet.ring.EntryDescriptor;
 import io.syslet.ring.Ring;
 import io.syslet.ring.RingDescriptor;
+import io.syslet.ring.RingReader;
 import io.syslet.ring.RingRegion;
 import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
@@ -1265,7 +1266,7 @@ public final class SysletContext implements AioContext
     }
 
     @Override
-    public Ring ring()
+    public RingReader ring()
     {
         final Scratch caller = enter();
         try

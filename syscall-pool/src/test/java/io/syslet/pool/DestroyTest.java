@@ -11,7 +11,7 @@ import io.syslet.abi.SetupParams;
 import io.syslet.pool.NetTestSupport.Memory;
 import io.syslet.pool.NetTestSupport.Reaper;
 import io.syslet.pool.natives.Natives;
-import io.syslet.ring.Ring;
+import io.syslet.ring.RingReader;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
@@ -173,14 +173,14 @@ class DestroyTest
      */
     private static final class FifoUnblocker extends Thread
     {
-        private final Ring ring;
+        private final RingReader ring;
         private final Path fifo;
         private final Set<Long> expected;
         final Map<Long, Long> canceled = new ConcurrentHashMap<>();
         volatile int writerFd = -1;
         volatile String failure;
 
-        FifoUnblocker(final Ring ring, final Path fifo, final Set<Long> expected)
+        FifoUnblocker(final RingReader ring, final Path fifo, final Set<Long> expected)
         {
             super("destroy-test-watcher");
             this.ring = ring;

@@ -10,7 +10,7 @@ import io.syslet.abi.IocbWriter;
 import io.syslet.abi.OwnerFlags;
 import io.syslet.abi.SetupParams;
 import io.syslet.pool.natives.Natives;
-import io.syslet.ring.Ring;
+import io.syslet.ring.RingReader;
 import io.syslet.ring.RingDescriptor;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
@@ -243,7 +243,7 @@ class EventFdTest
             w.nop(i);
         }
         submitAll(w, ctx);
-        final Ring ring = ctx.ring();
+        final RingReader ring = ctx.ring();
         // Nobody reaps: 64 events fill the ring, the rest wait on the overflow list, still counted in flight.
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (ctx.inFlight() != ring.overflowSize() || ring.overflowSize() == 0)

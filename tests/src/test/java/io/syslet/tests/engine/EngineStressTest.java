@@ -12,7 +12,7 @@ import io.syslet.abi.Opcode;
 import io.syslet.abi.SetupParams;
 import io.syslet.pool.SysletContext;
 import io.syslet.pool.natives.Natives;
-import io.syslet.ring.Ring;
+import io.syslet.ring.RingReader;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
@@ -35,8 +35,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * A million ops (nops and small preads of a cached file, mixed) through a context whose ring is the smallest
  * allowed, 4 KiB (about 73 events), so that completions go through the overflow list nearly all the time.
  * Two threads submit; three reap at once: two call {@code getEvents}, one takes events straight from
- * {@code ctx.ring()} with {@link Ring#poll} and {@link Ring#read} and, when it finds the ring empty with the
- * OVERFLOW flag set, asks for a flush as the ABI says (by {@code getEvents} or {@link Ring#flush()}).
+ * {@code ctx.ring()} with {@link RingReader#poll} and {@link RingReader#read} and, when it finds the ring empty with the
+ * OVERFLOW flag set, asks for a flush as the ABI says (by {@code getEvents} or {@link RingReader#flush()}).
  *
  * <p>Each op has a unique cookie, from which its kind, pread length and file offset follow, so every event can
  * be checked on its own: a known cookie, the op's opcode, res 0 for a nop and the requested count for a pread
@@ -131,7 +131,7 @@ final class EngineStressTest
                 }
             }
             EngineTests.awaitNothingInFlight(ctx, System.nanoTime() + STALL_GUARD_NANOS);
-            final Ring ring = ctx.ring();
+            final RingReader ring = ctx.ring();
             assertEquals(0, ring.occupancy(), "ring drained");
             assertFalse(ring.isOverflowPending(), "OVERFLOW flag cleared");
             assertEquals(0, ring.overflowSize(), "overflow list drained");
@@ -188,7 +188,7 @@ final class EngineStressTest
                 else if (System.nanoTime() - lastProgress > STALL_GUARD_NANOS)
                 {
                     run.stop();
-                    final Ring ring = ctx.ring();
+                    final RingReader ring = ctx.ring();
                     fail("no event for 60 s: " + now + " of " + total + " reaped; in flight " + ctx.inFlight() +
                         ", ring occupancy " + ring.occupancy() + ", overflow list " + ring.overflowSize() +
                         ", OVERFLOW flag " + ring.isOverflowPending() + "; " + thread.getName() + " still running");
@@ -410,7 +410,7 @@ final class EngineStressTest
         @Override
         public void run()
         {
-            final Ring ring = ctx.ring();
+            final RingReader ring = ctx.ring();
             final int maxRecord = ring.maxRecordLength();
             while (!done())
             {

@@ -11,7 +11,7 @@ import io.syslet.abi.IocbDescriptor;
 import io.syslet.abi.Opcode;
 import io.syslet.abi.SetupParams;
 import io.syslet.pool.SysletContext;
-import io.syslet.ring.Ring;
+import io.syslet.ring.RingReader;
 import io.syslet.tests.engine.IocbRewriter.Op;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -429,7 +429,7 @@ final class SubmitFuzzTest
                     ctx.inFlight());
                 Thread.yield();
             }
-            final Ring ring = ctx.ring();
+            final RingReader ring = ctx.ring();
             assertEquals(0, ctx.getEvents(EVENTS, 0, EVENTS.capacity(), 0, 0), "events beyond one per accepted iocb");
             assertEquals(0, ring.occupancy(), "ring not empty");
             assertTrue(!ring.isOverflowPending() && ring.overflowSize() == 0, "overflow list not empty");
