@@ -436,6 +436,8 @@ def pread_eventfd(immediate, depth):
 JNR_PREAD = (ENGINE_PREAD, "jnr_sync", "")
 JNR_PREAD_NOWAIT = (ENGINE_PREAD, "jnr_sync_nowait", "")
 JNR_PREAD_ALL_CORES = (ENGINE_PREAD, "jnr_sync_all_cores", "")
+JNR_PREAD_NOWAIT_2_CLOCKS = (ENGINE_PREAD, "jnr_sync_nowait_2_clocks", "")
+JNR_PREAD_NOWAIT_4_CLOCKS = (ENGINE_PREAD, "jnr_sync_nowait_4_clocks", "")
 
 
 def bare_pool(depth):
@@ -462,6 +464,10 @@ def engine_labels():
                                     "queues, nothing else, depth %s" % depth)
     labels[JNR_PREAD] = "JNR pread on the calling thread (the limit)"
     labels[JNR_PREAD_NOWAIT] = "JNR preadv2(RWF_NOWAIT) on the calling thread (the immediate path's call, bare)"
+    labels[JNR_PREAD_NOWAIT_2_CLOCKS] = ("JNR preadv2(RWF_NOWAIT) between two clock readings (the least LATENCY + "
+                                         "CACHE add to the immediate path's call)")
+    labels[JNR_PREAD_NOWAIT_4_CLOCKS] = ("JNR preadv2(RWF_NOWAIT) between four clock readings (the least LATENCY + "
+                                         "CACHE make of the pool path's pread)")
     labels[JNR_PREAD_ALL_CORES] = ("JNR pread on one thread per core into 32 shared blocks, all threads together "
                                    "(the limit of any pool at depth 32)")
     for method, label in [
@@ -578,6 +584,52 @@ SLEEP_IDEAL_MS = SLEEP_OPS * 1.0 / 64
 # An allocation per op is one object at least, 16 bytes; below this, what -prof gc sees is JMH's background
 # allocation and the worker pool's occasional lock-queue nodes (README, Allocation), not the op's.
 ZERO_BYTES_PER_OP = 4.0
+
+
+def attribute_cost_floors():
+    """(path, immediate, depth, the bare call with the least LATENCY + CACHE add, the bare call it
+    replaces): the immediate path keeps its preadv2 and adds two clock readings; the pool path's pread
+    becomes the cache's preadv2 and four readings."""
+    rows = []
+    for immediate, floor, bare in [("on", JNR_PREAD_NOWAIT_2_CLOCKS, JNR_PREAD_NOWAIT),
+                                   ("off", JNR_PREAD_NOWAIT_4_CLOCKS, JNR_PREAD)]:
+        for depth in DEPTHS:
+            rows.append(("%s, depth %s" % (IMMEDIATE[immediate], depth), immediate, depth, floor, bare))
+    return rows
+
+
+def least_added_nanos(engine, floor, bare):
+    a, b = engine.get(floor), engine.get(bare)
+    if not a or not b or a["score"] <= 0 or b["score"] <= 0:
+        return float("nan")
+    return 1e9 / a["score"] - 1e9 / b["score"]
+
+
+def cost_ceiling(engine, immediate, depth, floor, bare):
+    """The best attributes cost (reads/s with / without) the path could show if LATENCY + CACHE added
+    only the least they must: its time per read without attributes, against that time plus the least."""
+    added = least_added_nanos(engine, floor, bare)
+    b = engine.get(pread(immediate, "none", depth))
+    if math.isnan(added) or not b or b["score"] <= 0:
+        return float("nan")
+    t = 1e9 / b["score"]
+    return t / (t + added)
+
+
+def attribute_floor_table(w, engine, args):
+    rounds = args.round_engines
+    w("| path | least LATENCY + CACHE add per read (ns) | ceiling of the attributes cost (pooled) | per round "
+      "| attributes cost measured (pooled) |")
+    w("| --- | --- | --- | --- | --- |")
+    for label, immediate, depth, floor, bare in attribute_cost_floors():
+        ceiling = cost_ceiling(engine, immediate, depth, floor, bare)
+        if math.isnan(ceiling):
+            continue
+        paired = per_round([cost_ceiling(e, immediate, depth, floor, bare) for e in rounds]) if rounds else None
+        measured = ratio(engine, pread(immediate, "latency_cache", depth), pread(immediate, "none", depth))
+        w("| %s | %.0f | %.2f | %s | %s |" % (label, least_added_nanos(engine, floor, bare), ceiling,
+                                             paired[1] if paired else "n/a", measured[1] if measured else "n/a"))
+    w("")
 
 
 def engine_results(engine, cls):
@@ -727,6 +779,15 @@ def render_pread(w, engine, args):
     w("and that median to reach the target.")
     w("")
     pread_target_table(w, engine, args)
+    w("The floor of the attributes cost. LATENCY needs the monotonic clock read around the call (on the")
+    w("immediate path twice: start, which is also its submit time, and end, also its publication time; on")
+    w("the pool path four times: submit, start, end, publication), and CACHE needs the evidence of a")
+    w("`preadv2(RWF_NOWAIT)`, which the immediate path makes anyway and the pool path makes in place of its")
+    w("pread. The same bare JNR calls with those readings around them, against the bare call they replace,")
+    w("give the least the two attributes add to a read; with the path's own time per read without")
+    w("attributes, that is the best attributes cost any implementation of the path could show here:")
+    w("")
+    attribute_floor_table(w, engine, args)
     w("Bytes per read of the engine (target 0: below %g B/op, less than one object per %d reads):" % (
         ZERO_BYTES_PER_OP, int(16 / ZERO_BYTES_PER_OP)))
     w("")

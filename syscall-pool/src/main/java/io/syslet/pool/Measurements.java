@@ -10,9 +10,10 @@ import static io.syslet.pool.natives.Natives.LIBC;
 
 /**
  * Collects the attributes an op asked for around its call, on the thread that makes the call, and
- * writes them into its event. Only what was asked for is measured: CPU time costs two
+ * writes them into its event. Only what was asked for is measured: latency costs readings of the monotonic
+ * clock (two for an op completed inside the call that submitted it, four on a worker), CPU time two
  * {@code clock_gettime(CLOCK_THREAD_CPUTIME_ID)} calls and blocking two {@code getrusage(RUSAGE_THREAD)}
- * calls; latency costs nothing extra.
+ * calls (docs/ABI.md section 21).
  */
 final class Measurements
 {

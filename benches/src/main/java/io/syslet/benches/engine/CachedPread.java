@@ -98,4 +98,26 @@ public class CachedPread
     {
         return sync.readNowait();
     }
+
+    /**
+     * {@link #jnr_sync_nowait} between two clock readings: the least LATENCY adds on the immediate path
+     * (start and end; submit and publication share them there). Against {@link #jnr_sync_nowait}, the floor
+     * of the attributes cost of that path.
+     */
+    @Benchmark
+    public long jnr_sync_nowait_2_clocks(final SyncPreadState sync)
+    {
+        return sync.readNowaitTimed(2);
+    }
+
+    /**
+     * {@link #jnr_sync_nowait} between four clock readings: the least LATENCY + CACHE adds on the pool
+     * path, whose reads ask the cache with this call in place of a pread and read the clock at submit,
+     * start, end and publication. Against {@link #jnr_sync}, the floor of the attributes cost of that path.
+     */
+    @Benchmark
+    public long jnr_sync_nowait_4_clocks(final SyncPreadState sync)
+    {
+        return sync.readNowaitTimed(4);
+    }
 }
