@@ -16,7 +16,10 @@ public interface AioContext extends AutoCloseable
 {
     /** {@link #cancel} result: the op was found and will complete with -ECANCELED. */
     int CANCELED = 0;
-    /** {@link #cancel} result: the op is running and may not terminate early (a disk read, say). */
+    /**
+     * {@link #cancel} result: the op is running and may not terminate early (a disk read, say), or has finished
+     * on its own and its event is on the way (after a callable's {@link CallableFailureHandler}, say).
+     */
     int RUNNING_MAY_NOT_TERMINATE = -Errno.EALREADY;
     /** {@link #cancel} result: no op in flight has this cookie. */
     int NOT_FOUND = -Errno.ENOENT;
@@ -46,14 +49,33 @@ public interface AioContext extends AutoCloseable
     int submit(DirectBuffer iocbs, int offset, int length);
 
     /**
-     * Submits blocking Java code as an op. Its event's res is the value returned; -ECANCELED if it was
-     * cancelled (interrupted); -EIO if it threw.
+     * Submits blocking Java code as an op. Its event's res is the value returned (null counts as 0);
+     * -ECANCELED if it was cancelled (interrupted: what it throws then is dropped); -EIO if it threw, an
+     * {@link Error} too. What it threw goes to the context's {@link SetupParams#callableFailureHandler} (by
+     * default the worker thread's uncaught exception handler) on the worker, before the event is published; see
+     * {@link CallableFailureHandler}.
      *
      * @param cookie returned unchanged in the event.
      * @param op     code to run on a worker of the unbounded class.
      * @throws AioException EAGAIN at the in-flight limit.
      */
-    void submitCallable(long cookie, Callable<Long> op);
+    default void submitCallable(final long cookie, final Callable<Long> op)
+    {
+        submitCallable(cookie, op, null);
+    }
+
+    /**
+     * {@link #submitCallable(long, Callable)} whose failure goes to {@code onFailure} instead of the context's
+     * handler: for a caller that completes its own future, say, with what the op threw. Costs a small object per
+     * op when {@code onFailure} is given.
+     *
+     * @param cookie    returned unchanged in the event.
+     * @param op        code to run on a worker of the unbounded class.
+     * @param onFailure told of the Throwable if the op completes with -EIO because it threw
+     *                  ({@link CallableFailureHandler}); null for the context's handler.
+     * @throws AioException EAGAIN at the in-flight limit.
+     */
+    void submitCallable(long cookie, Callable<Long> op, CallableFailureHandler onFailure);
 
     /**
      * Copies whole events, as ring records (record header first, 8-byte aligned; walk them with

@@ -42,6 +42,7 @@ public final class SetupParams
     long idleTimeoutNanos = TimeUnit.SECONDS.toNanos(10);
     int spinTries = 200;
     ThreadFactory workerThreadFactory;
+    CallableFailureHandler callableFailureHandler = CallableFailureHandler.UNCAUGHT_EXCEPTION_HANDLER;
 
     public SetupParams abiVersion(final int abiVersion)
     {
@@ -136,6 +137,25 @@ public final class SetupParams
         return this;
     }
 
+    /**
+     * Told of the Throwable of each callable op that completes with -EIO because it threw, on the worker, before
+     * the event is published (see {@link CallableFailureHandler}, which says when it is called, where, and what
+     * happens if it throws). An op submitted with a handler of its own goes to that one instead.
+     *
+     * <p>The default, {@link CallableFailureHandler#UNCAUGHT_EXCEPTION_HANDLER}, hands it to the worker thread's
+     * uncaught exception handler, as an executor's thread that a task kills would: without one set anywhere, the
+     * stack trace is printed on {@code System.err}, and with a default handler the application set (one that logs,
+     * say) it goes there. A default handler that ends the JVM on any uncaught Throwable ends it on a callable's
+     * throw too: set a handler of your own here to keep such throws apart. Null restores the default; to drop
+     * failures, say so with a handler that does nothing.
+     */
+    public SetupParams callableFailureHandler(final CallableFailureHandler callableFailureHandler)
+    {
+        this.callableFailureHandler = callableFailureHandler == null ?
+            CallableFailureHandler.UNCAUGHT_EXCEPTION_HANDLER : callableFailureHandler;
+        return this;
+    }
+
     public int abiVersion()
     {
         return abiVersion;
@@ -197,6 +217,12 @@ public final class SetupParams
         return workerThreadFactory;
     }
 
+    /** @return the handler set, or {@link CallableFailureHandler#UNCAUGHT_EXCEPTION_HANDLER}; never null. */
+    public CallableFailureHandler callableFailureHandler()
+    {
+        return callableFailureHandler;
+    }
+
     /**
      * @return a new SetupParams with every field of this one: setup keeps such a copy, so a caller may reuse and
      * change its own after setup without changing what the context reports.
@@ -215,6 +241,7 @@ public final class SetupParams
         copy.idleTimeoutNanos = idleTimeoutNanos;
         copy.spinTries = spinTries;
         copy.workerThreadFactory = workerThreadFactory;
+        copy.callableFailureHandler = callableFailureHandler;
         return copy;
     }
 
@@ -265,6 +292,7 @@ public final class SetupParams
         return "SetupParams{abiVersion=" + abiVersion + ", flags=0x" + Integer.toHexString(flags) + ", ringBytes=" +
             ringBytes + ", ringFile=" + ringFile + ", boundedWorkers=" + boundedWorkers + ", unboundedWorkers=" +
             unboundedWorkers + ", maxInFlight=" + maxInFlight + ", maxBuffers=" + maxBuffers + ", idleTimeoutNanos=" +
-            idleTimeoutNanos + ", spinTries=" + spinTries + ", workerThreadFactory=" + workerThreadFactory + "}";
+            idleTimeoutNanos + ", spinTries=" + spinTries + ", workerThreadFactory=" + workerThreadFactory +
+            ", callableFailureHandler=" + callableFailureHandler + "}";
     }
 }

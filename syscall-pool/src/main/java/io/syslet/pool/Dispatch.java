@@ -36,6 +36,7 @@ final class Dispatch
     private static final long NANOS_PER_MILLI = 1_000_000L;
     /** The most arguments of a RAW syscall that the allocation-free binding passes. */
     private static final int SHORT_RAW_ARGS = 4;
+    private static final CallableThrew CALLABLE_THREW = new CallableThrew();
 
     private static final int[] WORKER_CLASS = new int[Opcode.COUNT];
     private static final boolean[] INTERRUPTIBLE = new boolean[Opcode.COUNT];
@@ -783,10 +784,34 @@ final class Dispatch
         }
         catch (final Throwable e)
         {
-            // An Error too (as FutureTask does): thrown out of here it would end the worker thread with the op
-            // unfinished, its event never published and its slot never freed. An InterruptedException no cancel
-            // caused (the callable interrupted itself, or threw one of its own) is a throw like any other: -EIO.
-            return isCancelRequested(s) ? -Errno.EINTR : -Errno.EIO;
+            // An Error too (as FutureTask does): thrown on as it is, it would end the worker thread with the op
+            // unfinished, its event never published and its slot never freed. After a cancel, the throw is the
+            // interrupt's echo and is dropped, as FutureTask drops what a cancelled task does. An
+            // InterruptedException no cancel caused (the callable interrupted itself, or threw one of its own) is
+            // a throw like any other: -EIO, reported.
+            if (isCancelRequested(s))
+            {
+                return -Errno.EINTR;
+            }
+            s.failure = e;
+            throw CALLABLE_THREW;
+        }
+    }
+
+    /**
+     * What {@link #callable} throws when the op's code threw and no cancel asked for it, with the Throwable left in
+     * {@link Slot#failure}: the worker takes it in a catch block of its own, where it reports the Throwable and
+     * completes the op with -EIO, so ordinary ops carry nothing for it. A single instance without a stack trace,
+     * so that nothing is allocated after the code threw an OutOfMemoryError. Only a worker runs a callable:
+     * {@code run()} and the immediate path never get here with code to call.
+     */
+    static final class CallableThrew extends RuntimeException
+    {
+        private static final long serialVersionUID = 1L;
+
+        private CallableThrew()
+        {
+            super("callable op threw", null, false, false);
         }
     }
 }

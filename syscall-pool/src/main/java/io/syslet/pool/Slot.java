@@ -92,6 +92,11 @@ final class Slot
      */
     int eventLength;
     Callable<Long> callable;
+    /**
+     * What a callable threw, from the throw until the worker hands it to the failure handler; null otherwise.
+     * Written and cleared only on that path, by the one worker that runs the op.
+     */
+    Throwable failure;
     long submitNanos;
 
     // Measurements, by whoever runs the op (see Measurements).

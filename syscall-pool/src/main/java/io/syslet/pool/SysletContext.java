@@ -2,6 +2,7 @@ package io.syslet.pool;
 
 import io.syslet.abi.AioContext;
 import io.syslet.abi.AioException;
+import io.syslet.abi.CallableFailureHandler;
 import io.syslet.abi.Errno;
 import io.syslet.abi.EventDescriptor;
 import io.syslet.abi.Iocb;
@@ -133,6 +134,8 @@ public final class SysletContext implements AioContext
      * and destroy fight over.
      */
     private final Queue<Scratch> callers = new ConcurrentLinkedQueue<>();
+    /** Told of what a callable op threw, unless the op came with a handler of its own. */
+    private final CallableFailureHandler callableFailureHandler;
     private volatile boolean closed;
     private boolean freed;
 
@@ -145,6 +148,7 @@ public final class SysletContext implements AioContext
         eventFdIncrement.putLong(0, 1L);
         this.ring = new Ring(region, eventFd >= 0 ? this::signalEventFd : null);
         this.maxInFlight = params.maxInFlight();
+        this.callableFailureHandler = params.callableFailureHandler();
         this.cacheVisible = !params.hasFlag(SetupParams.FLAG_NO_CACHE_ATTRIBUTE);
         // The immediate path is itself the side channel NO_CACHE_ATTRIBUTE closes: an inline completion shows in
         // its submission id, its worker tid and the event being there when submit returns.
@@ -371,7 +375,7 @@ public final class SysletContext implements AioContext
     }
 
     @Override
-    public void submitCallable(final long cookie, final Callable<Long> op)
+    public void submitCallable(final long cookie, final Callable<Long> op, final CallableFailureHandler onFailure)
     {
         final Scratch caller = enter(); // first: a destroyed context is EBADF whatever the arguments
         try
@@ -380,8 +384,10 @@ public final class SysletContext implements AioContext
             {
                 throw new AioException(Errno.EINVAL, "callable op is null");
             }
+            // Its own handler rides with the code in the slot's one callable field, which every op clears anyway.
+            final Callable<Long> code = onFailure == null ? op : new CallableWithHandler(op, onFailure);
             final Slot slot = acquireSlot(true, caller);
-            slot.loadCallable(cookie, op);
+            slot.loadCallable(cookie, code);
             slot.submitNanos = 0;
             start(slot, caller);
         }
@@ -686,12 +692,30 @@ public final class SysletContext implements AioContext
         {
             res = executeMeasured(slot, scratch);
         }
+        catch (final Dispatch.CallableThrew e)
+        {
+            // A catch of its own, so that ordinary ops pay nothing for a callable's failure.
+            completeThrownCallable(slot, generation, scratch);
+            return;
+        }
         catch (final RuntimeException | Error e)
         {
             // An engine fault, not the op's: thrown on, it would end this worker with the op unfinished, its
             // event never published and its slot never freed.
             res = -Errno.EIO;
         }
+        releaseAndPublish(slot, generation, settle(slot, generation, res), scratch);
+    }
+
+    /**
+     * Ends a running op: DONE, after which no cancel interrupts this thread for it, with any interrupt it left
+     * cleared.
+     *
+     * @return its res: -ECANCELED for an -EINTR that a cancel asked for.
+     */
+    private static long settle(final Slot slot, final int generation, final long result)
+    {
+        long res = result;
         if (slot.transition(generation, Slot.RUNNING, Slot.DONE))
         {
             // A callable may have left this thread interrupted: the next op must not see that, nor an idle
@@ -714,7 +738,52 @@ public final class SysletContext implements AioContext
                 slot.setState(generation, Slot.DONE);
             }
         }
-        releaseAndPublish(slot, generation, res, scratch);
+        return res;
+    }
+
+    /**
+     * A callable that threw with no cancel asking for it: -EIO, and its Throwable to its handler. Settled first,
+     * so that no cancel interrupts the handler (a cancel now answers RUNNING_MAY_NOT_TERMINATE); published after,
+     * so that whoever reaps the event finds what the handler recorded.
+     */
+    private void completeThrownCallable(final Slot slot, final int generation, final Scratch scratch)
+    {
+        final Throwable failure = slot.failure;
+        slot.failure = null;
+        settle(slot, generation, -Errno.EIO);
+        final Callable<Long> code = slot.callable;
+        final CallableFailureHandler handler = code instanceof CallableWithHandler ?
+            ((CallableWithHandler)code).onFailure : callableFailureHandler;
+        try
+        {
+            handler.onFailure(slot.cookie, EventDescriptor.submissionId(slot.index, generation), failure);
+        }
+        catch (final Throwable handlerFailure)
+        {
+            // Thrown on, it would end this worker with the event unpublished and the slot held; dropped unseen, it
+            // would hide the one report of this failure.
+            printHandlerFailure(slot.cookie, failure, handlerFailure);
+        }
+        Thread.interrupted(); // the handler's: the next op must not see it
+        releaseAndPublish(slot, generation, -Errno.EIO, scratch);
+    }
+
+    private static void printHandlerFailure(final long cookie, final Throwable failure, final Throwable handlerFailure)
+    {
+        try
+        {
+            if (handlerFailure != failure)
+            {
+                handlerFailure.addSuppressed(failure);
+            }
+            System.err.println("syslet: the failure handler of the callable op with cookie " + cookie +
+                " threw; the op's own Throwable is suppressed in it:");
+            handlerFailure.printStackTrace();
+        }
+        catch (final Throwable ignored)
+        {
+            // Out of memory, say: the event must still be published.
+        }
     }
 
     /**
@@ -1027,9 +1096,10 @@ public final class SysletContext implements AioContext
                 final long control = slot.control();
                 final int state = Slot.state(control);
                 // CANCEL_REQUESTED too: an op an earlier cancel asked to stop still runs until it answers (that
-                // cancel may have given up after CANCEL_ACK_NANOS), so it is in flight, never "not found".
-                if ((state != Slot.QUEUED && state != Slot.RUNNING && state != Slot.CANCEL_REQUESTED) ||
-                    slot.cookie != cookie)
+                // cancel may have given up after CANCEL_ACK_NANOS), so it is in flight, never "not found". DONE too:
+                // its event is still to come, after a callable's failure handler, which may take a while.
+                if ((state != Slot.QUEUED && state != Slot.RUNNING && state != Slot.CANCEL_REQUESTED &&
+                    state != Slot.DONE) || slot.cookie != cookie)
                 {
                     continue;
                 }
@@ -1046,6 +1116,10 @@ public final class SysletContext implements AioContext
                     Slot.state(now) == Slot.CLAIMED)
                 {
                     continue;
+                }
+                if (state == Slot.DONE)
+                {
+                    return RUNNING_MAY_NOT_TERMINATE; // it finished on its own
                 }
                 if (state == Slot.QUEUED)
                 {
