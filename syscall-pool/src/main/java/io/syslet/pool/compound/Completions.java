@@ -47,6 +47,11 @@ import java.util.function.BiConsumer;
  * other completions of the same batch are delivered, a callback chain runs on, a failed feed or step
  * builder ends like a cancel (-ECANCELED), a rejected delayed callback chain runs on the reaping thread.
  * An op the context refuses, or that cannot be encoded, completes with the errno (EINVAL for the latter).
+ * A callable op ({@link Op#call}) that throws completes with -EIO, and keeps the very Throwable on its node
+ * ({@link OpCompletion#failure()}, set before its callbacks run); the future of {@link #future} completes
+ * exceptionally with it, and for every other node it goes to the error handler (on the thread that runs the
+ * node's chain, just before it runs). This layer takes the Throwable from the context op by op, so the
+ * context's own {@link io.syslet.abi.SetupParams#callableFailureHandler} is not told of these ops.
  *
  * <p>This layer owns the context's event stream: it reaps with getevents and matches events to ops by
  * cookie, so nobody else may reap the same context. It allocates per op (nodes, callbacks); the raw
@@ -96,7 +101,8 @@ public final class Completions
     /**
      * @param context         the context to submit to and reap from (this layer must be its only reaper).
      * @param delayedExecutor where delayed callbacks run; null for the reaping thread.
-     * @param errorHandler    told of every exception a callback throws; the chain then goes on.
+     * @param errorHandler    told of every exception a callback throws, and of what a callable op threw unless
+     *                        its future takes it; the chain then goes on.
      */
     public Completions(final AioContext context, final Executor delayedExecutor,
         final BiConsumer<Completion, Throwable> errorHandler)
@@ -151,17 +157,25 @@ public final class Completions
     /**
      * Submits an op for callers who live in the {@link java.util.concurrent.CompletionStage} world. The
      * future completes (on the thread that runs the op's chain) with the op's result, or exceptionally
-     * with an {@link AioException} if the result is a negated errno. Cancelling the future cancels the op
-     * ({@link Completion#cancel()}).
+     * with an {@link AioException} if the result is a negated errno. A callable op ({@link Op#call}) that threw
+     * completes it exceptionally with the very Throwable it threw instead, as {@link
+     * CompletableFuture#supplyAsync} would ({@code get()} throws it as the cause of an ExecutionException), and
+     * the error handler is not told of it. Cancelling the future cancels the op ({@link Completion#cancel()}).
      */
     public CompletableFuture<Long> future(final Op op)
     {
         final CompletableFuture<Long> future = new CompletableFuture<>();
         final OpCompletion node = op(op);
+        node.failureToFuture();
         node.notify(done ->
         {
             final long res = done.res();
-            if (res < 0)
+            final Throwable thrown = node.failure();
+            if (res < 0 && thrown != null)
+            {
+                future.completeExceptionally(thrown);
+            }
+            else if (res < 0)
             {
                 future.completeExceptionally(new AioException((int)-res, Opcode.name(op.opcode()) + " failed"));
             }
@@ -322,7 +336,7 @@ public final class Completions
         {
             if (op.opcode == Opcode.CALLABLE)
             {
-                context.submitCallable(node.cookie, op.callable);
+                context.submitCallable(node.cookie, op.callable, node::callableThrew);
             }
             else
             {

@@ -110,7 +110,11 @@ public final class Op
         return of(Opcode.NANOSLEEP, nanos, 0, 0, 0, 0, 0);
     }
 
-    /** Blocking Java code on an unbounded worker. */
+    /**
+     * Blocking Java code on an unbounded worker. Its result is the value returned (null counts as 0), -ECANCELED
+     * if it was cancelled, -EIO if it threw: what it threw is then on its node ({@link OpCompletion#failure()}),
+     * in its future's exceptional completion, or with the error handler ({@link Completions}, failures).
+     */
     public static Op call(final Callable<Long> callable)
     {
         return new Op(Opcode.CALLABLE, 0, 0, 0, 0, 0, 0, 0, ANY_RESULT, new int[0], callable);

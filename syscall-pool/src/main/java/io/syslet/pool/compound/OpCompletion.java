@@ -4,7 +4,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * A leaf: one op submitted to the context. Its result is the event's res; {@link #event()} holds a copy
- * of the whole event, attributes included.
+ * of the whole event, attributes included, and {@link #failure()} what a callable op threw.
  */
 public final class OpCompletion extends Completion
 {
@@ -12,6 +12,9 @@ public final class OpCompletion extends Completion
     long cookie;
     private boolean submitted;
     private UnsafeBuffer event;
+    private Throwable failure;
+    /** A future carries the failure: the error handler is not told of it too. */
+    private boolean failureToFuture;
 
     OpCompletion(final Completions owner, final Op op)
     {
@@ -31,6 +34,30 @@ public final class OpCompletion extends Completion
     public synchronized UnsafeBuffer event()
     {
         return event;
+    }
+
+    /**
+     * @return the very Throwable this callable op ({@link Op#call}) threw, which made its result -EIO; null if it
+     * did not throw, or threw once a cancel had interrupted it (its result is then -ECANCELED), and for every
+     * other op.
+     * Set before the op completes, so its callbacks find it.
+     */
+    public synchronized Throwable failure()
+    {
+        return failure;
+    }
+
+    /**
+     * The op's own {@link io.syslet.abi.CallableFailureHandler}: on the worker, before the event is published.
+     */
+    synchronized void callableThrew(final long cookie, final long submissionId, final Throwable thrown)
+    {
+        failure = thrown;
+    }
+
+    synchronized void failureToFuture()
+    {
+        failureToFuture = true;
     }
 
     @Override
@@ -77,9 +104,17 @@ public final class OpCompletion extends Completion
 
     void completeFromEvent(final UnsafeBuffer copy, final long res, final long res2, final boolean immediate)
     {
+        final Throwable thrown;
         synchronized (this)
         {
             event = copy;
+            thrown = failureToFuture ? null : failure;
+        }
+        if (thrown != null)
+        {
+            // What the callable threw is user code's failure like a callback's: where no future takes it, the
+            // error handler does, before the chain runs on with -EIO.
+            owner.report(this, thrown);
         }
         complete(res, res2, immediate);
     }
