@@ -29,11 +29,50 @@ public interface AioContext extends AutoCloseable
      * registered even if its file may shrink later: an op that touches a page past the file's new end completes
      * with -EFAULT, and nothing else notices (docs/ABI.md section 12, which gives the cost).
      *
-     * @param buffer direct or mapped memory; the context keeps a reference and never frees it.
-     * @return the buffer's index.
-     * @throws AioException EINVAL if the buffer is on the heap; ENOMEM if the table is full.
+     * @param buffer direct or mapped memory; the context keeps a reference, and never frees it, until
+     *               {@link #unregisterBuffer} gives the index back.
+     * @return the buffer's index: the lowest free one, which may be one unregistered earlier.
+     * @throws AioException EINVAL if the buffer is on the heap; ENOMEM if every index of the table
+     * ({@link SetupParams#maxBuffers}) is taken.
      */
     int registerBuffer(AtomicBuffer buffer);
+
+    /**
+     * {@link #unregisterBuffer(int, long)} that waits up to 5 s, as {@link #close()} gives destroy.
+     */
+    void unregisterBuffer(int index);
+
+    /**
+     * Gives a registered buffer's index back, like io_uring's buffer unregistration: once this returns, no op
+     * touches the buffer's memory any more, and the context no longer holds the buffer (nor the ByteBuffer that
+     * owns its memory), so the caller may reuse or free it.
+     *
+     * <p>From the start of the call, every op that resolves a {@link BufferRef} to this index fails with -EFAULT in
+     * its event, as one naming an index never registered does: ops submitted later, and ops already queued (a
+     * pread whose first part the immediate path read included). Ops already running that may hold an address in
+     * the buffer (one that names it in an argument, and any preadv or pwritev, whose elements may) and calls of
+     * {@link #submit} and {@link #run} then inside on other threads (which may read into it on their own thread)
+     * are waited for: this returns when each has ended, and what they wrote into the buffer is there. Ops that
+     * start meanwhile never keep it waiting. RAW ops and callables resolve no BufferRef: the engine tracks no
+     * memory of theirs. A running op that may never end (a read of a pipe nobody writes) makes the wait run out:
+     * cancel it first ({@link #cancel}), or catch EBUSY and call again later.
+     *
+     * <p>The index is then free: a later {@link #registerBuffer} may hand it out again (it takes the lowest free
+     * index), and a stale BufferRef that still names it then reaches the new buffer, as a closed and reused fd
+     * does. Called from inside one of the context's own ops (a callable), it waits as from anywhere else: a
+     * callable is never among the ops it waits for, so it never waits for itself.
+     *
+     * @param index        a registered buffer's index.
+     * @param timeoutNanos longest wait for the ops and calls that may still use the buffer; 0 does not wait
+     *                     (EBUSY at once if any may).
+     * @throws AioException EINVAL, naming the index, if it is out of range, was never registered or is already
+     * unregistered; EBUSY if an op or call still used the buffer at the timeout, EINTR if the calling thread was
+     * interrupted while waiting (its flag stays set): in both cases ops naming the index already fail with
+     * -EFAULT, but the index is not free and the context still holds the buffer; call again to wait again (the
+     * index counts as registered until a call returns); EBADF if the context is destroyed, before or during the
+     * wait.
+     */
+    void unregisterBuffer(int index, long timeoutNanos);
 
     /**
      * Submits packed iocbs (see {@link IocbDescriptor}), like io_submit(2).

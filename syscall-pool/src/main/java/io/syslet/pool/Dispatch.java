@@ -136,6 +136,61 @@ final class Dispatch
     }
 
     /**
+     * Whether an op may hold an address in registered buffer {@code index} while it runs: what an unregister of
+     * that buffer waits for. Read from the slot's arguments, which the op resolves when it starts; each case
+     * names the arguments {@link #executeOnce} resolves. preadv and pwritev may reach any buffer: the elements of
+     * their iov array, read out of registered memory when the op starts, are not in the slot. An op this table
+     * does not list (one added after it) counts as reaching every buffer too: a wait too many, never one too
+     * few. RAW ops take raw addresses, never BufferRefs, and callables take none: the engine resolves nothing
+     * for them, so they never hold a registered buffer on its behalf.
+     *
+     * @param s     a slot whose op is running (the caller checks that its fields are that op's).
+     * @param index a buffer index.
+     */
+    static boolean mayTouchBuffer(final Slot s, final int index)
+    {
+        switch (s.opcode)
+        {
+            case Opcode.NOP:
+            case Opcode.RAW:
+            case Opcode.FSYNC:
+            case Opcode.FDATASYNC:
+            case Opcode.CLOSE:
+            case Opcode.FALLOCATE:
+            case Opcode.SYNC_FILE_RANGE:
+            case Opcode.NANOSLEEP:
+            case Opcode.FLOCK:
+            case Opcode.CALLABLE:
+                return false;
+            case Opcode.PREAD:
+            case Opcode.PWRITE:
+            case Opcode.READ:
+            case Opcode.WRITE:
+            case Opcode.OPENAT:
+            case Opcode.ACCEPT: // NO_BUFFER's index is one no buffer can have
+            case Opcode.CONNECT:
+            case Opcode.RECV:
+            case Opcode.SEND:
+                return names(s.a1, index);
+            case Opcode.STATX:
+                return names(s.a1, index) || names(s.a4, index);
+            case Opcode.POLL:
+                return names(s.a0, index);
+            case Opcode.WAITID:
+                return names(s.a2, index);
+            case Opcode.GETADDRINFO:
+                return names(s.a0, index) || names(s.a1, index) || names(s.a2, index);
+            default:
+                return true;
+        }
+    }
+
+    private static boolean names(final long ref, final int index)
+    {
+        return BufferRef.index(ref) == index;
+    }
+
+    /**
      * Runs the slot's op on this thread; sets {@code slot.res2} where the op has one.
      *
      * @return res.

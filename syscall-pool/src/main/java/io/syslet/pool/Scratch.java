@@ -13,13 +13,27 @@ import java.lang.invoke.VarHandle;
  */
 final class Scratch
 {
-    private static final VarHandle CALL_DEPTH;
+    private static final VarHandle CALLS;
+    /** One public call in {@link #calls}: bits 0..15 count the calls the owner is inside. */
+    private static final long ONE_CALL = 1L;
+    private static final long CALL_DEPTH_MASK = 0xFFFFL;
+    /**
+     * One call that may touch registered memory on the owner's thread (submit, whose immediate path reads into
+     * it, and run): bits 16..31 count those the owner is inside.
+     */
+    private static final long ONE_MEMORY_CALL = 1L << 16;
+    private static final long MEMORY_DEPTH_MASK = 0xFFFFL << 16;
+    /**
+     * Bits 32..63 count the times the owner left its last such call: a count that wraps, compared only for a
+     * change. An unregister that saw the owner inside one waits until it changes.
+     */
+    private static final long ONE_MEMORY_EXIT = 1L << 32;
 
     static
     {
         try
         {
-            CALL_DEPTH = MethodHandles.lookup().findVarHandle(Scratch.class, "callDepth", int.class);
+            CALLS = MethodHandles.lookup().findVarHandle(Scratch.class, "calls", long.class);
         }
         catch (final ReflectiveOperationException e)
         {
@@ -77,12 +91,15 @@ final class Scratch
     /** Builds event attributes in {@link #buffer}. */
     final io.syslet.attributes.AttributeWriter attributes = new io.syslet.attributes.AttributeWriter();
     /**
-     * Public calls of the context this scratch belongs to that {@link #owner} is inside. More than 1 would
-     * mean a call made from inside another, which nothing allows (no op runs the caller's code on the caller's
-     * thread, and run() and submit rely on that to share {@link #staged}), but the count would stay right.
-     * Only the owner writes it; destroy reads it.
+     * The public calls of the context this scratch belongs to that {@link #owner} is inside, in one word with
+     * the memory calls among them and how often it left the last of those (see {@link #ONE_CALL},
+     * {@link #ONE_MEMORY_CALL}, {@link #ONE_MEMORY_EXIT}): a call writes it once on entry and once on exit, as
+     * when it held the depth alone, so an unregister that must know whether the thread may hold a registered
+     * address costs the call nothing. More than 1 deep would mean a call made from inside another, which nothing
+     * allows (no op runs the caller's code on the caller's thread, and run() and submit rely on that to share
+     * {@link #staged}), but the counts would stay right. Only the owner writes it; destroy and unregister read it.
      */
-    private volatile int callDepth;
+    private volatile long calls;
     /**
      * Where this submitter's next search for a free request slot starts. Per thread: a cursor on the
      * context would be written by every submit on a line that workers read on every op.
@@ -99,23 +116,62 @@ final class Scratch
     }
 
     /**
-     * Volatile write: a full fence, so the caller's next volatile read (closed) is ordered after it.
+     * Volatile write: a full fence, so the caller's next volatile reads (closed; the registered-buffer table, in a
+     * call that resolves BufferRefs) are ordered after it.
+     *
+     * @param touchesMemory true for a call that may resolve a BufferRef and touch its memory on this thread.
      */
-    void enterCall()
+    void enterCall(final boolean touchesMemory)
     {
-        callDepth = callDepth + 1;
+        calls = calls + (touchesMemory ? ONE_CALL + ONE_MEMORY_CALL : ONE_CALL);
     }
 
     /**
-     * Release: everything the call did happens before destroy sees it out. No fence needed here.
+     * Release: everything the call did (the kernel's writes into registered memory included: they are done when
+     * the syscall returns) happens before destroy or unregister sees it out. No fence needed here.
      */
-    void exitCall()
+    void exitCall(final boolean touchesMemory)
     {
-        CALL_DEPTH.setRelease(this, callDepth - 1);
+        long next = calls - ONE_CALL;
+        if (touchesMemory)
+        {
+            next -= ONE_MEMORY_CALL;
+            if ((next & MEMORY_DEPTH_MASK) == 0)
+            {
+                next += ONE_MEMORY_EXIT;
+            }
+        }
+        CALLS.setRelease(this, next);
     }
 
     boolean isInCall()
     {
-        return callDepth != 0;
+        return (calls & CALL_DEPTH_MASK) != 0;
+    }
+
+    /**
+     * @return the call word now (volatile read), for {@link #isInMemoryCall} and {@link #leftMemoryCallSince}.
+     */
+    long calls()
+    {
+        return calls;
+    }
+
+    /**
+     * @return true if, when {@code calls} was read, the owner was inside a call that may touch registered memory.
+     */
+    static boolean isInMemoryCall(final long calls)
+    {
+        return (calls & MEMORY_DEPTH_MASK) != 0;
+    }
+
+    /**
+     * @param seen a value of {@link #calls()} read earlier, inside a memory call.
+     * @return true if the owner has left, since {@code seen}, every memory call it was inside then (volatile read:
+     * what those calls did happens before the caller's next steps).
+     */
+    boolean leftMemoryCallSince(final long seen)
+    {
+        return (calls >>> 32) != (seen >>> 32);
     }
 }

@@ -33,6 +33,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
+import java.util.Arrays;
 import java.util.Queue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -85,6 +86,11 @@ public final class SysletContext implements AioContext
     private static final long ONE_UNPUBLISHED = 1L << 32;
     private static final long ONE_OP = ONE_ACTIVE + ONE_UNPUBLISHED;
     private static final long DEFAULT_DESTROY_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** How long {@link #unregisterBuffer(int)} waits for ops using the buffer: as long as close() gives destroy. */
+    private static final long DEFAULT_UNREGISTER_NANOS = DEFAULT_DESTROY_NANOS;
+    /** Looks an unregister waiting for ops makes, yielding before each, before it parks between looks. */
+    private static final int UNREGISTER_YIELDS = 100;
+    private static final long UNREGISTER_PARK_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
     /** Submission id of an op the immediate path completed without a slot: slot 0xFFFFFFFF, generation 0. */
     public static final long INLINE_SUBMISSION_ID = 0xFFFF_FFFFL;
     private final SetupParams params;
@@ -293,9 +299,237 @@ public final class SysletContext implements AioContext
     }
 
     @Override
-    public int submit(final DirectBuffer iocbs, final int offset, final int length)
+    public void unregisterBuffer(final int index)
+    {
+        unregisterBuffer(index, DEFAULT_UNREGISTER_NANOS);
+    }
+
+    @Override
+    public void unregisterBuffer(final int index, final long timeoutNanos)
     {
         final Scratch caller = enter();
+        try
+        {
+            // First the table, so that nothing resolves the index from here on; then the ops and threads that may
+            // have resolved it before: none is waited for that could not have. Nothing on the ops' side pays for
+            // this: the slots' states and the callers' call words are what they write anyway.
+            final RegisteredBuffers.Registration live = buffers.retire(index);
+            new BufferUsers(index).await(Math.max(0, timeoutNanos));
+            buffers.free(index, live);
+        }
+        finally
+        {
+            exit(caller);
+        }
+    }
+
+    /**
+     * What an unregister waits for, as it stood just after the index was retired: each op then running that may
+     * hold an address in the buffer (a request slot's generation in RUNNING or CANCEL_REQUESTED, whose op
+     * {@link Dispatch#mayTouchBuffer} says may), until its slot leaves that run; and each thread then inside a
+     * submit or run (which may have resolved it on its own thread: the immediate path, a synchronous op), until
+     * it leaves that call. Ops and calls that start later see the retired entry: their resolve fails with
+     * -EFAULT. A snapshot, not a condition looked at again: ops that come and go meanwhile never keep it waiting.
+     *
+     * <p>Why nothing is missed: the retire's volatile write of the table comes before the reads below; a worker
+     * CASes its slot to RUNNING, and a caller writes its call word (both volatile), before its first volatile read
+     * of the table. In the one order of synchronization actions, either the read here sees the op or call, or the
+     * op's or call's read of the table comes after the retire and sees the retired entry. An op queued now
+     * resolves on its worker after its CAS to RUNNING: it fails with -EFAULT (even a pread the immediate path
+     * had read a part of), and is not waited for.
+     */
+    private final class BufferUsers
+    {
+        private final int index;
+        private int[] slotIndices = new int[4];
+        private int[] generations = new int[4];
+        private long[] cookies = new long[4];
+        private int[] opcodes = new int[4];
+        private int ops;
+        private Scratch[] threads = new Scratch[4];
+        private long[] callWords = new long[4];
+        private int calls;
+
+        BufferUsers(final int index)
+        {
+            this.index = index;
+            for (final Slot slot : slots)
+            {
+                final long control = slot.control();
+                if (!isRunning(control))
+                {
+                    continue;
+                }
+                final int generation = Slot.generation(control);
+                final long cookie = slot.cookie;
+                final int opcode = slot.opcode;
+                final boolean touches = Dispatch.mayTouchBuffer(slot, index);
+                // The fields are this op's only if the slot still runs the same generation after they were read (it
+                // cannot come back to RUNNING in a generation it left): as in cancel. If it does not, the op ended.
+                VarHandle.acquireFence();
+                final long after = slot.control();
+                if (touches && isRunning(after) && Slot.generation(after) == generation)
+                {
+                    addOp(slot.index, generation, cookie, opcode);
+                }
+            }
+            for (final Scratch thread : callers)
+            {
+                // The calling thread's own word shows this unregister, which is no memory call; and no callable is an
+                // op that may touch a buffer. So a callable that unregisters never waits for itself: no EDEADLK.
+                final long word = thread.calls();
+                if (Scratch.isInMemoryCall(word))
+                {
+                    if (calls == threads.length)
+                    {
+                        threads = Arrays.copyOf(threads, 2 * calls);
+                        callWords = Arrays.copyOf(callWords, 2 * calls);
+                    }
+                    threads[calls] = thread;
+                    callWords[calls] = word;
+                    calls++;
+                }
+            }
+        }
+
+        private void addOp(final int slotIndex, final int generation, final long cookie, final int opcode)
+        {
+            if (ops == slotIndices.length)
+            {
+                slotIndices = Arrays.copyOf(slotIndices, 2 * ops);
+                generations = Arrays.copyOf(generations, 2 * ops);
+                cookies = Arrays.copyOf(cookies, 2 * ops);
+                opcodes = Arrays.copyOf(opcodes, 2 * ops);
+            }
+            slotIndices[ops] = slotIndex;
+            generations[ops] = generation;
+            cookies[ops] = cookie;
+            opcodes[ops] = opcode;
+            ops++;
+        }
+
+        /**
+         * Waits for every op and call in the snapshot to end. Each is looked at with a volatile read of what its
+         * own thread writes when it ends (the slot's control, released after the op returned; the call word,
+         * released at the call's exit), so what they did to the memory happens before this returns. Polls: a
+         * wake-up from the ops' side would cost every op.
+         *
+         * @throws AioException EBUSY at the timeout, EINTR if the thread is interrupted (its flag stays set), EBADF
+         * if the context is destroyed meanwhile (destroy waits for this call to leave, then stops the ops itself).
+         */
+        void await(final long timeoutNanos)
+        {
+            long start = 0;
+            for (int looks = 0; ; looks++)
+            {
+                dropEnded();
+                if (ops == 0 && calls == 0)
+                {
+                    return;
+                }
+                final long now = System.nanoTime();
+                if (looks == 0)
+                {
+                    start = now;
+                }
+                if (closed)
+                {
+                    throw new AioException(Errno.EBADF, "context is destroyed (while unregister of buffer index " +
+                        index + " waited for " + users() + ")");
+                }
+                if (Thread.currentThread().isInterrupted())
+                {
+                    throw new AioException(Errno.EINTR, "interrupted while unregister of buffer index " + index +
+                        " waited for " + users() + notFreeYet());
+                }
+                if (now - start >= timeoutNanos)
+                {
+                    throw new AioException(Errno.EBUSY, "buffer index " + index + " is still in use after " +
+                        TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms, by " + users() + notFreeYet());
+                }
+                if (looks < UNREGISTER_YIELDS)
+                {
+                    Thread.yield(); // an op on a regular file is about done: a park would add 50 us or more
+                }
+                else
+                {
+                    LockSupport.parkNanos(Math.min(UNREGISTER_PARK_NANOS, timeoutNanos - (now - start)));
+                }
+            }
+        }
+
+        private void dropEnded()
+        {
+            int kept = 0;
+            for (int i = 0; i < ops; i++)
+            {
+                final long control = slots[slotIndices[i]].control();
+                if (isRunning(control) && Slot.generation(control) == generations[i])
+                {
+                    slotIndices[kept] = slotIndices[i];
+                    generations[kept] = generations[i];
+                    cookies[kept] = cookies[i];
+                    opcodes[kept] = opcodes[i];
+                    kept++;
+                }
+            }
+            ops = kept;
+            kept = 0;
+            for (int i = 0; i < calls; i++)
+            {
+                if (!threads[i].leftMemoryCallSince(callWords[i]))
+                {
+                    threads[kept] = threads[i];
+                    callWords[kept] = callWords[i];
+                    kept++;
+                }
+            }
+            for (int i = kept; i < calls; i++)
+            {
+                threads[i] = null;
+            }
+            calls = kept;
+        }
+
+        private String users()
+        {
+            final StringBuilder text = new StringBuilder();
+            if (ops > 0)
+            {
+                text.append(ops).append(ops == 1 ? " op" : " ops").append(" still running (");
+                for (int i = 0; i < Math.min(ops, 4); i++)
+                {
+                    text.append(i == 0 ? "" : ", ").append(Opcode.name(opcodes[i])).append(" cookie ")
+                        .append(cookies[i]);
+                }
+                text.append(ops > 4 ? ", ...)" : ")");
+            }
+            if (calls > 0)
+            {
+                text.append(ops > 0 ? " and " : "").append("thread ").append(threads[0].owner.getName())
+                    .append(calls > 1 ? " and " + (calls - 1) + " more" : "")
+                    .append(" inside submit or run");
+            }
+            return text.toString();
+        }
+
+        private String notFreeYet()
+        {
+            return "; ops that name it fail with -EFAULT already, but the index is not free and the memory may " +
+                "still be in use: call unregisterBuffer again (or cancel the op first)";
+        }
+    }
+
+    private static boolean isRunning(final long control)
+    {
+        final int state = Slot.state(control);
+        return state == Slot.RUNNING || state == Slot.CANCEL_REQUESTED;
+    }
+
+    @Override
+    public int submit(final DirectBuffer iocbs, final int offset, final int length)
+    {
+        final Scratch caller = enterMemoryCall(); // the immediate path reads into registered memory
         try
         {
             if (offset < 0 || length < 0 || offset > iocbs.capacity() - length)
@@ -370,7 +604,7 @@ public final class SysletContext implements AioContext
         }
         finally
         {
-            exit(caller);
+            exitMemoryCall(caller);
         }
     }
 
@@ -1236,7 +1470,7 @@ public final class SysletContext implements AioContext
     @Override
     public int run(final DirectBuffer iocb, final int offset, final MutableDirectBuffer dst, final int dstOffset)
     {
-        final Scratch caller = enter();
+        final Scratch caller = enterMemoryCall(); // runs the op here, in registered memory
         try
         {
             if (offset < 0 || offset > iocb.capacity())
@@ -1280,7 +1514,7 @@ public final class SysletContext implements AioContext
         }
         finally
         {
-            exit(caller);
+            exitMemoryCall(caller);
         }
     }
 
@@ -1495,13 +1729,31 @@ public final class SysletContext implements AioContext
      */
     private Scratch enter()
     {
+        return enter(false);
+    }
+
+    /**
+     * {@link #enter()} for a call that may resolve BufferRefs and touch registered memory on the calling thread
+     * (submit's immediate path, run): an unregister waits for such a call to end. Costs what enter() does: the
+     * same one volatile write, with other bits.
+     *
+     * @return the thread's scratch, to hand to {@link #exitMemoryCall}.
+     */
+    private Scratch enterMemoryCall()
+    {
+        return enter(true);
+    }
+
+    private Scratch enter(final boolean touchesMemory)
+    {
         final Scratch caller = callerScratch();
         // Volatile write, then volatile read; destroy does the mirror (closed, then every depth). In the
         // one order of synchronization actions, either destroy sees this depth or this call sees closed.
-        caller.enterCall();
+        // Unregister does the same with the buffer table (which a resolve reads) and the memory-call depth.
+        caller.enterCall(touchesMemory);
         if (closed)
         {
-            caller.exitCall();
+            caller.exitCall(touchesMemory);
             throw new AioException(Errno.EBADF, "context is destroyed");
         }
         return caller;
@@ -1509,7 +1761,12 @@ public final class SysletContext implements AioContext
 
     private static void exit(final Scratch caller)
     {
-        caller.exitCall();
+        caller.exitCall(false);
+    }
+
+    private static void exitMemoryCall(final Scratch caller)
+    {
+        caller.exitCall(true);
     }
 
     private boolean anyCallerInside()
