@@ -696,12 +696,16 @@ class CompoundFailureTest extends CompoundFixture
         final int[] pipe = pipe();
         final Group[] self = new Group[1];
         final AtomicReference<Completion> late = new AtomicReference<>();
+        // The winner waits until the feed maps the second child: decided earlier (the feeding thread preempted
+        // after starting the first), it ends the feed before there is a second child to cancel.
+        final CountDownLatch mappingTheSecond = new CountDownLatch(1);
         final Group group = completions.anyOf().feed(IntStream.range(0, 2).iterator(), 2, i ->
         {
             if (i == 0)
             {
-                return completions.op(Op.call(() -> 7L));
+                return completions.op(Op.call(() -> mappingTheSecond.await(10, TimeUnit.SECONDS) ? 7L : -1L));
             }
+            mappingTheSecond.countDown();
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (self[0].winner() == null && System.nanoTime() - deadline < 0)
             {
