@@ -413,18 +413,7 @@ class UnregisterBufferTest
             submitAll(w, ctx);
             awaitThreadBlockedIn(UNBOUNDED_WORKER_COMM, "read");
             final AtomicReference<Throwable> failure = new AtomicReference<>();
-            final Thread unregistering = new Thread(() ->
-            {
-                try
-                {
-                    ctx.unregisterBuffer(a, LONG_WAIT_NANOS);
-                }
-                catch (final Throwable e)
-                {
-                    failure.set(e);
-                }
-            }, "unregistering");
-            unregistering.start();
+            final Thread unregistering = startUnregister(ctx, a, failure);
             awaitUnregisterWaiting(ctx, a, unregistering);
 
             assertTrue(ctx.destroy(PATIENCE_NANOS), "destroy waited out the unregister, and gave up");
@@ -753,18 +742,7 @@ class UnregisterBufferTest
                     }
                     indexOf.put(cookie++, target == b ? b : a);
                 }
-                final Thread unregistering = new Thread(() ->
-                {
-                    try
-                    {
-                        ctx.unregisterBuffer(a, LONG_WAIT_NANOS);
-                    }
-                    catch (final Throwable e)
-                    {
-                        failure.set(e);
-                    }
-                }, "unregistering");
-                unregistering.start();
+                final Thread unregistering = startUnregister(ctx, a, failure);
                 submitAll(w, ctx);
                 writeFully(pipe.writeFd, new byte[8]); // the round's pipe read ends, so the unregister can
                 join(unregistering);
@@ -792,5 +770,29 @@ class UnregisterBufferTest
             SysletTestSupport.awaitInFlight(ctx, 0, "after reaping every event");
             assertNoEventReady(ctx);
         }
+    }
+
+    /**
+     * Starts {@code ctx.unregisterBuffer(index, LONG_WAIT_NANOS)} on a thread of its own, named "unregistering".
+     *
+     * @param failure gets whatever the call throws.
+     * @return the started thread.
+     */
+    private static Thread startUnregister(final SysletContext ctx, final int index,
+        final AtomicReference<Throwable> failure)
+    {
+        final Thread unregistering = new Thread(() ->
+        {
+            try
+            {
+                ctx.unregisterBuffer(index, LONG_WAIT_NANOS);
+            }
+            catch (final Throwable e)
+            {
+                failure.set(e);
+            }
+        }, "unregistering");
+        unregistering.start();
+        return unregistering;
     }
 }
