@@ -1414,7 +1414,9 @@ public final class SysletContext implements AioContext
         // state other than these two means the op finished meanwhile.)
         if (!slot.transition(generation, Slot.RUNNING, Slot.CANCEL_REQUESTED) && slot.control() != requested)
         {
-            return slot.wasCanceled(generation) ? CANCELED : NOT_FOUND; // it finished meanwhile
+            // It finished meanwhile, on its own (or by another cancel): found in flight, so not NOT_FOUND, which
+            // says no op had the cookie (ABI.md section 17).
+            return slot.wasCanceled(generation) ? CANCELED : RUNNING_MAY_NOT_TERMINATE;
         }
         final long deadline = System.nanoTime() + CANCEL_ACK_NANOS;
         // One signal can land before the worker enters the syscall and be lost: repeat until it answers.
