@@ -77,8 +77,12 @@ final class Engine
                 return NO_ATTRIBUTES;
             case "latency_cache":
                 return new int[]{AttributeId.LATENCY, AttributeId.CACHE};
+            case "latency": // the two halves, for a run that asks (-p attrs=latency,cache): which one costs what
+                return new int[]{AttributeId.LATENCY};
+            case "cache":
+                return new int[]{AttributeId.CACHE};
             default:
-                throw new IllegalArgumentException("attrs=" + name + ": expected none or latency_cache");
+                throw new IllegalArgumentException("attrs=" + name + ": expected none, latency_cache, latency or cache");
         }
     }
 

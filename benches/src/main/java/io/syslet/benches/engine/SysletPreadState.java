@@ -14,7 +14,10 @@ import org.openjdk.jmh.annotations.State;
 @State(Scope.Thread)
 public class SysletPreadState extends EnginePreadsState
 {
-    /** Attributes each read asks for: {@code none}, or {@code latency_cache} (LATENCY and CACHE). */
+    /**
+     * Attributes each read asks for: {@code none}, or {@code latency_cache} (LATENCY and CACHE); a run may also
+     * ask for one of the two alone ({@code -p attrs=latency} or {@code cache}) to see which costs what.
+     */
     @Param({"none", "latency_cache"})
     public String attrs;
 
