@@ -125,7 +125,8 @@ final class SubmitFuzzInput
         {
             final byte[] iocbs = random.nextInt(16) == 0 ? new byte[0] : randomIocbs(random);
             final boolean wild = random.nextInt(8) == 0;
-            final int control = (wild ? 1 : 0) | (random.nextInt(3) == 0 ? 2 : 0) | (random.nextInt(3) == 0 ? 4 : 0);
+            final int control = (wild ? 1 : 0) | (random.nextInt(3) == 0 ? 2 : 0) | (random.nextInt(3) == 0 ? 4 : 0) |
+                (random.nextInt(8) == 0 ? 8 : 0);
             input.u8(control);
             if (wild)
             {

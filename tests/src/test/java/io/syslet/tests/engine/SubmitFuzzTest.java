@@ -53,7 +53,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * flight, u16 length P then P bytes copied to the start of the registered buffer, then up to
  * {@value #MAX_SUBMISSIONS} submissions, each: u8 control (bit 0: arbitrary i32 offset and length follow,
  * else u8 offset % 17 and u8 trim % 9; bit 1: cancel an accepted op afterwards, chosen by a trailing u16;
- * bit 2: reap what is ready afterwards), then u16 length L and L submission bytes.
+ * bit 2: reap what is ready afterwards; bit 3: then unregister the buffer, with ops still in flight, and
+ * register it again), then u16 length L and L submission bytes.
  *
  * <p>Regression mode (the normal build) runs the fuzz test on the inputs under
  * {@code src/test/resources/io/syslet/tests/engine/SubmitFuzzTestInputs/arbitrarySubmissionsCompleteExactlyOnce/},
@@ -138,7 +139,7 @@ final class SubmitFuzzTest
     {
         ACCEPTED_ALL, ACCEPTED_PREFIX, RANGE_REFUSED, MALFORMED_REFUSED, LIMIT_REFUSED, EMPTY_SUBMISSION,
         CANCEL_CANCELED, CANCEL_NOT_FOUND, SUCCEEDED, FAILED_WITH_ERRNO, EFAULT, ENOSYS, SACRIFICIAL_FD_CLOSED,
-        OPENED_FD, GUARDS_INTACT
+        OPENED_FD, GUARDS_INTACT, BUFFER_UNREGISTERED
     }
 
     /** One run: a context, some submissions, then every event reaped and checked, and destroy. */
@@ -285,6 +286,23 @@ final class SubmitFuzzTest
             {
                 reap(ctx, 0, 0);
             }
+            if ((control & 8) != 0)
+            {
+                reregister(ctx);
+            }
+        }
+
+        /**
+         * Unregisters the one buffer while the ops submitted so far may still run, then registers it again: the
+         * ops that had not resolved it fail with -EFAULT, which the oracle allows any op, and the ones that had
+         * must be done with it before unregister returns (the guard pages and the events say whether they were).
+         * Every op here ends within destroy's 5 s, so the unregister must not time out.
+         */
+        private void reregister(final SysletContext ctx)
+        {
+            ctx.unregisterBuffer(0, DESTROY_NANOS);
+            assertEquals(0, ctx.registerBuffer(REGISTERED), "the freed index is the lowest free");
+            count(Outcome.BUFFER_UNREGISTERED);
         }
 
         private void checkAccepted(final String what, final boolean inRange, final int length, final List<Op> walked,
