@@ -437,7 +437,7 @@ JNR_PREAD = (ENGINE_PREAD, "jnr_sync", "")
 JNR_PREAD_NOWAIT = (ENGINE_PREAD, "jnr_sync_nowait", "")
 JNR_PREAD_ALL_CORES = (ENGINE_PREAD, "jnr_sync_all_cores", "")
 JNR_PREAD_NOWAIT_2_CLOCKS = (ENGINE_PREAD, "jnr_sync_nowait_2_clocks", "")
-JNR_PREAD_NOWAIT_4_CLOCKS = (ENGINE_PREAD, "jnr_sync_nowait_4_clocks", "")
+JNR_PREAD_NOWAIT_3_CLOCKS = (ENGINE_PREAD, "jnr_sync_nowait_3_clocks", "")
 
 
 def bare_pool(depth):
@@ -466,7 +466,7 @@ def engine_labels():
     labels[JNR_PREAD_NOWAIT] = "JNR preadv2(RWF_NOWAIT) on the calling thread (the immediate path's call, bare)"
     labels[JNR_PREAD_NOWAIT_2_CLOCKS] = ("JNR preadv2(RWF_NOWAIT) between two clock readings (the least LATENCY + "
                                          "CACHE add to the immediate path's call)")
-    labels[JNR_PREAD_NOWAIT_4_CLOCKS] = ("JNR preadv2(RWF_NOWAIT) between four clock readings (the least LATENCY + "
+    labels[JNR_PREAD_NOWAIT_3_CLOCKS] = ("JNR preadv2(RWF_NOWAIT) between three clock readings (the least LATENCY + "
                                          "CACHE make of the pool path's pread)")
     labels[JNR_PREAD_ALL_CORES] = ("JNR pread on one thread per core into 32 shared blocks, all threads together "
                                    "(the limit of any pool at depth 32)")
@@ -589,10 +589,10 @@ ZERO_BYTES_PER_OP = 4.0
 def attribute_cost_floors():
     """(path, immediate, depth, the bare call with the least LATENCY + CACHE add, the bare call it
     replaces): the immediate path keeps its preadv2 and adds two clock readings; the pool path's pread
-    becomes the cache's preadv2 and four readings."""
+    becomes the cache's preadv2 and three readings."""
     rows = []
     for immediate, floor, bare in [("on", JNR_PREAD_NOWAIT_2_CLOCKS, JNR_PREAD_NOWAIT),
-                                   ("off", JNR_PREAD_NOWAIT_4_CLOCKS, JNR_PREAD)]:
+                                   ("off", JNR_PREAD_NOWAIT_3_CLOCKS, JNR_PREAD)]:
         for depth in DEPTHS:
             rows.append(("%s, depth %s" % (IMMEDIATE[immediate], depth), immediate, depth, floor, bare))
     return rows
@@ -781,9 +781,10 @@ def render_pread(w, engine, args):
     pread_target_table(w, engine, args)
     w("The floor of the attributes cost. LATENCY needs the monotonic clock read around the call (on the")
     w("immediate path twice: start, which is also its submit time, and end, also its publication time; on")
-    w("the pool path four times: submit, start, end, publication), and CACHE needs the evidence of a")
-    w("`preadv2(RWF_NOWAIT)`, which the immediate path makes anyway and the pool path makes in place of its")
-    w("pread. The same bare JNR calls with those readings around them, against the bare call they replace,")
+    w("the pool path three times: submit, start, and end, also its publication time), and CACHE needs")
+    w("the evidence of a `preadv2(RWF_NOWAIT)`, which the immediate path makes anyway and the pool path")
+    w("makes in place of its pread. The same bare JNR calls with those readings around them, against the")
+    w("bare call they replace,")
     w("give the least the two attributes add to a read; with the path's own time per read without")
     w("attributes, that is the best attributes cost any implementation of the path could show here:")
     w("")

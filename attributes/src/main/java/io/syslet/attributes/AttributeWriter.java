@@ -9,13 +9,15 @@ import static io.syslet.attributes.AttributeId.*;
 /**
  * Appends attribute TLVs (see {@link AttributeDescriptor}) to a buffer. Allocates nothing. The caller
  * makes room: {@link AttributeId#maxTlvLength} per id; a TLV that would not fit is refused whole, before
- * any of its bytes is written. One bounds check per TLV, not per field: this runs on every event.
+ * any of its bytes is written. One bounds check per TLV, not per field, against the buffer as it was at
+ * {@link #wrap}: this runs on every event. Wrap again after the buffer itself is wrapped elsewhere.
  */
 public final class AttributeWriter
 {
-    private MutableDirectBuffer buffer;
-    /** The buffer's base object (null off-heap), set by {@link #header}: call that before reading this. */
+    /** The buffer's base object (null off-heap), its address and its capacity, read once per event at wrap. */
     private byte[] array;
+    private long address;
+    private int capacity;
     private int start;
     private int position;
 
@@ -26,7 +28,9 @@ public final class AttributeWriter
      */
     public AttributeWriter wrap(final MutableDirectBuffer buffer, final int offset)
     {
-        this.buffer = buffer;
+        array = buffer.byteArray();
+        address = buffer.addressOffset();
+        capacity = buffer.capacity();
         this.start = offset;
         this.position = offset;
         return this;
@@ -128,16 +132,14 @@ public final class AttributeWriter
     {
         final int at = position;
         final int length = tlvLength(valueLength);
-        if (at < 0 || at > buffer.capacity() - length)
+        if (at < 0 || at > capacity - length)
         {
             throw new IndexOutOfBoundsException("attribute " + id + " needs " + length + " bytes at offset " + at +
-                " of a buffer of " + buffer.capacity());
+                " of a buffer of " + capacity);
         }
-        array = buffer.byteArray();
-        final long address = buffer.addressOffset() + at;
-        UnsafeApi.putLong(array, address + ID_OFFSET,
-            (id & 0xFFFFL) | (status & 0xFFL) << 16 | (long)valueLength << 32);
+        final long tlv = address + at;
+        UnsafeApi.putLong(array, tlv + ID_OFFSET, (id & 0xFFFFL) | (status & 0xFFL) << 16 | (long)valueLength << 32);
         position = at + length;
-        return address + VALUE_OFFSET;
+        return tlv + VALUE_OFFSET;
     }
 }

@@ -11,7 +11,7 @@ import static io.syslet.pool.natives.Natives.LIBC;
 /**
  * Collects the attributes an op asked for around its call, on the thread that makes the call, and
  * writes them into its event. Only what was asked for is measured: latency costs readings of the monotonic
- * clock (two for an op completed inside the call that submitted it, four on a worker), CPU time two
+ * clock (two for an op completed inside the call that submitted it, three on a worker), CPU time two
  * {@code clock_gettime(CLOCK_THREAD_CPUTIME_ID)} calls and blocking two {@code getrusage(RUSAGE_THREAD)}
  * calls (docs/ABI.md section 21).
  */

@@ -91,6 +91,11 @@ public final class SysletContext implements AioContext
     /** Looks an unregister waiting for ops makes, yielding before each, before it parks between looks. */
     private static final int UNREGISTER_YIELDS = 100;
     private static final long UNREGISTER_PARK_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
+    /**
+     * Publication time of an op whose event carries no latency, so that no clock is read for it: one that never
+     * ran (its latency is NOT_APPLICABLE), or a callable (which lists no attributes).
+     */
+    private static final long NO_LATENCY = 0;
     /** Submission id of an op the immediate path completed without a slot: slot 0xFFFFFFFF, generation 0. */
     public static final long INLINE_SUBMISSION_ID = 0xFFFF_FFFFL;
     private final SetupParams params;
@@ -854,7 +859,7 @@ public final class SysletContext implements AioContext
             // Nothing to run: complete inline, so an unknown op costs no thread hop and cannot disturb the batch.
             slot.setState(generation, Slot.DONE);
             slot.eventFlags |= immediateFlag();
-            releaseAndPublish(slot, generation, -Errno.ENOSYS, caller);
+            releaseAndPublish(slot, generation, -Errno.ENOSYS, NO_LATENCY, caller);
             return;
         }
         slot.setState(generation, Slot.QUEUED); // release: the worker that takes it sees every field above
@@ -938,39 +943,57 @@ public final class SysletContext implements AioContext
             // event never published and its slot never freed.
             res = -Errno.EIO;
         }
-        releaseAndPublish(slot, generation, settle(slot, generation, res), scratch);
-    }
-
-    /**
-     * Ends a running op: DONE, after which no cancel interrupts this thread for it, with any interrupt it left
-     * cleared.
-     *
-     * @return its res: -ECANCELED for an -EINTR that a cancel asked for.
-     */
-    private static long settle(final Slot slot, final int generation, final long result)
-    {
-        long res = result;
-        if (slot.transition(generation, Slot.RUNNING, Slot.DONE))
+        if (settledUncontended(slot, generation))
         {
-            // A callable may have left this thread interrupted: the next op must not see that, nor an idle
-            // park return at once. No cancel can interrupt this op now: it does so only under the slot's lock
-            // while the state is CANCEL_REQUESTED.
-            Thread.interrupted();
+            // Nothing but that CAS since the call's end reading: it serves as the publication time too, as on
+            // the immediate path, which saves a clock reading on the worker (docs/ABI.md section 21).
+            releaseAndPublish(slot, generation, res, slot.endNanos, scratch);
         }
         else
         {
-            // CANCEL_REQUESTED. Under the slot's lock, so that no interrupt for this op lands after DONE.
-            synchronized (slot)
+            releaseAndPublish(slot, generation, settleCancelRequested(slot, generation, res),
+                Measurements.latencyClock(slot), scratch);
+        }
+    }
+
+    /**
+     * Ends a running op that no cancel asked for: DONE, after which no cancel interrupts this thread for it, with
+     * any interrupt it left cleared.
+     *
+     * @return false if a cancel did (the state is CANCEL_REQUESTED): {@link #settleCancelRequested} must end it.
+     */
+    private static boolean settledUncontended(final Slot slot, final int generation)
+    {
+        if (!slot.transition(generation, Slot.RUNNING, Slot.DONE))
+        {
+            return false;
+        }
+        // A callable may have left this thread interrupted: the next op must not see that, nor an idle park
+        // return at once. No cancel can interrupt this op now: it does so only under the slot's lock while the
+        // state is CANCEL_REQUESTED.
+        Thread.interrupted();
+        return true;
+    }
+
+    /**
+     * Ends a running op a cancel asked for, as {@link #settledUncontended} does, under the slot's lock, so that
+     * no interrupt for it lands after DONE.
+     *
+     * @return its res: -ECANCELED for an -EINTR that the cancel caused.
+     */
+    private static long settleCancelRequested(final Slot slot, final int generation, final long result)
+    {
+        long res = result;
+        synchronized (slot)
+        {
+            if (res == -Errno.EINTR)
             {
-                if (res == -Errno.EINTR)
-                {
-                    res = -Errno.ECANCELED;
-                    slot.eventFlags |= FLAG_CANCELED;
-                    slot.markCanceled(generation);
-                }
-                Thread.interrupted();
-                slot.setState(generation, Slot.DONE);
+                res = -Errno.ECANCELED;
+                slot.eventFlags |= FLAG_CANCELED;
+                slot.markCanceled(generation);
             }
+            Thread.interrupted();
+            slot.setState(generation, Slot.DONE);
         }
         return res;
     }
@@ -984,7 +1007,10 @@ public final class SysletContext implements AioContext
     {
         final Throwable failure = slot.failure;
         slot.failure = null;
-        settle(slot, generation, -Errno.EIO);
+        if (!settledUncontended(slot, generation))
+        {
+            settleCancelRequested(slot, generation, -Errno.EIO);
+        }
         final Callable<Long> code = slot.callable;
         final CallableFailureHandler handler = code instanceof CallableWithHandler ?
             ((CallableWithHandler)code).onFailure : callableFailureHandler;
@@ -999,7 +1025,7 @@ public final class SysletContext implements AioContext
             printHandlerFailure(slot.cookie, failure, handlerFailure);
         }
         Thread.interrupted(); // the handler's: the next op must not see it
-        releaseAndPublish(slot, generation, -Errno.EIO, scratch);
+        releaseAndPublish(slot, generation, -Errno.EIO, NO_LATENCY, scratch);
     }
 
     private static void printHandlerFailure(final long cookie, final Throwable failure, final Throwable handlerFailure)
@@ -1034,7 +1060,7 @@ public final class SysletContext implements AioContext
             return;
         }
         slot.eventFlags |= immediateFlag(); // completed inside submit, as an unknown opcode's ENOSYS is
-        releaseAndPublish(slot, generation, -Errno.EAGAIN, scratch);
+        releaseAndPublish(slot, generation, -Errno.EAGAIN, NO_LATENCY, scratch);
     }
 
     /**
@@ -1056,9 +1082,16 @@ public final class SysletContext implements AioContext
     private long executeMeasured(final Slot slot, final Scratch scratch)
     {
         Measurements.before(slot, scratch);
-        final long res = Dispatch.execute(slot, scratch, buffers);
-        Measurements.after(slot, scratch);
-        return res;
+        try
+        {
+            return Dispatch.execute(slot, scratch, buffers);
+        }
+        finally
+        {
+            // Also when it throws (a callable's failure, an engine fault): its event's end and publication times
+            // come from here, not from whatever op this slot ran before.
+            Measurements.after(slot, scratch);
+        }
     }
 
     /**
@@ -1067,10 +1100,11 @@ public final class SysletContext implements AioContext
      * reap would get EAGAIN at the limit. (The in-flight bound on the overflow list loosens by at most one
      * event per thread that is between these two steps.)
      */
-    private void releaseAndPublish(final Slot slot, final int generation, final long res, final Scratch scratch)
+    private void releaseAndPublish(final Slot slot, final int generation, final long res, final long publishNanos,
+        final Scratch scratch)
     {
-        final int length = buildEvent(slot, EventDescriptor.submissionId(slot.index, generation), res,
-            Measurements.latencyClock(slot), scratch);
+        final int length = buildEvent(slot, EventDescriptor.submissionId(slot.index, generation), res, publishNanos,
+            scratch);
         release(slot, generation);
         offerEvent(length, scratch);
     }
@@ -1392,7 +1426,7 @@ public final class SysletContext implements AioContext
         slot.markCanceled(generation);
         slot.eventFlags |= FLAG_CANCELED;
         final int length = buildEvent(slot, EventDescriptor.submissionId(slot.index, generation), -Errno.ECANCELED,
-            Measurements.latencyClock(slot), scratch);
+            NO_LATENCY, scratch);
         canceledInQueue.incrementAndGet();
         slot.setState(generation, Slot.QUEUE_CANCELED);
         // Out of the in-flight count before the event shows, as for any op that ends; the slot itself comes

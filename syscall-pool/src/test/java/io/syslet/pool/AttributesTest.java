@@ -458,11 +458,13 @@ class AttributesTest
                         fail("a nanosleep of " + sleepNanos[(int)cookie] + " ns gave res " + event.res() +
                             " and a service time of " + service + " ns: " + event);
                     }
+                    // Nothing cancels these ops: wherever one ran, its event was built right after its call, and
+                    // its end reading is its publication time (docs/ABI.md section 21).
+                    assertEquals(queue + service, all, event::toString);
                     if (event.opcode() == Opcode.PREAD && (event.flags() & EventDescriptor.FLAG_IMMEDIATE) != 0)
                     {
-                        // Completed inside submit: one reading for submit and start, one for end and publish.
+                        // Completed inside submit: one reading for submit and start.
                         assertEquals(0, queue, event::toString);
-                        assertEquals(service, all, event::toString);
                         immediate++;
                     }
                     reaped++;
@@ -515,6 +517,38 @@ class AttributesTest
                 both);
             assertTrue(sleepLatency.latencyStartNanos() - readLatency.latencyEndNanos() >= 0,
                 "the one worker started the sleep after the read ended: " + both);
+        }
+    }
+
+    /**
+     * docs/ABI.md section 21: an op cancelled while it ran ends when the cancel wakes it, and its event, built
+     * after the cancel's lock, is published no earlier than that end.
+     */
+    @Test
+    void anOpCancelledWhileRunningEndsAfterTheCancelAndIsPublishedAfterItsEnd()
+    {
+        final int[] pipe = pipe();
+        try (SysletContext ctx = SysletContext.setup(new SetupParams().unboundedWorkers(1)))
+        {
+            final int buf = ctx.registerBuffer(memory);
+            writer.read(1, pipe[0], BufferRef.of(buf, 0), 1).attributes(AttributeId.LATENCY);
+            final long beforeSubmit = System.nanoTime();
+            assertEquals(1, writer.submitTo(ctx));
+            NetTestSupport.awaitWorkerBlockedOn("read", pipe[0]);
+            final long beforeCancel = System.nanoTime();
+            assertEquals(AioContext.CANCELED, ctx.cancel(1));
+            final Event canceled = SysletTestSupport.reapOne(ctx, 1);
+            assertEquals(-Errno.ECANCELED, canceled.res(), describe(canceled));
+            assertTrue((canceled.flags() & EventDescriptor.FLAG_CANCELED) != 0, describe(canceled));
+            final AttributeCursor latency = find(attributes(canceled), AttributeId.LATENCY);
+            assertEquals(AttributeStatus.OK, latency.status(), describe(canceled));
+            final String readings = describe(canceled) + "; submit called at " + beforeSubmit + ", cancel at " +
+                beforeCancel;
+            assertTrue(latency.latencySubmitNanos() - beforeSubmit >= 0, readings);
+            assertTrue(latency.latencyStartNanos() - latency.latencySubmitNanos() >= 0, readings);
+            assertTrue(beforeCancel - latency.latencyStartNanos() >= 0, "it started before the cancel: " + readings);
+            assertTrue(latency.latencyEndNanos() - beforeCancel >= 0, "the cancel ended it: " + readings);
+            assertTrue(latency.latencyPublishNanos() - latency.latencyEndNanos() >= 0, readings);
         }
     }
 

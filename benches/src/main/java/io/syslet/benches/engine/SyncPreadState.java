@@ -52,24 +52,20 @@ public class SyncPreadState
     /**
      * {@link #readNowait} between clock readings, the least the LATENCY attribute adds to a read: the
      * immediate path reads the clock twice (start, which is also its submit time, and end, also its
-     * publication time), the pool path four times (submit, start, end, publication).
+     * publication time), the pool path three times (submit, start, and end, also its publication time).
      *
-     * @param readings clock readings to take, half before the call and half after.
+     * @param readings clock readings to take: all but one before the call, one after.
      * @return bytes read plus the clock's last reading, so that no reading can be left out.
      */
     public long readNowaitTimed(final int readings)
     {
         long clock = 0;
-        for (int i = 0; i < readings / 2; i++)
+        for (int i = 1; i < readings; i++)
         {
             clock += System.nanoTime();
         }
         final long n = readNowait();
-        for (int i = 0; i < readings - readings / 2; i++)
-        {
-            clock += System.nanoTime();
-        }
-        return n + clock;
+        return n + clock + System.nanoTime();
     }
 
     /**
